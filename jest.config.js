@@ -1,0 +1,8 @@
+/** One jest config for every suite; run with --runInBand (2 cores, one Temporal env per file). */
+module.exports = {
+  testEnvironment: 'node',
+  preset: 'ts-jest',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};

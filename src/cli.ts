@@ -1,0 +1,71 @@
+/**
+ * The gridflow command line. Each command lives in src/cli/<command>.ts; this file only dispatches,
+ * prints errors as one clear sentence, and maps them to exit codes.
+ */
+import { ConfigError } from './config';
+import { PrerequisiteError } from './stack/fetch';
+import { StackError } from './stack/manager';
+import { UsageError, parseArgs } from './cli/args';
+import { Out } from './cli/output';
+import { stackCommand } from './cli/stack';
+
+const HELP = `gridflow — deploys and operates the SGCC real-time warehouse on Temporal
+(PostgreSQL CDC → Flink SQL → Fluss DWD/DWS/ADS → PostgreSQL)
+
+Usage: gridflow <command> [options]
+
+Commands:
+  stack up|down|status|logs|add-taskmanager   the local stack (see gridflow stack --help)
+
+Options: --json (machine-readable output on stdout; progress stays on stderr), -h/--help.
+Exit codes: 0 ok, 1 failed, 2 usage error, 3 missing prerequisite or configuration.`;
+
+const VALUED = ['n', 'rate', 'duration', 'every', 'spec', 'job', 'timeout', 'limit', 'seed'];
+
+export async function main(argv: string[]): Promise<number> {
+  let out = new Out(false);
+  try {
+    const args = parseArgs(argv, VALUED);
+    out = new Out(args.flags.json === true);
+    const command = args.positionals[0];
+    if (!command) {
+      out.text(HELP);
+      return args.flags.help ? 0 : 2;
+    }
+    switch (command) {
+      case 'help':
+        out.text(HELP);
+        return 0;
+      case 'stack':
+        return await stackCommand(args, out);
+      default:
+        throw new UsageError(`unknown command ${command}\n\n${HELP}`);
+    }
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof UsageError) {
+      process.stderr.write(`gridflow: ${message}\n`);
+      return 2;
+    }
+    if (err instanceof PrerequisiteError || err instanceof ConfigError) {
+      process.stderr.write(`gridflow: ${message}\n`);
+      return 3;
+    }
+    if (err instanceof StackError) {
+      process.stderr.write(`gridflow: ${message}\n`);
+      return 1;
+    }
+    process.stderr.write(`gridflow: ${err instanceof Error && process.env.GRIDFLOW_DEBUG ? err.stack : message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`gridflow: ${String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,246 @@
+/**
+ * Process configuration: where the stack lives, which addresses gridflow talks to, and how connection
+ * names resolve to credentials. Read from the environment (GRIDFLOW_*), validated with zod; a bad value
+ * fails with the variable named. Nothing here assumes the local stack: point the addresses at existing
+ * clusters and gridflow drives those instead.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { IDENTIFIER } from './constants';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** Flink memory sizes as Flink writes them: 1024m, 2g. */
+const memorySize = z.string().regex(/^\d+[mg]$/, 'a Flink memory size such as 1024m or 2g');
+
+export const StackSettings = z.object({
+  host: z.string().default('127.0.0.1'),
+  ports: z
+    .object({
+      postgresSource: port.default(15432),
+      postgresSink: port.default(15433),
+      zookeeper: port.default(2181),
+      flussCoordinator: port.default(9123),
+      flussTablet: port.default(9124),
+      flinkRest: port.default(8081),
+      flinkRpc: port.default(6123),
+      sqlGateway: port.default(8083),
+      temporal: port.default(7233),
+      temporalUi: port.default(8233),
+    })
+    .default({}),
+  taskManagers: count(1, 16).default(1),
+  slotsPerTaskManager: count(1, 64).default(8),
+  jobManagerMemory: memorySize.default('1024m'),
+  taskManagerMemory: memorySize.default('2048m'),
+  /** How long `stack up` waits for one component to answer its health request. */
+  startTimeoutSeconds: count(5, 3600).default(180),
+});
+export type StackSettings = z.infer<typeof StackSettings>;
+
+export const GridflowConfig = z.object({
+  /** Stack folder: data dirs, configs, logs, pid files, local connection credentials. */
+  home: z.string().min(1),
+  /** Downloaded artifacts (Maven jars, the Temporal CLI), shared by every checkout on the machine. */
+  cacheDir: z.string().min(1),
+  stack: StackSettings,
+  temporal: z.object({
+    address: z.string().min(1),
+    namespace: z.string().min(1).default('default'),
+  }),
+  flink: z.object({
+    restUrl: z.string().url(),
+    gatewayUrl: z.string().url(),
+  }),
+});
+export type GridflowConfig = z.infer<typeof GridflowConfig>;
+
+/** The repository root: the nearest folder above this file holding gridflow's package.json. */
+export function repoRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg)) {
+      try {
+        if (JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'gridflow') return dir;
+      } catch {
+        /* not ours; keep walking */
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`cannot find gridflow's package.json above ${__dirname}`);
+    dir = parent;
+  }
+}
+
+/** Environment variable → config path, so a validation error names the variable the operator set. */
+const ENV_KEYS: Array<[string, string[]]> = [
+  ['GRIDFLOW_HOME', ['home']],
+  ['GRIDFLOW_CACHE', ['cacheDir']],
+  ['GRIDFLOW_TASKMANAGERS', ['stack', 'taskManagers']],
+  ['GRIDFLOW_SLOTS_PER_TASKMANAGER', ['stack', 'slotsPerTaskManager']],
+  ['GRIDFLOW_JOBMANAGER_MEMORY', ['stack', 'jobManagerMemory']],
+  ['GRIDFLOW_TASKMANAGER_MEMORY', ['stack', 'taskManagerMemory']],
+  ['GRIDFLOW_START_TIMEOUT', ['stack', 'startTimeoutSeconds']],
+  ['GRIDFLOW_TEMPORAL_ADDRESS', ['temporal', 'address']],
+  ['GRIDFLOW_TEMPORAL_NAMESPACE', ['temporal', 'namespace']],
+  ['GRIDFLOW_FLINK_REST', ['flink', 'restUrl']],
+  ['GRIDFLOW_SQL_GATEWAY', ['flink', 'gatewayUrl']],
+];
+
+function setPath(target: Record<string, unknown>, keys: string[], value: unknown): void {
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    node[key] = (node[key] as Record<string, unknown> | undefined) ?? {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Build the configuration from an environment (process.env by default). Throws ConfigError. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GridflowConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [name, keys] of ENV_KEYS) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(raw, keys, value);
+  }
+  const offset = env.GRIDFLOW_PORT_OFFSET ? Number(env.GRIDFLOW_PORT_OFFSET) : 0;
+  if (!Number.isInteger(offset) || offset < 0 || offset > 50000) {
+    throw new ConfigError(`invalid configuration: GRIDFLOW_PORT_OFFSET must be an integer 0..50000, got ${env.GRIDFLOW_PORT_OFFSET}`);
+  }
+  if (offset) {
+    // A second stack beside the first (CI next to a developer's stack): every default port shifts.
+    const defaults = StackSettings.parse({}).ports;
+    const shifted: Record<string, number> = {};
+    for (const [k, v] of Object.entries(defaults)) shifted[k] = v + offset;
+    setPath(raw, ['stack', 'ports'], shifted);
+  }
+  const stackParsed = StackSettings.safeParse(raw.stack ?? {});
+  if (!stackParsed.success) throw new ConfigError(describeIssue(stackParsed.error, ['stack']));
+  const stack = stackParsed.data;
+  const host = stack.host;
+  const home = (raw.home as string | undefined) ?? path.join(repoRoot(), '.gridflow');
+  const cacheDir =
+    (raw.cacheDir as string | undefined) ??
+    path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'gridflow');
+  const candidate = {
+    home: path.resolve(home),
+    cacheDir: path.resolve(cacheDir),
+    stack,
+    temporal: {
+      address: `${host}:${stack.ports.temporal}`,
+      ...((raw.temporal as object | undefined) ?? {}),
+    },
+    flink: {
+      restUrl: `http://${host}:${stack.ports.flinkRest}`,
+      gatewayUrl: `http://${host}:${stack.ports.sqlGateway}`,
+      ...((raw.flink as object | undefined) ?? {}),
+    },
+  };
+  const parsed = GridflowConfig.safeParse(candidate);
+  if (!parsed.success) throw new ConfigError(describeIssue(parsed.error, []));
+  return parsed.data;
+}
+
+function describeIssue(error: z.ZodError, prefix: string[]): string {
+  const issue = error.issues[0];
+  const where = [...prefix, ...issue.path.map(String)];
+  const envName = ENV_KEYS.find(([, keys]) => keys.join('.') === where.join('.'))?.[0];
+  const field = envName ? `${envName} (${where.join('.')})` : where.join('.');
+  return `invalid configuration: ${field}: ${issue.message}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connections: workflows and specs carry connection *names*; credentials are resolved here, inside
+// the worker or CLI process, from GRIDFLOW_PG_<NAME> or the local stack's connections.env.
+// ---------------------------------------------------------------------------------------------
+
+export interface PgConnection {
+  name: string;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** Non-enumerable so that logging or serialising a connection never prints it. */
+  readonly password: string;
+}
+
+export function connectionEnvName(name: string): string {
+  return `GRIDFLOW_PG_${name.toUpperCase()}`;
+}
+
+/** Parse KEY=VALUE lines (the local stack's connections.env). */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (!trimmed || trimmed.startsWith('#')) continue;
+    const eq = trimmed.indexOf('=');
+    if (eq <= 0) continue;
+    out[trimmed.slice(0, eq).trim()] = trimmed.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+export function connectionsFile(config: Pick<GridflowConfig, 'home'>): string {
+  return path.join(config.home, 'connections.env');
+}
+
+/**
+ * Resolve a connection name to credentials. The environment wins over the local stack's file, so an
+ * operator points a name at production Postgres without touching the stack.
+ */
+export function resolveConnection(
+  name: string,
+  config: Pick<GridflowConfig, 'home'> = loadConfig(),
+  env: NodeJS.ProcessEnv = process.env,
+): PgConnection {
+  if (!IDENTIFIER.test(name)) {
+    throw new ConfigError(`connection name ${JSON.stringify(name)} must match ${IDENTIFIER}`);
+  }
+  const key = connectionEnvName(name);
+  let url = env[key];
+  if (!url) {
+    const file = connectionsFile(config);
+    if (fs.existsSync(file)) url = parseEnvFile(fs.readFileSync(file, 'utf8'))[key];
+  }
+  if (!url) {
+    throw new ConfigError(
+      `connection ${name} is not defined: set ${key}=postgres://user:password@host:port/database ` +
+        `(or run \`gridflow stack up\`, which defines the local stack's connections in ${connectionsFile(config)})`,
+    );
+  }
+  return parseConnectionUrl(name, url);
+}
+
+export function parseConnectionUrl(name: string, url: string): PgConnection {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`${connectionEnvName(name)} is not a URL (expected postgres://user:password@host:port/database)`);
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new ConfigError(`${connectionEnvName(name)} must be a postgres:// URL, got ${parsed.protocol}//`);
+  }
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  if (!database) throw new ConfigError(`${connectionEnvName(name)} names no database`);
+  const connection = {
+    name,
+    host: parsed.hostname,
+    port: parsed.port ? Number(parsed.port) : 5432,
+    database,
+    user: decodeURIComponent(parsed.username),
+  } as PgConnection;
+  Object.defineProperty(connection, 'password', {
+    value: decodeURIComponent(parsed.password),
+    enumerable: false,
+  });
+  return connection;
+}

@@ -1,0 +1,196 @@
+/**
+ * A Flink 1.20 session cluster assembled from Maven module jars: JobManager (REST + web UI),
+ * TaskManagers, and the SQL Gateway, all with the connector jars on their classpath. Checkpoints and
+ * savepoints on local disk; checkpoints retained on cancel so a lost job can be resubmitted from them.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import axios from 'axios';
+import { stringify } from 'yaml';
+import { GridflowConfig } from '../../config';
+import { Component, StackContext } from '../component';
+import { Health, healthy, unhealthy } from '../health';
+import { Layout } from '../layout';
+import { readPid, run } from '../process';
+import { startJava } from './java';
+
+export function flinkConfig(config: GridflowConfig, paths: Layout): Record<string, unknown> {
+  const { host, ports, slotsPerTaskManager, jobManagerMemory, taskManagerMemory } = config.stack;
+  return {
+    jobmanager: {
+      'rpc.address': host,
+      'rpc.port': ports.flinkRpc,
+      'bind-host': host,
+      'memory.process.size': jobManagerMemory,
+      // Failed jobs stay listed, so the control plane can read why they failed.
+      'execution.failover-strategy': 'region',
+    },
+    taskmanager: {
+      host,
+      'bind-host': host,
+      numberOfTaskSlots: slotsPerTaskManager,
+      'memory.process.size': taskManagerMemory,
+      // Streaming SQL on the hashmap backend needs little managed memory; the Fluss client's Arrow
+      // buffers and the CDC/JDBC connectors need direct memory ("Direct buffer memory" OOM otherwise).
+      'memory.managed.size': '128m',
+      'memory.task.off-heap.size': '256m',
+    },
+    rest: { address: host, 'bind-address': host, port: ports.flinkRest },
+    parallelism: { default: 1 },
+    io: { 'tmp.dirs': paths.flinkTmp },
+    web: { 'tmpdir': path.join(paths.flinkTmp, 'web'), 'upload.dir': path.join(paths.flinkTmp, 'upload') },
+    state: { 'backend.type': 'hashmap' },
+    execution: {
+      checkpointing: {
+        dir: `file://${paths.checkpoints}`,
+        'savepoint-dir': `file://${paths.savepoints}`,
+        'externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION',
+        'num-retained': 3,
+      },
+    },
+    // A TaskManager killed with -9 is noticed in seconds rather than the default 50 s.
+    heartbeat: { interval: 5000, timeout: 20000 },
+    'restart-strategy': {
+      type: 'exponential-delay',
+      'exponential-delay.initial-backoff': '1 s',
+      'exponential-delay.max-backoff': '30 s',
+    },
+    // Keep finished/failed jobs visible to the control plane for an hour.
+    jobstore: { 'expiration-time': 3600 },
+  };
+}
+
+export function writeFlinkConfig(config: GridflowConfig, paths: Layout): string {
+  fs.mkdirSync(paths.flinkConf, { recursive: true });
+  for (const dir of [paths.flinkTmp, paths.checkpoints, paths.savepoints]) fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(paths.flinkConf, 'config.yaml'), stringify(flinkConfig(config, paths)));
+  return paths.flinkConf;
+}
+
+/**
+ * Flink's scripts resolve the process memory into explicit JVM flags and -D settings with
+ * BashJavaUtils; we call the same code. Lines start BASH_JAVA_UTILS_EXEC_RESULT:; the first is the JVM
+ * flags, the second the dynamic properties.
+ */
+export function parseBashJavaUtils(output: string): { jvmArgs: string[]; dynamicProperties: string[] } {
+  const results = output
+    .split('\n')
+    .filter((l) => l.startsWith('BASH_JAVA_UTILS_EXEC_RESULT:'))
+    .map((l) => l.slice('BASH_JAVA_UTILS_EXEC_RESULT:'.length).trim());
+  if (results.length < 2) {
+    throw new Error(`BashJavaUtils printed no resource parameters:\n${output.split('\n').slice(-20).join('\n')}`);
+  }
+  const dynamicProperties: string[] = [];
+  const tokens = results[results.length - 1].split(/\s+/).filter(Boolean);
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i] === '-D' && tokens[i + 1]) dynamicProperties.push('-D', tokens[++i]);
+  }
+  return { jvmArgs: results[results.length - 2].split(/\s+/).filter(Boolean), dynamicProperties };
+}
+
+function resourceParams(ctx: StackContext, which: 'GET_JM_RESOURCE_PARAMS' | 'GET_TM_RESOURCE_PARAMS') {
+  const out = run(
+    'java',
+    ['-cp', ctx.artifacts().flinkClasspath.join(':'), 'org.apache.flink.runtime.util.bash.BashJavaUtils', which, '--configDir', ctx.layout.flinkConf],
+    { timeoutMs: 60_000 },
+  );
+  return parseBashJavaUtils(out);
+}
+
+const http = axios.create({ timeout: 5000, validateStatus: () => true });
+
+export function jobManagerComponent(config: GridflowConfig, home: string): Component {
+  const name = 'flink-jobmanager';
+  const url = `http://${config.stack.host}:${config.stack.ports.flinkRest}`;
+  return {
+    name,
+    address: url,
+    logFile: path.join(home, 'logs', `${name}.log`),
+    dataDirs: [path.join(home, 'flink')],
+    pid: (ctx) => readPid(ctx.layout.pidFile(name)),
+    async start(ctx) {
+      const confDir = writeFlinkConfig(ctx.config, ctx.layout);
+      const params = resourceParams(ctx, 'GET_JM_RESOURCE_PARAMS');
+      startJava(ctx.layout, {
+        component: name,
+        mainClass: 'org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint',
+        classpath: ctx.artifacts().flinkClasspath,
+        jvmArgs: params.jvmArgs,
+        args: ['--configDir', confDir, ...params.dynamicProperties],
+        env: { ...process.env, FLINK_CONF_DIR: confDir },
+      });
+    },
+    async health(): Promise<Health> {
+      const res = await http.get(`${url}/overview`);
+      if (res.status !== 200 || typeof res.data?.['flink-version'] !== 'string') {
+        return unhealthy(`GET /overview answered ${res.status}`);
+      }
+      const d = res.data;
+      return healthy(`Flink ${d['flink-version']}, ${d.taskmanagers} TaskManagers, ${d['slots-available']}/${d['slots-total']} slots free`);
+    },
+  };
+}
+
+export function taskManagerComponent(config: GridflowConfig, home: string, index: number): Component {
+  const name = `taskmanager-${index}`;
+  const url = `http://${config.stack.host}:${config.stack.ports.flinkRest}`;
+  return {
+    name,
+    address: `${config.stack.slotsPerTaskManager} slots`,
+    logFile: path.join(home, 'logs', `${name}.log`),
+    dataDirs: [],
+    pid: (ctx) => readPid(ctx.layout.pidFile(name)),
+    async start(ctx) {
+      const confDir = writeFlinkConfig(ctx.config, ctx.layout);
+      const params = resourceParams(ctx, 'GET_TM_RESOURCE_PARAMS');
+      startJava(ctx.layout, {
+        component: name,
+        mainClass: 'org.apache.flink.runtime.taskexecutor.TaskManagerRunner',
+        classpath: ctx.artifacts().flinkClasspath,
+        jvmArgs: params.jvmArgs,
+        // A stable resource id: `status` and the health check find this TaskManager by name.
+        args: ['--configDir', confDir, ...params.dynamicProperties, '-D', `taskmanager.resource-id=${name}`],
+        env: { ...process.env, FLINK_CONF_DIR: confDir },
+      });
+    },
+    async health(): Promise<Health> {
+      const res = await http.get(`${url}/taskmanagers`);
+      if (res.status !== 200 || !Array.isArray(res.data?.taskmanagers)) return unhealthy(`GET /taskmanagers answered ${res.status}`);
+      const me = (res.data.taskmanagers as Array<{ id: string; slotsNumber: number; freeSlots: number }>).find((t) => t.id === name);
+      if (!me) return unhealthy('not registered with the JobManager yet');
+      return healthy(`registered, ${me.freeSlots}/${me.slotsNumber} slots free`);
+    },
+  };
+}
+
+export function sqlGatewayComponent(config: GridflowConfig, home: string): Component {
+  const name = 'sql-gateway';
+  const url = `http://${config.stack.host}:${config.stack.ports.sqlGateway}`;
+  return {
+    name,
+    address: url,
+    logFile: path.join(home, 'logs', `${name}.log`),
+    dataDirs: [],
+    pid: (ctx) => readPid(ctx.layout.pidFile(name)),
+    async start(ctx) {
+      const confDir = writeFlinkConfig(ctx.config, ctx.layout);
+      startJava(ctx.layout, {
+        component: name,
+        mainClass: 'org.apache.flink.table.gateway.SqlGateway',
+        classpath: ctx.artifacts().flinkClasspath,
+        jvmArgs: ['-Xms256m', '-Xmx768m'],
+        args: [
+          `-Dsql-gateway.endpoint.rest.address=${ctx.config.stack.host}`,
+          `-Dsql-gateway.endpoint.rest.bind-address=${ctx.config.stack.host}`,
+          `-Dsql-gateway.endpoint.rest.port=${ctx.config.stack.ports.sqlGateway}`,
+        ],
+        env: { ...process.env, FLINK_CONF_DIR: confDir },
+      });
+    },
+    async health(): Promise<Health> {
+      const res = await http.get(`${url}/v2/info`);
+      if (res.status !== 200 || typeof res.data?.version !== 'string') return unhealthy(`GET /v2/info answered ${res.status}`);
+      return healthy(`${res.data.productName} ${res.data.version} SQL Gateway`);
+    },
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * Fetch once, reuse forever: Maven jars (resolved by Maven itself, so checksums and transitive
+ * dependencies are handled), the Temporal CLI (built from the Go module proxy) and the compiled Fluss
+ * health probe. Everything lands in the cache folder, keyed by version, with a `.complete` marker
+ * written last so an interrupted fetch is redone rather than half-used.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GridflowConfig, repoRoot } from '../config';
+import { run } from './process';
+import {
+  CONNECTOR_JARS,
+  FLINK_JARS,
+  FLUSS_SERVER_JAR,
+  LOG4J_JARS,
+  MavenArtifact,
+  TEMPORAL_CLI_MODULE,
+  VERSIONS,
+} from './versions';
+
+export type Progress = (message: string) => void;
+
+export interface Artifacts {
+  /** Flink modules + log4j + connectors: the classpath of JobManager, TaskManagers and SQL Gateway. */
+  flinkClasspath: string[];
+  /** The shaded fluss-server jar + log4j: Fluss servers and ZooKeeper. */
+  flussClasspath: string[];
+  /** Classpath (dir + connector jar) running the FlussProbe health check. */
+  flussProbeClasspath: string[];
+  temporalBin: string;
+}
+
+function key(artifacts: MavenArtifact[]): string {
+  const text = artifacts.map((a) => `${a.groupId}:${a.artifactId}:${a.version}:${a.transitive}`).join('\n');
+  return createHash('sha256').update(text).digest('hex').slice(0, 10);
+}
+
+/** A pom whose only purpose is to let `mvn dependency:copy-dependencies` resolve a lib folder. */
+export function renderPom(artifacts: MavenArtifact[]): string {
+  const deps = artifacts
+    .map((a) => {
+      const exclusions = a.transitive
+        ? ''
+        : '<exclusions><exclusion><groupId>*</groupId><artifactId>*</artifactId></exclusion></exclusions>';
+      return `    <dependency><groupId>${a.groupId}</groupId><artifactId>${a.artifactId}</artifactId><version>${a.version}</version>${exclusions}</dependency>`;
+    })
+    .join('\n');
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>gridflow.stack</groupId>
+  <artifactId>lib</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+${deps}
+  </dependencies>
+</project>
+`;
+}
+
+function listJars(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.jar'))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+/** Resolve `artifacts` into `<cache>/<name>-<hash>/lib` with Maven, unless already complete. */
+function ensureLib(config: GridflowConfig, name: string, artifacts: MavenArtifact[], progress: Progress): string[] {
+  const dir = path.join(config.cacheDir, `${name}-${key(artifacts)}`);
+  const lib = path.join(dir, 'lib');
+  const marker = path.join(dir, '.complete');
+  if (fs.existsSync(marker)) return listJars(lib);
+  requireTool('mvn', 'Maven resolves the Flink and Fluss jars from Maven Central', 'apt-get install -y maven');
+  progress(`fetching ${name} jars from Maven Central (${artifacts.length} artifacts and their dependencies; once per version)`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(lib, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'pom.xml'), renderPom(artifacts));
+  const started = Date.now();
+  run(
+    'mvn',
+    [
+      '-B',
+      '-q',
+      '-ntp',
+      `-Dmaven.repo.local=${path.join(config.cacheDir, 'm2')}`,
+      '-f',
+      path.join(dir, 'pom.xml'),
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${lib}`,
+      '-DincludeScope=runtime',
+    ],
+    { timeoutMs: 30 * 60_000 },
+  );
+  const jars = listJars(lib);
+  fs.writeFileSync(marker, `${new Date().toISOString()} ${jars.length} jars\n`);
+  progress(`fetched ${jars.length} ${name} jars in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return jars;
+}
+
+export function requireTool(command: string, why: string, install: string): void {
+  try {
+    run('sh', ['-c', `command -v ${command}`]);
+  } catch {
+    throw new PrerequisiteError(`${command} is not installed (${why}). Install it with: ${install}`);
+  }
+}
+
+export class PrerequisiteError extends Error {
+  override name = 'PrerequisiteError';
+}
+
+/** Java 17+ (Flink 1.20 and Fluss 0.9 run on 17). */
+function javaMajor(): number {
+  const res = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (res.error) {
+    throw new PrerequisiteError(`java is not installed. Install it with: apt-get install -y openjdk-${VERSIONS.java}-jdk-headless`);
+  }
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(`${res.stderr}${res.stdout}`);
+  if (!match) throw new PrerequisiteError(`cannot read the Java version from: ${res.stderr}`);
+  return match[1] === '1' ? Number(match[2]) : Number(match[1]);
+}
+
+export function ensureJava(): void {
+  const major = javaMajor();
+  if (major < VERSIONS.java) {
+    throw new PrerequisiteError(
+      `java ${major} found; Flink and Fluss need Java ${VERSIONS.java}+. Install it with: apt-get install -y openjdk-${VERSIONS.java}-jdk-headless`,
+    );
+  }
+  requireTool('javac', 'compiles the Fluss health probe', `apt-get install -y openjdk-${VERSIONS.java}-jdk-headless`);
+}
+
+/** The Temporal CLI: GRIDFLOW_TEMPORAL_BIN if set, else built once with `go install`. */
+export function ensureTemporalCli(config: GridflowConfig, progress: Progress, env = process.env): string {
+  if (env.GRIDFLOW_TEMPORAL_BIN) {
+    if (!fs.existsSync(env.GRIDFLOW_TEMPORAL_BIN)) {
+      throw new PrerequisiteError(`GRIDFLOW_TEMPORAL_BIN=${env.GRIDFLOW_TEMPORAL_BIN} does not exist`);
+    }
+    return env.GRIDFLOW_TEMPORAL_BIN;
+  }
+  const binDir = path.join(config.cacheDir, 'bin', `temporal-${VERSIONS.temporalCli}`);
+  const bin = path.join(binDir, 'temporal');
+  if (fs.existsSync(bin)) return bin;
+  requireTool('go', 'the Temporal CLI is built from the Go module proxy', 'see https://go.dev/doc/install (Go 1.24 or newer)');
+  progress(`building the Temporal CLI ${VERSIONS.temporalCli} with go install (once; about 4 minutes on 2 cores)`);
+  const started = Date.now();
+  fs.mkdirSync(binDir, { recursive: true });
+  run('go', ['install', `${TEMPORAL_CLI_MODULE}@${VERSIONS.temporalCli}`], {
+    env: {
+      ...env,
+      GOBIN: binDir,
+      GOPATH: path.join(config.cacheDir, 'go'),
+      GOFLAGS: '-modcacherw',
+      CGO_ENABLED: '0',
+    },
+    timeoutMs: 60 * 60_000,
+  });
+  progress(`built the Temporal CLI in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return bin;
+}
+
+function ensureFlussProbe(config: GridflowConfig, connectorJars: string[], progress: Progress): string[] {
+  const flussFlink = connectorJars.find((j) => path.basename(j).startsWith('fluss-flink-'));
+  if (!flussFlink) throw new Error('fluss-flink connector jar missing from the connector folder');
+  const source = path.join(repoRoot(), 'src', 'stack', 'java', 'FlussProbe.java');
+  const digest = createHash('sha256').update(fs.readFileSync(source)).update(flussFlink).digest('hex').slice(0, 10);
+  const dir = path.join(config.cacheDir, `fluss-probe-${digest}`);
+  if (!fs.existsSync(path.join(dir, 'FlussProbe.class'))) {
+    progress('compiling the Fluss health probe');
+    fs.mkdirSync(dir, { recursive: true });
+    run('javac', ['-d', dir, '-cp', flussFlink, source]);
+  }
+  return [dir, flussFlink];
+}
+
+/** Everything the local stack needs, fetched or built on first use. */
+export function ensureArtifacts(config: GridflowConfig, progress: Progress): Artifacts {
+  fs.mkdirSync(config.cacheDir, { recursive: true });
+  ensureJava();
+  const flinkJars = ensureLib(config, `flink-${VERSIONS.flink}`, [...FLINK_JARS, ...LOG4J_JARS], progress);
+  const connectorJars = ensureLib(config, 'connectors', CONNECTOR_JARS, progress);
+  const flussJars = ensureLib(config, `fluss-${VERSIONS.fluss}`, [FLUSS_SERVER_JAR, ...LOG4J_JARS], progress);
+  const flussProbeClasspath = ensureFlussProbe(config, connectorJars, progress);
+  const temporalBin = ensureTemporalCli(config, progress);
+  return {
+    flinkClasspath: [...flinkJars, ...connectorJars],
+    flussClasspath: flussJars,
+    flussProbeClasspath,
+    temporalBin,
+  };
+}

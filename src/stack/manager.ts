@@ -1,0 +1,221 @@
+/**
+ * `gridflow stack up | down | status | logs`: the local stack without a container engine.
+ *
+ * up:     fetch what is missing (once), then start each component in dependency order and wait for a
+ *         real request to succeed; a component already healthy is left alone and reported as such.
+ * down:   stop in reverse order, gently then forcefully; data stays unless --purge.
+ * status: component, pid, address, health.
+ */
+import * as fs from 'node:fs';
+import { GridflowConfig } from '../config';
+import { Component, StackContext } from './component';
+import { postgresComponent } from './components/postgres';
+import { zookeeperComponent } from './components/zookeeper';
+import { flussComponent } from './components/fluss';
+import { jobManagerComponent, sqlGatewayComponent, taskManagerComponent } from './components/flink';
+import { temporalComponent } from './components/temporal';
+import { stdoutFile } from './components/java';
+import { Artifacts, Progress, ensureArtifacts } from './fetch';
+import { Health, safeCheck, statusWord, waitHealthy } from './health';
+import { layout } from './layout';
+import { isAlive, readPid, stopProcess, tailFile, treeRss } from './process';
+
+interface StackState {
+  /** TaskManagers started beyond the configured count (by `stack add-taskmanager` or a workflow). */
+  taskManagers?: number;
+}
+
+function readState(ctx: StackContext): StackState {
+  try {
+    return JSON.parse(fs.readFileSync(ctx.layout.stateFile, 'utf8')) as StackState;
+  } catch {
+    return {};
+  }
+}
+
+function writeState(ctx: StackContext, state: StackState): void {
+  fs.mkdirSync(ctx.layout.home, { recursive: true });
+  fs.writeFileSync(ctx.layout.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+export function createContext(config: GridflowConfig, progress: Progress): StackContext {
+  let artifacts: Artifacts | undefined;
+  return {
+    config,
+    layout: layout(config),
+    progress,
+    artifacts: () => (artifacts ??= ensureArtifacts(config, progress)),
+  };
+}
+
+/** TaskManager indices: configured ones plus any added later, plus any still running. */
+function taskManagerIndices(ctx: StackContext): number[] {
+  const wanted = Math.max(ctx.config.stack.taskManagers, readState(ctx).taskManagers ?? 0);
+  const indices = new Set<number>();
+  for (let i = 1; i <= wanted; i++) indices.add(i);
+  if (fs.existsSync(ctx.layout.run)) {
+    for (const f of fs.readdirSync(ctx.layout.run)) {
+      const m = /^taskmanager-(\d+)\.pid$/.exec(f);
+      if (m && isAlive(readPid(ctx.layout.pidFile(`taskmanager-${m[1]}`)))) indices.add(Number(m[1]));
+    }
+  }
+  return [...indices].sort((a, b) => a - b);
+}
+
+/** Components in start order. */
+export function components(ctx: StackContext): Component[] {
+  const { config } = ctx;
+  const { host, ports } = config.stack;
+  const home = config.home;
+  return [
+    postgresComponent('source', { host, port: ports.postgresSource, home }),
+    postgresComponent('sink', { host, port: ports.postgresSink, home }),
+    zookeeperComponent(host, ports.zookeeper, home),
+    flussComponent('coordinator', { host, port: ports.flussCoordinator, coordinatorPort: ports.flussCoordinator, zookeeperPort: ports.zookeeper, home }),
+    flussComponent('tablet', { host, port: ports.flussTablet, coordinatorPort: ports.flussCoordinator, zookeeperPort: ports.zookeeper, home }),
+    jobManagerComponent(config, home),
+    ...taskManagerIndices(ctx).map((i) => taskManagerComponent(config, home, i)),
+    sqlGatewayComponent(config, home),
+    temporalComponent({ host, port: ports.temporal, uiPort: ports.temporalUi, namespace: config.temporal.namespace, home }),
+  ];
+}
+
+export class StackError extends Error {
+  override name = 'StackError';
+}
+
+function failureReport(ctx: StackContext, c: Component, why: string): string {
+  const parts = [`${c.name} ${why}`, `--- last lines of ${c.logFile}:`, tailFile(c.logFile, 25)];
+  const out = stdoutFile(ctx.layout, c.name);
+  if (fs.existsSync(out)) parts.push(`--- last lines of ${out}:`, tailFile(out, 15));
+  return parts.join('\n');
+}
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+
+/** Start one component unless it is already healthy; wait until it is. */
+async function bringUp(ctx: StackContext, c: Component): Promise<'started' | 'running'> {
+  const pid = c.pid(ctx);
+  const before = await safeCheck(() => c.health(ctx));
+  if (before.ok) {
+    ctx.progress(`${pad(c.name, 18)} already running${isAlive(pid) ? ` (pid ${pid})` : ' (not started by this stack)'}: ${before.detail}`);
+    await c.afterHealthy?.(ctx);
+    return 'running';
+  }
+  if (!isAlive(pid)) {
+    ctx.progress(`${pad(c.name, 18)} starting`);
+    await c.start(ctx);
+  } else {
+    ctx.progress(`${pad(c.name, 18)} process ${pid} is up but not answering yet; waiting`);
+  }
+  const started = Date.now();
+  let lastNote = 0;
+  const outcome = await waitHealthy(() => c.health(ctx), {
+    timeoutMs: ctx.config.stack.startTimeoutSeconds * 1000,
+    intervalMs: 500,
+    alive: () => isAlive(c.pid(ctx)),
+    onAttempt: (h, elapsed) => {
+      if (elapsed - lastNote >= 15_000) {
+        lastNote = elapsed;
+        ctx.progress(`${pad(c.name, 18)} still waiting (${Math.round(elapsed / 1000)} s): ${h.detail}`);
+      }
+    },
+  });
+  if (outcome.kind === 'exited') throw new StackError(failureReport(ctx, c, `exited during start (${outcome.health.detail})`));
+  if (outcome.kind === 'timeout') {
+    throw new StackError(failureReport(ctx, c, `not healthy after ${Math.round(outcome.elapsedMs / 1000)} s (${outcome.health.detail})`));
+  }
+  await c.afterHealthy?.(ctx);
+  ctx.progress(`${pad(c.name, 18)} healthy in ${((Date.now() - started) / 1000).toFixed(1)} s: ${outcome.health.detail}`);
+  return 'started';
+}
+
+export interface UpResult {
+  started: string[];
+  alreadyRunning: string[];
+  seconds: number;
+}
+
+export async function stackUp(ctx: StackContext, only?: string[]): Promise<UpResult> {
+  const t0 = Date.now();
+  // Fetch first, so a missing prerequisite is reported before anything starts.
+  ctx.artifacts();
+  const result: UpResult = { started: [], alreadyRunning: [], seconds: 0 };
+  for (const c of components(ctx)) {
+    if (only && !only.includes(c.name)) continue;
+    const outcome = await bringUp(ctx, c);
+    (outcome === 'started' ? result.started : result.alreadyRunning).push(c.name);
+  }
+  result.seconds = (Date.now() - t0) / 1000;
+  return result;
+}
+
+export async function stackDown(ctx: StackContext, opts: { purge?: boolean } = {}): Promise<void> {
+  for (const c of [...components(ctx)].reverse()) {
+    const pid = c.pid(ctx);
+    const outcome = pid ? await stopProcess(pid, c.name.startsWith('postgres') ? 60_000 : 20_000, c.stopSignal) : 'not-running';
+    ctx.progress(`${pad(c.name, 18)} ${outcome === 'not-running' ? 'not running' : outcome === 'killed' ? `killed (pid ${pid} ignored the stop signal)` : `stopped (pid ${pid})`}`);
+    fs.rmSync(ctx.layout.pidFile(c.name), { force: true });
+  }
+  writeState(ctx, {});
+  if (opts.purge) {
+    const dirs = new Set(components(ctx).flatMap((c) => c.dataDirs));
+    for (const dir of [...dirs, ctx.layout.logs, ctx.layout.run, ctx.layout.connectionsFile]) {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    ctx.progress(`purged data, logs and credentials under ${ctx.layout.home}`);
+  }
+}
+
+export interface ComponentStatus {
+  component: string;
+  pid: number | null;
+  address: string;
+  status: ReturnType<typeof statusWord>;
+  detail: string;
+  rssBytes: number | null;
+  log: string;
+}
+
+export async function stackStatus(ctx: StackContext): Promise<ComponentStatus[]> {
+  const rows: ComponentStatus[] = [];
+  for (const c of components(ctx)) {
+    const pid = c.pid(ctx);
+    const running = isAlive(pid);
+    const health: Health = await safeCheck(() => c.health(ctx));
+    rows.push({
+      component: c.name,
+      pid: running ? pid! : null,
+      address: c.address,
+      status: statusWord(running, health),
+      detail: health.detail,
+      rssBytes: running ? treeRss(pid!) : null,
+      log: c.logFile,
+    });
+  }
+  return rows;
+}
+
+/** Start one more TaskManager (the local answer to "not enough slots"). Returns its name. */
+export async function addTaskManager(ctx: StackContext): Promise<string> {
+  const indices = taskManagerIndices(ctx);
+  const alive = indices.filter((i) => isAlive(readPid(ctx.layout.pidFile(`taskmanager-${i}`))));
+  // Restart a configured TaskManager that died before adding a new index.
+  const dead = indices.find((i) => !alive.includes(i));
+  const index = dead ?? Math.max(0, ...indices) + 1;
+  writeState(ctx, { ...readState(ctx), taskManagers: Math.max(index, readState(ctx).taskManagers ?? 0) });
+  const tm = components(ctx).find((c) => c.name === `taskmanager-${index}`)!;
+  await bringUp(ctx, tm);
+  return tm.name;
+}
+
+export function logFileOf(ctx: StackContext, component: string): string[] {
+  const c = components(ctx).find((x) => x.name === component);
+  if (!c) {
+    throw new StackError(`unknown component ${component}; one of: ${components(ctx).map((x) => x.name).join(', ')}`);
+  }
+  const files = [c.logFile];
+  const out = stdoutFile(ctx.layout, c.name);
+  if (out !== c.logFile && fs.existsSync(out)) files.push(out);
+  return files;
+}

@@ -1,0 +1,89 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, loadConfig, parseConnectionUrl, parseEnvFile, resolveConnection } from '../../src/config';
+
+describe('loadConfig', () => {
+  test('defaults: loopback addresses, stack under the repo, cache under ~/.cache', () => {
+    const config = loadConfig({ HOME: '/home/op' });
+    expect(config.flink.restUrl).toBe('http://127.0.0.1:8081');
+    expect(config.flink.gatewayUrl).toBe('http://127.0.0.1:8083');
+    expect(config.temporal.address).toBe('127.0.0.1:7233');
+    expect(config.temporal.namespace).toBe('default');
+    expect(config.home.endsWith('.gridflow')).toBe(true);
+    expect(config.stack.taskManagers).toBe(1);
+    expect(config.stack.slotsPerTaskManager).toBe(8);
+  });
+
+  test('environment overrides, including external clusters', () => {
+    const config = loadConfig({
+      GRIDFLOW_HOME: '/srv/gf',
+      GRIDFLOW_CACHE: '/var/cache/gf',
+      GRIDFLOW_TASKMANAGERS: '2',
+      GRIDFLOW_FLINK_REST: 'http://flink.prod:8081',
+      GRIDFLOW_SQL_GATEWAY: 'http://gateway.prod:8083',
+      GRIDFLOW_TEMPORAL_ADDRESS: 'temporal.prod:7233',
+      GRIDFLOW_TEMPORAL_NAMESPACE: 'grid',
+    });
+    expect(config.home).toBe('/srv/gf');
+    expect(config.cacheDir).toBe('/var/cache/gf');
+    expect(config.stack.taskManagers).toBe(2);
+    expect(config.flink.restUrl).toBe('http://flink.prod:8081');
+    expect(config.flink.gatewayUrl).toBe('http://gateway.prod:8083');
+    expect(config.temporal).toEqual({ address: 'temporal.prod:7233', namespace: 'grid' });
+  });
+
+  test('GRIDFLOW_PORT_OFFSET shifts every default port', () => {
+    const config = loadConfig({ GRIDFLOW_PORT_OFFSET: '10000' });
+    expect(config.stack.ports.postgresSource).toBe(25432);
+    expect(config.stack.ports.flinkRest).toBe(18081);
+    expect(config.flink.restUrl).toBe('http://127.0.0.1:18081');
+    expect(config.temporal.address).toBe('127.0.0.1:17233');
+  });
+
+  test.each([
+    [{ GRIDFLOW_TASKMANAGERS: 'two' }, /GRIDFLOW_TASKMANAGERS \(stack\.taskManagers\)/],
+    [{ GRIDFLOW_TASKMANAGERS: '0' }, /GRIDFLOW_TASKMANAGERS/],
+    [{ GRIDFLOW_TASKMANAGER_MEMORY: 'lots' }, /GRIDFLOW_TASKMANAGER_MEMORY.*memory size/],
+    [{ GRIDFLOW_FLINK_REST: 'not a url' }, /GRIDFLOW_FLINK_REST \(flink\.restUrl\)/],
+    [{ GRIDFLOW_PORT_OFFSET: '-5' }, /GRIDFLOW_PORT_OFFSET/],
+  ])('a bad value names the variable: %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe('connections', () => {
+  test('a URL parses and the password is not enumerable (never logged or serialised)', () => {
+    const c = parseConnectionUrl('source_cdc', 'postgres://gridflow_cdc:s%40cret@db.example:5433/sgcc_source');
+    expect(c).toMatchObject({ name: 'source_cdc', host: 'db.example', port: 5433, database: 'sgcc_source', user: 'gridflow_cdc' });
+    expect(c.password).toBe('s@cret');
+    expect(JSON.stringify(c)).not.toContain('s@cret');
+    expect(Object.keys(c)).not.toContain('password');
+  });
+
+  test('the environment wins over the local stack file', () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'gf-conn-'));
+    fs.writeFileSync(path.join(home, 'connections.env'), 'GRIDFLOW_PG_SINK=postgres://w:file@127.0.0.1:15433/sgcc_dw\n');
+    expect(resolveConnection('sink', { home }, {}).password).toBe('file');
+    expect(resolveConnection('sink', { home }, { GRIDFLOW_PG_SINK: 'postgres://w:env@prod:5432/dw' }).host).toBe('prod');
+  });
+
+  test('an undefined connection says how to define it', () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'gf-conn-'));
+    expect(() => resolveConnection('sink', { home }, {})).toThrow(/GRIDFLOW_PG_SINK=postgres:\/\//);
+  });
+
+  test('names that could reach SQL are validated', () => {
+    expect(() => resolveConnection('Sink; drop', { home: '/nonexistent' }, {})).toThrow(/must match/);
+  });
+
+  test('a non-postgres URL is refused with the variable named', () => {
+    expect(() => parseConnectionUrl('sink', 'mysql://a:b@h/db')).toThrow(/GRIDFLOW_PG_SINK must be a postgres:\/\/ URL/);
+    expect(() => parseConnectionUrl('sink', 'postgres://a:b@h')).toThrow(/names no database/);
+  });
+
+  test('env files: comments and blank lines ignored, values may contain =', () => {
+    expect(parseEnvFile('# c\n\nA=1\nB=x=y\n bad line\n')).toEqual({ A: '1', B: 'x=y' });
+  });
+});

@@ -1,0 +1,54 @@
+import { parse } from 'yaml';
+import { loadConfig } from '../../../src/config';
+import { flinkConfig, parseBashJavaUtils } from '../../../src/stack/components/flink';
+import { parseProbeOutput } from '../../../src/stack/components/fluss';
+import { serverSettings } from '../../../src/stack/components/postgres';
+import { renderPom } from '../../../src/stack/fetch';
+import { layout } from '../../../src/stack/layout';
+import { CONNECTOR_JARS, FLINK_JARS, VERSIONS } from '../../../src/stack/versions';
+
+test('BashJavaUtils output: JVM flags and -D properties (recorded from flink-runtime 1.20.3)', () => {
+  const output = [
+    'some log line',
+    'BASH_JAVA_UTILS_EXEC_RESULT:-Xmx536870902 -Xms536870902 -XX:MaxDirectMemorySize=268435458 -XX:MaxMetaspaceSize=268435456',
+    'BASH_JAVA_UTILS_EXEC_RESULT:-D taskmanager.memory.network.min=134217730b -D taskmanager.cpu.cores=8.0 -D taskmanager.numberOfTaskSlots=8',
+  ].join('\n');
+  const parsed = parseBashJavaUtils(output);
+  expect(parsed.jvmArgs).toEqual(['-Xmx536870902', '-Xms536870902', '-XX:MaxDirectMemorySize=268435458', '-XX:MaxMetaspaceSize=268435456']);
+  expect(parsed.dynamicProperties).toEqual([
+    '-D', 'taskmanager.memory.network.min=134217730b',
+    '-D', 'taskmanager.cpu.cores=8.0',
+    '-D', 'taskmanager.numberOfTaskSlots=8',
+  ]);
+  expect(() => parseBashJavaUtils('Exception in thread main')).toThrow(/no resource parameters/);
+});
+
+test('Fluss probe output', () => {
+  expect(parseProbeOutput('COORDINATOR 0 127.0.0.1:9123\nTABLET_SERVER 0 127.0.0.1:9124\nSLF4J: noise\n')).toEqual([
+    { type: 'COORDINATOR', id: 0, address: '127.0.0.1:9123' },
+    { type: 'TABLET_SERVER', id: 0, address: '127.0.0.1:9124' },
+  ]);
+});
+
+test('the pom pins every artifact and keeps fat jars without their dependencies', () => {
+  const pom = renderPom([...FLINK_JARS, ...CONNECTOR_JARS]);
+  expect(pom).toContain(`<artifactId>flink-runtime</artifactId><version>${VERSIONS.flink}</version></dependency>`);
+  expect(pom).toMatch(/flink-sql-connector-postgres-cdc<\/artifactId><version>3\.5\.0<\/version><exclusions>/);
+  expect(pom).not.toContain('flink-table-planner_2.12');
+});
+
+test('Flink config: loopback, retained checkpoints on local disk, slots from settings', () => {
+  const config = loadConfig({ GRIDFLOW_HOME: '/srv/gf', GRIDFLOW_SLOTS_PER_TASKMANAGER: '4' });
+  const yaml = parse(JSON.stringify(flinkConfig(config, layout(config))));
+  expect(yaml.taskmanager.numberOfTaskSlots).toBe(4);
+  expect(yaml.rest['bind-address']).toBe('127.0.0.1');
+  expect(yaml.execution.checkpointing.dir).toBe('file:///srv/gf/flink/checkpoints');
+  expect(yaml.execution.checkpointing['externalized-checkpoint-retention']).toBe('RETAIN_ON_CANCELLATION');
+});
+
+test('the source Postgres is started for logical decoding; the sink is not', () => {
+  const source = serverSettings('source', '127.0.0.1', 15432).join(' ');
+  expect(source).toContain('wal_level=logical');
+  expect(source).toMatch(/max_replication_slots=\d+/);
+  expect(serverSettings('sink', '127.0.0.1', 15433).join(' ')).not.toContain('wal_level');
+});
