@@ -1,6 +1,9 @@
 /** `gridflow stack ...` */
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { loadConfig } from '../config';
+import { connectorJars } from '../stack/fetch';
 import { addTaskManager, createContext, logFileOf, stackDown, stackStatus, stackUp } from '../stack/manager';
 import { ParsedArgs, UsageError, allowFlags, intFlag } from './args';
 import { Out } from './output';
@@ -14,6 +17,7 @@ Usage:
   gridflow stack logs [component] [-n N] [-f]
                                         show a component's log (without a component: where the logs are)
   gridflow stack add-taskmanager        start one more Flink TaskManager (more task slots)
+  gridflow stack jars --out DIR         copy the pinned connector jars to DIR (for docker/compose.yml)
 
 Environment:
   GRIDFLOW_HOME        stack folder (default: <repo>/.gridflow): data, configs, logs, pid files
@@ -82,6 +86,19 @@ export async function stackCommand(args: ParsedArgs, out: Out): Promise<number> 
       allowFlags(args, ['json']);
       const name = await addTaskManager(ctx);
       out.result({ taskManager: name }, `${name} is up`);
+      return 0;
+    }
+    case 'jars': {
+        allowFlags(args, ['out', 'json']);
+      const dir = args.flags.out;
+      if (typeof dir !== 'string') throw new UsageError('stack jars needs --out DIR');
+      fs.mkdirSync(dir, { recursive: true });
+      const copied = connectorJars(ctx.artifacts()).map((jar) => {
+        const target = path.join(dir, path.basename(jar));
+        fs.copyFileSync(jar, target);
+        return target;
+      });
+      out.result(copied, `copied ${copied.length} connector jars to ${dir}`);
       return 0;
     }
     default:

@@ -178,6 +178,12 @@ function ensureFlussProbe(config: GridflowConfig, connectorJars: string[], progr
   return [dir, flussFlink];
 }
 
+/** The connector jars on the Flink classpath (what docker/compose.yml mounts). */
+export function connectorJars(artifacts: Artifacts): string[] {
+  const names = CONNECTOR_JARS.map((a) => `${a.artifactId}-${a.version}.jar`);
+  return artifacts.flinkClasspath.filter((jar) => names.includes(path.basename(jar)));
+}
+
 /** Everything the local stack needs, fetched or built on first use. */
 export function ensureArtifacts(config: GridflowConfig, progress: Progress): Artifacts {
   fs.mkdirSync(config.cacheDir, { recursive: true });

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Host prerequisites for the local stack: Java 17 (JDK), Maven, PostgreSQL 15 server binaries, Go
+# (only to build the Temporal CLI once). Installs what is missing from Debian's packages when it can
+# (root + apt-get); otherwise prints the exact command and exits 3. Quiet when everything is present.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+# Versions come from the one place they are pinned.
+pin() { sed -n "s/^  $1: '\([^']*\)'.*/\1/p" src/stack/versions.ts; }
+pg_major=$(pin postgres)
+temporal_version=$(pin temporalCli)
+
+missing_pkgs=()
+notes=()
+
+java_major() {
+  java -version 2>&1 | sed -n 's/.*version "\([0-9]*\)\(\.[0-9]*\)*.*/\1/p' | head -1
+}
+
+if ! command -v java >/dev/null || ! command -v javac >/dev/null || [ "$(java_major)" -lt 17 ] 2>/dev/null; then
+  missing_pkgs+=(openjdk-17-jdk-headless)
+fi
+command -v mvn >/dev/null || missing_pkgs+=(maven)
+pg_bin="${GRIDFLOW_PG_BIN:-/usr/lib/postgresql/$pg_major/bin}"
+[ -x "$pg_bin/postgres" ] && [ -x "$pg_bin/initdb" ] || missing_pkgs+=("postgresql-$pg_major")
+
+cache="${GRIDFLOW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gridflow}"
+temporal_cached="$cache/bin/temporal-$temporal_version/temporal"
+if [ -z "${GRIDFLOW_TEMPORAL_BIN:-}" ] && [ ! -x "$temporal_cached" ]; then
+  if ! command -v go >/dev/null; then
+    notes+=("Go is needed once to build the Temporal CLI: install Go 1.21 or newer (Debian: apt-get install -y golang-1.21 from bookworm-backports, or any Go from go.dev); with GOTOOLCHAIN=auto it fetches the Go 1.25 the CLI needs from the module proxy.")
+  fi
+fi
+
+if [ ${#missing_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing ${missing_pkgs[*]} from Debian's packages" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}" >&2
+    # Debian's postgresql package starts a cluster on 5432; gridflow runs its own instances.
+    if printf '%s\n' "${missing_pkgs[@]}" | grep -q postgresql; then
+      (command -v pg_ctlcluster >/dev/null && pg_ctlcluster "$pg_major" main stop) >/dev/null 2>&1 || true
+    fi
+  else
+    notes+=("Missing packages: run  sudo apt-get install -y ${missing_pkgs[*]}")
+  fi
+fi
+
+if [ ${#notes[@]} -gt 0 ]; then
+  for n in "${notes[@]}"; do echo "setup: $n" >&2; done
+  exit 3
+fi

@@ -1,0 +1,6 @@
+/** `npm run test:stack -- up|down|status`: the tests' own stack (see env.ts), from the command line. */
+import { main } from '../../src/cli';
+import { applyTestStackEnv } from './env';
+
+applyTestStackEnv();
+main(['stack', ...process.argv.slice(2)]).then((code) => process.exit(code));

@@ -1,0 +1,76 @@
+/**
+ * docker/compose.yml cannot run here (no Docker engine); this keeps it equivalent to the local stack:
+ * the same services, published ports, pinned versions and connector jars on every Flink classpath.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { loadConfig } from '../../../src/config';
+import { components, createContext } from '../../../src/stack/manager';
+import { CONNECTOR_JARS, VERSIONS } from '../../../src/stack/versions';
+
+interface Service {
+  image: string;
+  command?: string | string[];
+  ports?: string[];
+  volumes?: string[];
+  environment?: Record<string, string>;
+}
+
+const compose = parse(fs.readFileSync(path.join(__dirname, '../../../docker/compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+};
+const services = compose.services;
+const config = loadConfig({ GRIDFLOW_HOME: '/nonexistent/gridflow-compose-test' });
+const ctx = createContext(config, () => undefined);
+const flinkServices = ['flink-jobmanager', 'taskmanager-1', 'sql-gateway'];
+
+const published = (s: Service) => (s.ports ?? []).map((p) => Number(p.split(':').slice(-2)[0]));
+
+test('the same components as the local stack', () => {
+  expect(Object.keys(services).sort()).toEqual(components(ctx).map((c) => c.name).sort());
+});
+
+test('the same ports on loopback', () => {
+  const p = config.stack.ports;
+  expect(published(services['postgres-source'])).toEqual([p.postgresSource]);
+  expect(published(services['postgres-sink'])).toEqual([p.postgresSink]);
+  expect(published(services.zookeeper)).toEqual([p.zookeeper]);
+  expect(published(services['fluss-coordinator'])).toEqual([p.flussCoordinator]);
+  expect(published(services['fluss-tablet-0'])).toEqual([p.flussTablet]);
+  expect(published(services['flink-jobmanager'])).toEqual([p.flinkRest]);
+  expect(published(services['sql-gateway'])).toEqual([p.sqlGateway]);
+  expect(published(services.temporal)).toEqual([p.temporal, p.temporalUi]);
+  for (const s of Object.values(services)) for (const port of s.ports ?? []) expect(port.startsWith('127.0.0.1:')).toBe(true);
+});
+
+test('the pinned versions', () => {
+  for (const name of flinkServices) expect(services[name].image).toBe(`flink:${VERSIONS.flink}-scala_2.12-java${VERSIONS.java}`);
+  expect(services['fluss-coordinator'].image).toBe(`apache/fluss:${VERSIONS.fluss}`);
+  expect(services['fluss-tablet-0'].image).toBe(`apache/fluss:${VERSIONS.fluss}`);
+  expect(services['postgres-source'].image).toBe(`postgres:${VERSIONS.postgres}`);
+  expect(services.temporal.image).toBe(`temporalio/temporal:${VERSIONS.temporalCli.replace(/^v/, '')}`);
+});
+
+test('every Flink process mounts every connector jar into lib/', () => {
+  for (const name of flinkServices) {
+    const mounts = services[name].volumes ?? [];
+    for (const jar of CONNECTOR_JARS) {
+      const file = `${jar.artifactId}-${jar.version}.jar`;
+      expect(mounts).toContain(`./jars/${file}:/opt/flink/lib/${file}:ro`);
+    }
+  }
+});
+
+test('Flink settings match the local stack (slots, memory, retained checkpoints)', () => {
+  const props = services['flink-jobmanager'].environment!.FLINK_PROPERTIES;
+  expect(props).toContain(`taskmanager.numberOfTaskSlots: ${config.stack.slotsPerTaskManager}`);
+  expect(props).toContain(`taskmanager.memory.process.size: ${config.stack.taskManagerMemory}`);
+  expect(props).toContain(`jobmanager.memory.process.size: ${config.stack.jobManagerMemory}`);
+  expect(props).toContain('externalized-checkpoint-retention: RETAIN_ON_CANCELLATION');
+});
+
+test('the source Postgres decodes logically and Temporal registers the search attributes', () => {
+  expect(services['postgres-source'].command).toEqual(expect.arrayContaining(['wal_level=logical']));
+  expect(services.temporal.command).toEqual(expect.arrayContaining(['GridflowPipeline=Keyword', 'GridflowState=Keyword']));
+});
