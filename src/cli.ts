@@ -20,7 +20,7 @@ Commands:
 Options: --json (machine-readable output on stdout; progress stays on stderr), -h/--help.
 Exit codes: 0 ok, 1 failed, 2 usage error, 3 missing prerequisite or configuration.`;
 
-const VALUED = ['n', 'rate', 'duration', 'every', 'spec', 'job', 'timeout', 'limit', 'seed'];
+const VALUED = ['n', 'out', 'rate', 'duration', 'every', 'spec', 'job', 'timeout', 'limit', 'seed'];
 
 export async function main(argv: string[]): Promise<number> {
   let out = new Out(false);

@@ -392,3 +392,28 @@ export type SavepointStatus =
       /** The job was gone when the operation ran (Flink accepts the POST with 202 anyway). */
       readonly jobNotFound: boolean;
     };
+
+/** GET /savepoint-disposal/:triggerId — COMPLETED with no failure-cause means the savepoint is gone. */
+export const disposalStatusSchema = z
+  .object({
+    status: z.object({ id: z.enum(['IN_PROGRESS', 'COMPLETED']) }),
+    operation: z
+      .object({ 'failure-cause': z.object({ class: z.string(), 'stack-trace': z.string() }).optional() })
+      .nullable()
+      .optional(),
+  })
+  .transform((s): DisposalStatus => {
+    if (s.status.id === 'IN_PROGRESS') return { state: 'IN_PROGRESS' };
+    const failure = s.operation?.['failure-cause'];
+    return failure ? { state: 'FAILED', failureCause: summarizeJavaTrace(failure['stack-trace']) } : { state: 'COMPLETED' };
+  });
+
+export type DisposalStatus =
+  | { readonly state: 'IN_PROGRESS' }
+  | { readonly state: 'COMPLETED' }
+  | { readonly state: 'FAILED'; readonly failureCause: string };
+
+/** GET /jobs/:jobId/metrics?get=a,b — values arrive as strings. */
+export const jobMetricsSchema = z
+  .array(z.object({ id: z.string(), value: z.string() }))
+  .transform((items) => Object.fromEntries(items.map((m) => [m.id, Number(m.value)])) as Record<string, number>);

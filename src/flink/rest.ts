@@ -10,6 +10,9 @@ import { endpoint, FlinkHttp, HttpClientOptions } from './http';
 import {
   CheckpointConfig,
   checkpointConfigSchema,
+  DisposalStatus,
+  disposalStatusSchema,
+  jobMetricsSchema,
   CheckpointingStats,
   checkpointsSchema,
   ClusterOverview,
@@ -31,6 +34,7 @@ import {
 
 export { JOB_STATES, TERMINAL_JOB_STATES } from './rest-schemas';
 export type {
+  DisposalStatus,
   CheckpointConfig,
   CheckpointEntry,
   CheckpointingStats,
@@ -62,6 +66,9 @@ const api = {
   stopWithSavepoint: endpoint('POST', '/jobs/:jobId/stop', triggerResponseSchema),
   savepointStatus: endpoint('GET', '/jobs/:jobId/savepoints/:triggerId', savepointStatusSchema),
   cancel: endpoint('PATCH', '/jobs/:jobId', emptyObjectSchema),
+  jobMetrics: endpoint('GET', '/jobs/:jobId/metrics', jobMetricsSchema),
+  disposeSavepoint: endpoint('POST', '/savepoint-disposal', triggerResponseSchema),
+  disposalStatus: endpoint('GET', '/savepoint-disposal/:triggerId', disposalStatusSchema),
 } as const;
 
 export interface SavepointOptions {
@@ -186,6 +193,25 @@ export class FlinkRestClient {
    * ended otherwise (FINISHED, FAILED) yields 'already-terminal' rather than an error. Unknown job ids
    * still throw (`notFound`).
    */
+  /** Job-level metrics by name (e.g. numRestarts); a metric Flink does not report is absent. */
+  jobMetrics(jobId: string, names: readonly string[]): Promise<Record<string, number>> {
+    return this.http.call(api.jobMetrics, { jobId }, { query: { get: names.join(',') } });
+  }
+
+  /**
+   * Deletes a savepoint through the JobManager, whatever its storage (file://, s3://, hdfs://), so
+   * the control plane never needs the savepoint file system itself. Returns the disposal's trigger id;
+   * poll disposalStatus. Flink chooses the id here (the disposal endpoint takes no triggerId).
+   */
+  async disposeSavepoint(savepointPath: string): Promise<{ triggerId: string }> {
+    const triggerId = await this.http.call(api.disposeSavepoint, {}, { body: { 'savepoint-path': savepointPath } });
+    return { triggerId };
+  }
+
+  disposalStatus(triggerId: string): Promise<DisposalStatus> {
+    return this.http.call(api.disposalStatus, { triggerId });
+  }
+
   async cancel(jobId: string): Promise<CancelOutcome> {
     try {
       await this.http.call(api.cancel, { jobId }, { query: { mode: 'cancel' } });

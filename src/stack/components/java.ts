@@ -96,6 +96,9 @@ export function startJava(paths: Layout, launch: JavaLaunch): number {
       `-Dlog4j2.configurationFile=${log4j}`,
       // The planner and RPC loaders unpack jars here; keep it inside the stack folder.
       `-Djava.io.tmpdir=${tmp}`,
+      // The JDBC sink writes timestamps through java.sql.Timestamp in the JVM's zone; jobs are
+      // submitted with table.local-time-zone=UTC, so every JVM runs in UTC (sql/NOTES.md).
+      '-Duser.timezone=UTC',
       '-cp',
       launch.classpath.join(':'),
       launch.mainClass,

@@ -1,0 +1,38 @@
+-- gridflow source schema (PostgreSQL 15, database sgcc_source). Idempotent.
+-- The two contract tables exactly as in PIPELINE.md, plus gridflow_probe for the freshness probe.
+-- REPLICA IDENTITY FULL: the CDC sources run with changelog-mode 'all' (see sql/NOTES.md), which needs
+-- the complete before-image of every UPDATE and DELETE in the WAL.
+
+CREATE TABLE IF NOT EXISTS power_equipment (
+  equipment_id        VARCHAR(32)  PRIMARY KEY,          -- 'GEN-0001', 'TRF-0042', ...
+  equipment_name      VARCHAR(128) NOT NULL,
+  equipment_type      VARCHAR(32)  NOT NULL,             -- 发电机 | 变压器 | 输电线路 | 配电设备 (open set)
+  region              VARCHAR(64)  NOT NULL,             -- 华北 | 华东 | 华中 | 东北 | 西北 | 西南 (open set)
+  voltage_level_kv    INTEGER      NOT NULL CHECK (voltage_level_kv > 0),
+  rated_capacity_mw   NUMERIC(12,2) CHECK (rated_capacity_mw >= 0),   -- NULL = unknown
+  status              VARCHAR(16)  NOT NULL CHECK (status IN ('运行','检修','停运','备用')),
+  commissioned_on     DATE,
+  last_maintenance_on DATE,
+  updated_at          TIMESTAMPTZ  NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS equipment_reading (           -- telemetry, high volume, mostly inserts
+  reading_id     BIGSERIAL     PRIMARY KEY,
+  equipment_id   VARCHAR(32)   NOT NULL,                  -- no FK: telemetry may precede master data
+  load_mw        NUMERIC(12,3) NOT NULL,
+  temperature_c  NUMERIC(6,2)  NOT NULL,
+  voltage_kv     NUMERIC(8,3),
+  measured_at    TIMESTAMPTZ   NOT NULL
+);
+
+-- Freshness probe: the control plane inserts a row (probe_id, sent_at = now()); the pipeline carries it
+-- through every job (ingest -> dws -> ads -> sink) to gridflow.probe_arrivals in the sink.
+-- It never touches a contract table.
+CREATE TABLE IF NOT EXISTS gridflow_probe (
+  probe_id  TEXT        PRIMARY KEY,
+  sent_at   TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+ALTER TABLE power_equipment   REPLICA IDENTITY FULL;
+ALTER TABLE equipment_reading REPLICA IDENTITY FULL;
+ALTER TABLE gridflow_probe    REPLICA IDENTITY FULL;
