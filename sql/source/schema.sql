@@ -33,6 +33,14 @@ CREATE TABLE IF NOT EXISTS gridflow_probe (
   sent_at   TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
-ALTER TABLE power_equipment   REPLICA IDENTITY FULL;
-ALTER TABLE equipment_reading REPLICA IDENTITY FULL;
-ALTER TABLE gridflow_probe    REPLICA IDENTITY FULL;
+-- Only when not FULL already: ALTER TABLE takes an ACCESS EXCLUSIVE lock even when nothing changes,
+-- which would queue every writer of a live source behind it.
+DO $$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['power_equipment', 'equipment_reading', 'gridflow_probe'] LOOP
+    IF (SELECT relreplident FROM pg_class WHERE oid = to_regclass(t)) <> 'f' THEN
+      EXECUTE format('ALTER TABLE %I REPLICA IDENTITY FULL', t);
+    END IF;
+  END LOOP;
+END $$;
