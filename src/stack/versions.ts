@@ -72,6 +72,8 @@ export const FLINK_JARS: MavenArtifact[] = [
   'flink-connector-base',
   'flink-connector-files',
   'flink-sql-gateway',
+  // State on local disk, bounded memory: the latest-reading Top-N keeps every reading (sql/NOTES.md).
+  'flink-statebackend-rocksdb',
 ].map(flinkModule);
 
 /** The shaded server jar carries the RPC stack, RocksDB and a shaded ZooKeeper (server included). */

@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../../../src/config';
+import { flinkConfig } from '../../../src/stack/components/flink';
+import { layout } from '../../../src/stack/layout';
 import { components, createContext } from '../../../src/stack/manager';
 import { CONNECTOR_JARS, VERSIONS } from '../../../src/stack/versions';
 
@@ -68,6 +70,14 @@ test('Flink settings match the local stack (slots, memory, retained checkpoints)
   expect(props).toContain(`taskmanager.memory.process.size: ${config.stack.taskManagerMemory}`);
   expect(props).toContain(`jobmanager.memory.process.size: ${config.stack.jobManagerMemory}`);
   expect(props).toContain('externalized-checkpoint-retention: RETAIN_ON_CANCELLATION');
+  const local = flinkConfig(config, layout(config)) as {
+    taskmanager: Record<string, string>;
+    state: Record<string, unknown>;
+  };
+  expect(props).toContain(`taskmanager.memory.managed.size: ${local.taskmanager['memory.managed.size']}`);
+  expect(props).toContain(`taskmanager.memory.task.off-heap.size: ${local.taskmanager['memory.task.off-heap.size']}`);
+  expect(props).toContain(`state.backend.type: ${local.state['backend.type']}`);
+  expect(props).toContain(`state.backend.incremental: ${local.state['backend.incremental']}`);
 });
 
 test('the source Postgres decodes logically and Temporal registers the search attributes', () => {

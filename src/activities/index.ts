@@ -1,0 +1,11 @@
+/** Every activity the gridflow worker runs. */
+import { ActivityDeps, defaultDeps, Provisioner } from './context';
+import { createPipelineActivities } from './pipeline';
+
+export function createActivities(deps: ActivityDeps) {
+  return { ...createPipelineActivities(deps) };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export { defaultDeps };
+export type { ActivityDeps, Provisioner };

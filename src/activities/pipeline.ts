@@ -1,0 +1,336 @@
+/**
+ * The pipeline workflow's activities. Three kinds, each one screen:
+ *   observe — read Flink and Postgres, return facts (never change anything);
+ *   act     — one idempotent change (submit, stop with savepoint, cancel, prepare, provision);
+ *   record  — one write to the sink's ops schema.
+ * Long ones heartbeat. Bad input fails non-retryably with a clear message (see failure.ts).
+ */
+import { Context } from '@temporalio/activity';
+import { FlinkApiError } from '../flink/errors';
+import { CompletedCheckpoint, FlinkRestClient, TERMINAL_JOB_STATES } from '../flink/rest';
+import { planJobs, slotsNeeded } from '../pipeline/plan';
+import { renderJob } from '../pipeline/render';
+import { DeployError, FlinkClients, Submitted, awaitJobRunning, createFlussTables, submitJob } from '../pipeline/deploy';
+import { JOB_NAMES, JobName, PipelineSpec } from '../pipeline/spec';
+import {
+  ClusterObservation,
+  FlinkJobState,
+  JobObservation,
+  Observation,
+  RestorePoint,
+} from '../pipeline/types';
+import { recordEvent as writeEvent, recordSavepoint as writeSavepoint } from '../postgres/sink';
+import { applySinkSchema } from '../postgres/sink';
+import { CAPTURED_TABLES, dropSourceArtifacts as dropArtifacts, prepareSource as prepare, sourcePreflight } from '../postgres/source';
+import { ActivityDeps, connectionsFor } from './context';
+import { classified, nonRetryable } from './failure';
+
+const heartbeat = (details?: unknown) => {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    /* called outside an activity (plain use, tests) */
+  }
+};
+
+function toRestorePoint(kind: RestorePoint['kind'], c: CompletedCheckpoint, jobId: string): RestorePoint {
+  return { kind, path: c.externalPath, at: c.latestAckTimestamp, jobId };
+}
+
+async function waitForSavepoint(rest: FlinkRestClient, jobId: string, triggerId: string, deps: ActivityDeps, what: string): Promise<string> {
+  for (;;) {
+    heartbeat({ jobId, triggerId, what });
+    let status;
+    try {
+      status = await rest.savepointStatus(jobId, triggerId);
+    } catch (err) {
+      if (err instanceof FlinkApiError && err.notFound) {
+        // The result expired (5 min) or the JobManager restarted: the savepoint, if taken, is in
+        // the job's checkpoint statistics; never POST again (that would start a second one).
+        const stats = await rest.checkpoints(jobId).catch(() => null);
+        const sp = stats?.latest.savepoint;
+        if (sp) return sp.externalPath;
+        throw nonRetryable('SavepointLost', `${what}: Flink no longer knows trigger ${triggerId} of job ${jobId} and shows no savepoint`);
+      }
+      throw err;
+    }
+    if (status.state === 'COMPLETED') return status.location;
+    if (status.state === 'FAILED') {
+      throw nonRetryable(status.jobNotFound ? 'JobNotFound' : 'SavepointFailed', `${what} failed: ${status.failureCause}`);
+    }
+    await deps.sleep(1000);
+  }
+}
+
+export function createPipelineActivities(deps: ActivityDeps) {
+  const sinkConn = (spec: PipelineSpec) => deps.connection(spec.sink.connection);
+  const flink = (spec: PipelineSpec): FlinkClients => ({ rest: deps.rest(spec), gateway: deps.gateway(spec) });
+
+  return {
+    // ---------------------------------------------------------------- observe
+
+    /** Fingerprint of each job's definition and the task slots the pipeline needs. */
+    async planDeployment(spec: PipelineSpec): Promise<{ fingerprints: Record<JobName, string>; slotsNeeded: number }> {
+      return classified('plan deployment', async () => {
+        const conns = connectionsFor(deps, spec);
+        const fingerprints = {} as Record<JobName, string>;
+        for (const job of JOB_NAMES) fingerprints[job] = renderJob(spec, job, conns).fingerprint;
+        return { fingerprints, slotsNeeded: slotsNeeded(spec) };
+      });
+    },
+
+    /** Source prerequisites; problems are returned (not thrown) so the workflow can show them and wait. */
+    async preflightSource(spec: PipelineSpec): Promise<{ ok: boolean; problems: string[] }> {
+      return classified('source preflight', async () => {
+        const cdc = deps.connection(spec.source.cdcConnection);
+        const result = await sourcePreflight(deps.connection(spec.source.connection), {
+          schema: spec.source.schema,
+          tables: CAPTURED_TABLES,
+          cdcRole: cdc.user,
+          slotsNeeded: CAPTURED_TABLES.length,
+          sendersNeeded: CAPTURED_TABLES.length,
+          pipeline: spec.name,
+        });
+        const blocking = result.problems.filter((p) => !p.fixedByPrepare);
+        return { ok: blocking.length === 0, problems: blocking.map((p) => p.message) };
+      });
+    },
+
+    async observeCluster(spec: PipelineSpec): Promise<ClusterObservation> {
+      return classified('observe cluster', async () => {
+        const o = await deps.rest(spec).overview();
+        return { taskManagers: o.taskManagers, slotsTotal: o.slotsTotal, slotsAvailable: o.slotsAvailable };
+      });
+    },
+
+    /**
+     * Everything the watch decides on, in one call: the cluster's slots and, per job, every instance
+     * with its name, plus checkpoints, restarts and the last error of the tracked instance.
+     */
+    async observeJobs(input: { spec: PipelineSpec; tracked: Partial<Record<JobName, string | null>> }): Promise<Observation> {
+      return classified('observe jobs', async () => {
+        const rest = deps.rest(input.spec);
+        const [overview, all] = await Promise.all([rest.overview(), rest.jobsOverview()]);
+        const jobs: JobObservation[] = [];
+        for (const planned of planJobs(input.spec)) {
+          const instances = all
+            .filter((j) => j.name === planned.flinkName)
+            .sort((a, b) => b.startTime - a.startTime)
+            .map((j) => ({ jobId: j.jid, state: j.state as FlinkJobState, startTime: j.startTime, endTime: j.endTime }));
+          const wanted = input.tracked[planned.job] ?? null;
+          const tracked =
+            instances.find((i) => i.jobId === wanted) ??
+            instances.filter((i) => !TERMINAL_JOB_STATES.has(i.state as never)).pop() ??
+            null;
+          const obs: JobObservation = {
+            job: planned.job,
+            flinkName: planned.flinkName,
+            instances,
+            trackedJobId: tracked?.jobId ?? null,
+            latestCheckpoint: null,
+            latestSavepoint: null,
+            completedCheckpoints: 0,
+            numRestarts: null,
+            rootCause: null,
+          };
+          if (tracked) {
+            const [stats, metrics, exceptions] = await Promise.all([
+              rest.checkpoints(tracked.jobId).catch(() => null),
+              rest.jobMetrics(tracked.jobId, ['numRestarts']).catch(() => ({}) as Record<string, number>),
+              tracked.state === 'RUNNING' ? Promise.resolve(null) : rest.jobExceptions(tracked.jobId).catch(() => null),
+            ]);
+            if (stats) {
+              obs.completedCheckpoints = stats.counts.completed;
+              const c = stats.latest.completed;
+              if (c && !c.isSavepoint && !c.discarded) obs.latestCheckpoint = toRestorePoint('checkpoint', c, tracked.jobId);
+              if (stats.latest.savepoint) obs.latestSavepoint = toRestorePoint('savepoint', stats.latest.savepoint, tracked.jobId);
+            }
+            obs.numRestarts = Number.isFinite(metrics.numRestarts) ? metrics.numRestarts : null;
+            obs.rootCause = exceptions?.rootCause ?? null;
+          }
+          jobs.push(obs);
+        }
+        return {
+          observedAt: deps.now(),
+          cluster: { taskManagers: overview.taskManagers, slotsTotal: overview.slotsTotal, slotsAvailable: overview.slotsAvailable },
+          jobs,
+        };
+      });
+    },
+
+    // ---------------------------------------------------------------- act
+
+    /** Publications, slots, REPLICA IDENTITY and grants on the source. Idempotent. */
+    async prepareSource(spec: PipelineSpec): Promise<string[]> {
+      return classified('prepare source', async () => {
+        const result = await prepare(deps.connection(spec.source.connection), {
+          schema: spec.source.schema,
+          tables: CAPTURED_TABLES,
+          pipeline: spec.name,
+          cdcRole: deps.connection(spec.source.cdcConnection).user,
+        });
+        return [...result.actions, ...result.warnings.map((w) => `warning: ${w}`)];
+      });
+    },
+
+    /** The dw and gridflow schemas on the sink. Idempotent. */
+    async prepareSink(spec: PipelineSpec): Promise<void> {
+      await classified('prepare sink', () => applySinkSchema(sinkConn(spec)));
+    },
+
+    /** The Fluss catalog, database and DWD/DWS/ADS tables. Idempotent (IF NOT EXISTS). */
+    async createFlussTables(spec: PipelineSpec): Promise<void> {
+      await classified('create Fluss tables', () => createFlussTables(flink(spec), spec, connectionsFor(deps, spec), heartbeat));
+    },
+
+    /** Submit one job unless a live job of that name exists (see src/pipeline/deploy.ts). */
+    async submitJob(input: { spec: PipelineSpec; job: JobName; restorePath: string | null }): Promise<Submitted> {
+      const { spec, job } = input;
+      return classified(`submit ${job}`, () => submitJob(flink(spec), spec, job, connectionsFor(deps, spec), input.restorePath, heartbeat));
+    },
+
+    /**
+     * Wait until the job and its tasks run. Failing or not ready in time fails non-retryably with
+     * Flink's root cause: the workflow decides (roll back, degrade), not a blind retry.
+     */
+    async awaitJobRunning(input: { spec: PipelineSpec; job: JobName; jobId: string; timeoutMs: number }): Promise<{ runningAt: number }> {
+      const { spec, job, jobId } = input;
+      try {
+        return await classified(`await ${job} RUNNING`, () => awaitJobRunning(deps.rest(spec), job, jobId, input.timeoutMs, heartbeat, deps.sleep));
+      } catch (err) {
+        if (err instanceof DeployError) throw nonRetryable(err.kind === 'job-failed' ? 'JobFailed' : 'JobNotReady', err.message);
+        throw err;
+      }
+    },
+
+    /** Stop with a savepoint (the job ends FINISHED). The workflow chooses triggerId, so a retry resumes the same operation. */
+    async stopJobWithSavepoint(input: { spec: PipelineSpec; job: JobName; jobId: string; triggerId: string }): Promise<RestorePoint> {
+      const { spec, job, jobId, triggerId } = input;
+      return classified(`stop ${job} with savepoint`, async () => {
+        const rest = deps.rest(spec);
+        await rest.stopWithSavepoint(jobId, { targetDirectory: spec.savepointDir, drain: false, triggerId });
+        const path = await waitForSavepoint(rest, jobId, triggerId, deps, `stop-with-savepoint of ${job}`);
+        return { kind: 'savepoint', path, at: deps.now(), jobId, reason: 'stop', version: spec.version };
+      });
+    },
+
+    async triggerSavepoint(input: {
+      spec: PipelineSpec;
+      job: JobName;
+      jobId: string;
+      triggerId: string;
+      reason: 'periodic' | 'manual';
+    }): Promise<RestorePoint> {
+      const { spec, job, jobId, triggerId } = input;
+      return classified(`savepoint of ${job}`, async () => {
+        const rest = deps.rest(spec);
+        await rest.triggerSavepoint(jobId, { targetDirectory: spec.savepointDir, triggerId });
+        const path = await waitForSavepoint(rest, jobId, triggerId, deps, `savepoint of ${job}`);
+        return { kind: 'savepoint', path, at: deps.now(), jobId, reason: input.reason, version: spec.version };
+      });
+    },
+
+    /** Cancel and wait until the job is terminal. Unknown or finished jobs are fine (idempotent). */
+    async cancelJob(input: { spec: PipelineSpec; jobId: string }): Promise<void> {
+      await classified(`cancel ${input.jobId}`, async () => {
+        const rest = deps.rest(input.spec);
+        try {
+          await rest.cancel(input.jobId);
+        } catch (err) {
+          if (err instanceof FlinkApiError && err.notFound) return;
+          throw err;
+        }
+        for (let i = 0; i < 120; i++) {
+          heartbeat();
+          const detail = await rest.job(input.jobId).catch((err) => {
+            if (err instanceof FlinkApiError && err.notFound) return null;
+            throw err;
+          });
+          if (!detail || TERMINAL_JOB_STATES.has(detail.state)) return;
+          await deps.sleep(500);
+        }
+        throw new Error(`job ${input.jobId} still not terminal 60 s after cancel`);
+      });
+    },
+
+    /** Delete a savepoint through the JobManager (works for any storage). Missing savepoints are fine. */
+    async disposeSavepoint(input: { spec: PipelineSpec; path: string }): Promise<void> {
+      await classified('dispose savepoint', async () => {
+        const rest = deps.rest(input.spec);
+        const { triggerId } = await rest.disposeSavepoint(input.path);
+        for (let i = 0; i < 60; i++) {
+          const s = await rest.disposalStatus(triggerId);
+          if (s.state === 'COMPLETED') return;
+          if (s.state === 'FAILED') {
+            if (/FileNotFound|does not exist|Could not dispose/.test(s.failureCause)) return;
+            throw nonRetryable('DisposeFailed', `disposing ${input.path}: ${s.failureCause}`);
+          }
+          await deps.sleep(500);
+        }
+      });
+    },
+
+    /**
+     * Provide `missingSlots` more task slots: start TaskManagers on the local stack, or, on a cluster
+     * gridflow does not run, fail with a message saying exactly what is missing.
+     */
+    async provisionSlots(input: { spec: PipelineSpec; missingSlots: number }): Promise<{ added: string[] }> {
+      const { spec, missingSlots } = input;
+      if (spec.provisioner !== 'local' || !deps.localProvisioner) {
+        throw nonRetryable(
+          'SlotsMissing',
+          `${missingSlots} task slot(s) missing on ${spec.flink.restUrl}: add TaskManagers to the Flink cluster ` +
+            (spec.provisioner === 'local' ? '(this worker does not run beside the local stack)' : '(provisioner is "none")'),
+        );
+      }
+      const provisioner = deps.localProvisioner;
+      const added: string[] = [];
+      const count = Math.ceil(missingSlots / provisioner.slotsPerTaskManager);
+      for (let i = 0; i < count; i++) {
+        heartbeat({ added });
+        added.push(await provisioner.addTaskManager());
+      }
+      return { added };
+    },
+
+    /** Drop the pipeline's replication slots and publications (decommission). Refuses while a slot is active. */
+    async dropSourceArtifacts(spec: PipelineSpec): Promise<string[]> {
+      return classified('drop source artifacts', async () => {
+        const result = await dropArtifacts(deps.connection(spec.source.connection), { pipeline: spec.name });
+        return [...result.droppedSlots.map((s) => `dropped slot ${s}`), ...result.droppedPublications.map((p) => `dropped publication ${p}`)];
+      });
+    },
+
+    // ---------------------------------------------------------------- record
+
+    /**
+     * One event in gridflow.events. Its time is when the workflow first scheduled this activity, the
+     * same on every retry, so (pipeline, at, kind, message) identifies it and a retry writes nothing new.
+     */
+    async recordEvent(input: { spec: PipelineSpec; kind: string; message: string }): Promise<void> {
+      let at = deps.now();
+      try {
+        at = Context.current().info.scheduledTimestampMs;
+      } catch {
+        /* plain call */
+      }
+      await classified('record event', () =>
+        writeEvent(sinkConn(input.spec), { pipeline: input.spec.name, at: new Date(at).toISOString(), kind: input.kind, message: input.message }),
+      );
+    },
+
+    async recordSavepoint(input: { spec: PipelineSpec; job: JobName; point: RestorePoint }): Promise<void> {
+      await classified('record savepoint', () =>
+        writeSavepoint(sinkConn(input.spec), {
+          pipeline: input.spec.name,
+          job: input.job,
+          path: input.point.path,
+          kind: input.point.reason === 'stop' ? 'stop-with-savepoint' : 'savepoint',
+          takenAt: new Date(input.point.at).toISOString(),
+        }),
+      );
+    },
+  };
+}
+
+export type PipelineActivities = ReturnType<typeof createPipelineActivities>;

@@ -1,0 +1,172 @@
+/**
+ * Deploying the warehouse, as plain functions over the Flink clients and Postgres: the Fluss DDL,
+ * submitting one job (idempotent by job name), waiting for it to run, and `deployPipeline`, which does
+ * all of it in order. The lifecycle workflow calls the same pieces through activities (one each, so
+ * each step is retried and recorded on its own); tests and scripts call deployPipeline directly.
+ */
+import { PgConnection } from '../config';
+import { FlinkApiError } from '../flink/errors';
+import { SqlGatewayClient } from '../flink/gateway';
+import { FlinkRestClient, TERMINAL_JOB_STATES } from '../flink/rest';
+import { applySinkSchema } from '../postgres/sink';
+import { CAPTURED_TABLES, prepareSource, sourcePreflight } from '../postgres/source';
+import { planJobs } from './plan';
+import { Connections, renderFlussDdl, renderJob } from './render';
+import { JobName, PipelineSpec, durationMs } from './spec';
+
+export type Progress = (message: string) => void;
+
+export interface FlinkClients {
+  rest: FlinkRestClient;
+  gateway: SqlGatewayClient;
+}
+
+export class DeployError extends Error {
+  override name = 'DeployError';
+  constructor(message: string, readonly kind: 'source-not-ready' | 'job-failed' | 'job-not-ready') {
+    super(message);
+  }
+}
+
+/** The Fluss catalog, database and tables. Idempotent (IF NOT EXISTS). */
+export async function createFlussTables(flink: FlinkClients, spec: PipelineSpec, conns: Connections, progress: Progress = () => undefined): Promise<void> {
+  const session = await flink.gateway.openSession({}, `gridflow-${spec.name}-ddl`);
+  try {
+    for (const statement of renderFlussDdl(spec, conns)) {
+      progress(statement.split('\n')[0].slice(0, 80));
+      await flink.gateway.runStatement(session, statement, { timeoutMs: 120_000 });
+    }
+  } finally {
+    await flink.gateway.closeSession(session).catch(() => undefined);
+  }
+}
+
+export interface Submitted {
+  jobId: string;
+  /** A live job of that name already existed and was returned instead of submitting another. */
+  reused: boolean;
+  fingerprint: string;
+  submittedAt: number;
+}
+
+/**
+ * Submit one job unless a live job of that name exists: never two jobs for one name, and a retry
+ * after a timed-out submission finds the job the first attempt started.
+ */
+export async function submitJob(
+  flink: FlinkClients,
+  spec: PipelineSpec,
+  job: JobName,
+  conns: Connections,
+  restorePath: string | null,
+  progress: Progress = () => undefined,
+): Promise<Submitted> {
+  const rendered = renderJob(spec, job, conns, restorePath ?? undefined);
+  const live = (await flink.rest.findJobsByName(rendered.flinkName)).filter((j) => !TERMINAL_JOB_STATES.has(j.state));
+  if (live.length) {
+    const oldest = live[live.length - 1];
+    return { jobId: oldest.jid, reused: true, fingerprint: rendered.fingerprint, submittedAt: oldest.startTime };
+  }
+  const session = await flink.gateway.openSession({}, `gridflow-${spec.name}-${job}`);
+  try {
+    for (const statement of rendered.setup) {
+      progress(`${job}: ${statement.split('\n')[0].slice(0, 80)}`);
+      await flink.gateway.runStatement(session, statement, { timeoutMs: 120_000 });
+    }
+    progress(`${job}: submitting ${rendered.flinkName}${restorePath ? ` from ${restorePath}` : ''}`);
+    const jobId = await flink.gateway.submitDml(session, rendered.dml, rendered.executionConfig, { timeoutMs: 180_000 });
+    return { jobId, reused: false, fingerprint: rendered.fingerprint, submittedAt: Date.now() };
+  } finally {
+    await flink.gateway.closeSession(session).catch(() => undefined);
+  }
+}
+
+/**
+ * Wait until the job and all its tasks run. A job that fails (for instance because its savepoint
+ * cannot be restored) or is not running within the timeout raises DeployError with Flink's root cause.
+ */
+export async function awaitJobRunning(
+  rest: FlinkRestClient,
+  job: JobName,
+  jobId: string,
+  timeoutMs: number,
+  progress: Progress = () => undefined,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<{ runningAt: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let detail;
+    try {
+      detail = await rest.job(jobId);
+    } catch (err) {
+      // Right after submission the JobManager may not list the job for a moment.
+      if (!(err instanceof FlinkApiError && err.notFound) || Date.now() >= deadline) throw err;
+      await sleep(500);
+      continue;
+    }
+    progress(`${job}: ${detail.state}`);
+    const tasksRunning = detail.vertices.every((v) => v.status === 'RUNNING' || v.status === 'FINISHED');
+    if (detail.state === 'RUNNING' && tasksRunning) return { runningAt: Date.now() };
+    if (TERMINAL_JOB_STATES.has(detail.state) || detail.state === 'FAILING') {
+      const ex = await rest.jobExceptions(jobId).catch(() => null);
+      throw new DeployError(`${job} (${jobId}) is ${detail.state}${ex?.rootCause ? `: ${ex.rootCause}` : ''}`, 'job-failed');
+    }
+    if (Date.now() >= deadline) {
+      const ex = await rest.jobExceptions(jobId).catch(() => null);
+      throw new DeployError(
+        `${job} (${jobId}) not RUNNING after ${Math.round(timeoutMs / 1000)} s (state ${detail.state})${ex?.rootCause ? `: ${ex.rootCause}` : ''}`,
+        'job-not-ready',
+      );
+    }
+    await sleep(1000);
+  }
+}
+
+export interface DeployTarget {
+  flink: FlinkClients;
+  /** Owner of the source tables (preflight, publications, slots). */
+  sourceAdmin: PgConnection;
+  conns: Connections;
+}
+
+/**
+ * The whole deployment, in dependency order, without Temporal: preflight the source (refuse, changing
+ * nothing, when it is not ready), prepare source and sink, create the Fluss tables, submit every job
+ * (reusing live ones) and wait until all run. Idempotent: a second call submits nothing.
+ */
+export async function deployPipeline(target: DeployTarget, spec: PipelineSpec, progress: Progress = () => undefined): Promise<Record<JobName, Submitted>> {
+  const preflight = await sourcePreflight(target.sourceAdmin, {
+    schema: spec.source.schema,
+    tables: CAPTURED_TABLES,
+    cdcRole: target.conns.sourceCdc.user,
+    slotsNeeded: CAPTURED_TABLES.length,
+    sendersNeeded: CAPTURED_TABLES.length,
+    pipeline: spec.name,
+  });
+  const blocking = preflight.problems.filter((p) => !p.fixedByPrepare);
+  if (blocking.length) throw new DeployError(`source not ready: ${blocking.map((p) => p.message).join(' ')}`, 'source-not-ready');
+  progress('preparing the source (publications, replication slots)');
+  const prepared = await prepareSource(target.sourceAdmin, {
+    schema: spec.source.schema,
+    tables: CAPTURED_TABLES,
+    pipeline: spec.name,
+    cdcRole: target.conns.sourceCdc.user,
+  });
+  for (const action of prepared.actions) progress(`source: ${action}`);
+  progress('preparing the sink (dw and gridflow schemas)');
+  await applySinkSchema(target.conns.sink);
+  progress('creating the Fluss tables');
+  await createFlussTables(target.flink, spec, target.conns);
+  const submitted = {} as Record<JobName, Submitted>;
+  for (const planned of planJobs(spec)) {
+    const s = await submitJob(target.flink, spec, planned.job, target.conns, null, progress);
+    progress(`${planned.job}: ${s.reused ? 'already running as' : 'submitted'} ${s.jobId}`);
+    submitted[planned.job] = s;
+  }
+  const timeoutMs = durationMs(spec.watch.readinessTimeout);
+  for (const planned of planJobs(spec)) {
+    await awaitJobRunning(target.flink.rest, planned.job, submitted[planned.job].jobId, timeoutMs);
+    progress(`${planned.job}: RUNNING`);
+  }
+  return submitted;
+}

@@ -1,0 +1,28 @@
+/**
+ * The SGCC pipeline spec for the local stack (`gridflow deploy` without --spec, the demo, the tests):
+ * the stack's addresses and connection names. Any other deployment writes its own spec file.
+ */
+import { GridflowConfig } from '../config';
+import { LOCAL_CONNECTIONS } from '../stack/credentials';
+import { layout } from '../stack/layout';
+import { PipelineSpec, PipelineSpecInput, parseSpec } from './spec';
+
+export function localSpecInput(config: GridflowConfig, overrides: Partial<PipelineSpecInput> = {}): PipelineSpecInput {
+  const { host, ports } = config.stack;
+  return {
+    name: 'sgcc',
+    version: 1,
+    source: { connection: LOCAL_CONNECTIONS.sourceAdmin, cdcConnection: LOCAL_CONNECTIONS.sourceCdc },
+    sink: { connection: LOCAL_CONNECTIONS.sink },
+    fluss: { bootstrap: `${host}:${ports.flussCoordinator}`, database: 'sgcc' },
+    flink: { restUrl: config.flink.restUrl, gatewayUrl: config.flink.gatewayUrl },
+    checkpointInterval: '5s',
+    savepointDir: `file://${layout(config).savepoints}`,
+    provisioner: 'local',
+    ...overrides,
+  };
+}
+
+export function localSpec(config: GridflowConfig, overrides: Partial<PipelineSpecInput> = {}): PipelineSpec {
+  return parseSpec(localSpecInput(config, overrides));
+}

@@ -1,0 +1,96 @@
+/**
+ * Render the SGCC warehouse for one PipelineSpec: the Fluss DDL, and per job its temporary tables and
+ * the statement set, with the Flink settings the job is submitted with. Credentials come in as
+ * resolved connections (inside the worker) and are only ever placed in SQL string literals.
+ */
+import { createHash } from 'node:crypto';
+import { PgConnection } from '../config';
+import { flinkJobName } from '../constants';
+import { JobName, PipelineSpec, durationMs } from './spec';
+import { PlaceholderValue, fillPlaceholders, ident, isDml, literal, readSqlFile, splitStatements } from './sql';
+
+export interface Connections {
+  /** The CDC role, as Flink reaches the source. */
+  sourceCdc: PgConnection;
+  /** The sink writer, as Flink reaches the sink. */
+  sink: PgConnection;
+}
+
+export interface RenderedJob {
+  job: JobName;
+  flinkName: string;
+  /** Session-scoped statements run before the job: the Fluss catalog, then temporary tables. */
+  setup: string[];
+  /** The INSERT / EXECUTE STATEMENT SET that becomes the Flink job. */
+  dml: string;
+  /** Settings for this statement only (a SET would leak into every later job of the session). */
+  executionConfig: Record<string, string>;
+  /** Changes when anything that defines the job changes (SQL, parallelism, settings); no secrets. */
+  fingerprint: string;
+}
+
+function values(spec: PipelineSpec, conns: Connections, mask: boolean): Record<string, PlaceholderValue> {
+  const secret = (s: string) => literal(mask ? '***' : s);
+  return {
+    pipeline: ident(spec.name),
+    fluss_bootstrap: { kind: 'hostPorts', value: spec.fluss.bootstrap },
+    fluss_database: ident(spec.fluss.database),
+    source_host: { kind: 'host', value: conns.sourceCdc.host },
+    source_port: { kind: 'port', value: conns.sourceCdc.port },
+    source_database: ident(conns.sourceCdc.database),
+    source_schema: ident(spec.source.schema),
+    source_user: literal(conns.sourceCdc.user),
+    source_password: secret(conns.sourceCdc.password),
+    sink_jdbc_url: { kind: 'jdbcUrl', value: `jdbc:postgresql://${conns.sink.host}:${conns.sink.port}/${conns.sink.database}` },
+    sink_user: literal(conns.sink.user),
+    sink_password: secret(conns.sink.password),
+  };
+}
+
+function render(file: string, spec: PipelineSpec, conns: Connections, mask: boolean): string[] {
+  return splitStatements(fillPlaceholders(readSqlFile(file), values(spec, conns, mask)));
+}
+
+/** The catalog and Fluss tables (DWD, DWS, ADS): run once per deployment, idempotent. */
+export function renderFlussDdl(spec: PipelineSpec, conns: Connections): string[] {
+  return [...render('flink/catalog.sql', spec, conns, false), ...render('flink/ddl.sql', spec, conns, false)];
+}
+
+export function jobExecutionConfig(spec: PipelineSpec, job: JobName, restorePath?: string): Record<string, string> {
+  const config: Record<string, string> = {
+    'pipeline.name': flinkJobName(spec.name, job),
+    'parallelism.default': String(spec.jobs[job].parallelism),
+    'execution.checkpointing.interval': `${durationMs(spec.checkpointInterval)} ms`,
+    // Explicit, so a cluster configured otherwise still keeps what a lost job must restart from.
+    'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION',
+    // The JDBC sink writes TIMESTAMP_LTZ through java.sql.Timestamp; the stack runs JVMs in UTC.
+    'table.local-time-zone': 'UTC',
+    ...spec.jobs[job].config,
+  };
+  if (restorePath) config['execution.state-recovery.path'] = restorePath;
+  return config;
+}
+
+export function renderJob(spec: PipelineSpec, job: JobName, conns: Connections, restorePath?: string): RenderedJob {
+  const split = (statements: string[]) => {
+    const dml = statements.filter(isDml);
+    if (dml.length !== 1) throw new Error(`sql/flink/${job}.sql must hold exactly one INSERT or statement set, found ${dml.length}`);
+    return { setup: statements.filter((s) => !isDml(s)), dml: dml[0] };
+  };
+  const catalog = render('flink/catalog.sql', spec, conns, false);
+  const real = split(render(`flink/${job}.sql`, spec, conns, false));
+  const masked = split(render(`flink/${job}.sql`, spec, conns, true));
+  const executionConfig = jobExecutionConfig(spec, job, restorePath);
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify({ sql: [...masked.setup, masked.dml], config: jobExecutionConfig(spec, job) }))
+    .digest('hex')
+    .slice(0, 16);
+  return {
+    job,
+    flinkName: flinkJobName(spec.name, job),
+    setup: [...catalog, ...real.setup],
+    dml: real.dml,
+    executionConfig,
+    fingerprint,
+  };
+}

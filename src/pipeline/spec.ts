@@ -1,0 +1,139 @@
+/**
+ * PipelineSpec: everything that defines one deployed pipeline, validated with zod. It travels through
+ * workflow inputs, results and history, so it holds names and addresses only: connection *names*
+ * resolve to credentials inside the worker (src/config.ts), never here.
+ */
+import { z } from 'zod';
+import { IDENTIFIER } from '../constants';
+
+const identifier = z.string().regex(IDENTIFIER, 'a lower-case identifier: a letter, then letters, digits or _ (at most 63)');
+
+/** Flink-style durations: "500ms", "10s", "5min", "1h" (also "5m"). */
+const DURATION = /^(\d+)\s*(ms|s|m|min|h)$/;
+const duration = z.string().regex(DURATION, 'a duration such as 500ms, 10s, 5min or 1h');
+
+export function durationMs(text: string): number {
+  const m = DURATION.exec(text.trim());
+  if (!m) throw new Error(`not a duration: ${text}`);
+  const n = Number(m[1]);
+  switch (m[2]) {
+    case 'ms':
+      return n;
+    case 's':
+      return n * 1000;
+    case 'm':
+    case 'min':
+      return n * 60_000;
+    default:
+      return n * 3_600_000;
+  }
+}
+
+/** The jobs of the SGCC warehouse (sql/flink/<job>.sql). */
+export const JOB_NAMES = ['ingest', 'dws', 'ads', 'sink'] as const;
+export type JobName = (typeof JOB_NAMES)[number];
+
+const JobSpec = z
+  .object({
+    parallelism: z.number().int().min(1).max(64).default(1),
+    /** Extra Flink settings for this job only (executionConfig), e.g. table.exec.mini-batch.enabled. */
+    config: z.record(z.string().regex(/^[a-z][a-z0-9.-]*$/, 'a Flink option key'), z.string()).default({}),
+  })
+  .strict();
+export type JobSpec = z.infer<typeof JobSpec>;
+
+const url = z.string().url();
+
+export const PipelineSpec = z
+  .object({
+    /** ≤ 36 characters: replication slot names gridflow_<name>_equipment_reading must fit in 63 bytes. */
+    name: identifier.refine((n) => n.length <= 36, 'at most 36 characters (replication slot names are built from it)'),
+    /** Bumped by the operator for each change; recorded with every deployment and savepoint. */
+    version: z.number().int().min(1).default(1),
+    source: z
+      .object({
+        /** Owner/admin of the source tables: preflight, REPLICA IDENTITY, publications, slots. */
+        connection: identifier,
+        /** The role the CDC connector logs in as (REPLICATION + SELECT), as Flink reaches Postgres. */
+        cdcConnection: identifier,
+        schema: identifier.default('public'),
+      })
+      .strict(),
+    sink: z
+      .object({
+        /** The role that owns and writes the sink schemas, as Flink reaches Postgres. */
+        connection: identifier,
+      })
+      .strict(),
+    fluss: z
+      .object({
+        /** host:port[,host:port] of the Fluss coordinator(s), as Flink reaches them. */
+        bootstrap: z.string().regex(/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/, 'host:port[,host:port...]'),
+        database: identifier.default('sgcc'),
+      })
+      .strict(),
+    flink: z.object({ restUrl: url, gatewayUrl: url }).strict(),
+    jobs: z
+      .object({
+        ingest: JobSpec.default({}),
+        dws: JobSpec.default({}),
+        ads: JobSpec.default({}),
+        sink: JobSpec.default({}),
+      })
+      .strict()
+      .default({}),
+    checkpointInterval: duration.default('10s'),
+    /** Where savepoints go, as Flink sees it (file://, hdfs://, s3://). */
+    savepointDir: z.string().regex(/^[a-z0-9]+:\/\/\S+$/, 'a URI such as file:///data/savepoints or s3://bucket/path'),
+    savepoints: z
+      .object({
+        /** Take a savepoint of every job this often (0 / "0s" disables). */
+        every: duration.default('30min'),
+        /** Keep the newest N periodic savepoints per job; older ones are disposed through Flink. */
+        retain: z.number().int().min(1).max(100).default(3),
+      })
+      .strict()
+      .default({}),
+    watch: z
+      .object({
+        interval: duration.default('10s'),
+        /** More restarts than this within `restartWindow` → DEGRADED. */
+        maxRestarts: z.number().int().min(1).default(5),
+        restartWindow: duration.default('10min'),
+        /** No completed checkpoint for this long while RUNNING → DEGRADED. */
+        checkpointStallAfter: duration.default('2min'),
+        /** A (re)submitted job must reach RUNNING within this, else the redeploy rolls back. */
+        readinessTimeout: duration.default('3min'),
+      })
+      .strict()
+      .default({}),
+    /**
+     * How missing task slots are provided: 'local' asks the local stack for another TaskManager;
+     * 'none' (a cluster someone else runs) stops with a message saying how many slots are missing.
+     */
+    provisioner: z.enum(['local', 'none']).default('none'),
+  })
+  .strict();
+
+export type PipelineSpec = z.infer<typeof PipelineSpec>;
+export type PipelineSpecInput = z.input<typeof PipelineSpec>;
+
+export class SpecError extends Error {
+  override name = 'SpecError';
+}
+
+/** Validate; the error names the first offending field as a sentence. */
+export function parseSpec(input: unknown): PipelineSpec {
+  const result = PipelineSpec.safeParse(input);
+  if (result.success) return result.data;
+  throw new SpecError(describeSpecError(result.error));
+}
+
+export function describeSpecError(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const field = issue.path.length ? issue.path.join('.') : '(spec)';
+  if (issue.code === 'unrecognized_keys') {
+    return `invalid pipeline spec: ${field === '(spec)' ? '' : `${field}: `}unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+  }
+  return `invalid pipeline spec: ${field}: ${issue.message}`;
+}

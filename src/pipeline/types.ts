@@ -1,0 +1,176 @@
+/**
+ * Facts and memory shared by the activities (which observe and act) and the pipeline workflow (which
+ * decides). Plain data only: everything here travels through Temporal payloads and history.
+ * No Node built-ins may be imported here (workflow sandbox).
+ */
+import type { JobName } from './spec';
+
+export const PIPELINE_STATES = [
+  'DEPLOYING',
+  'RUNNING',
+  'DEGRADED',
+  'REDEPLOYING',
+  'ROLLING_BACK',
+  'PAUSING',
+  'PAUSED',
+  'RESUMING',
+  'DECOMMISSIONING',
+  'DECOMMISSIONED',
+  /** Waiting for an operator: a prerequisite is missing (slots, wal_level, rights); the reason says which. */
+  'BLOCKED',
+] as const;
+export type PipelineState = (typeof PIPELINE_STATES)[number];
+
+/** Flink job states (JobStatus) as the REST API reports them. */
+export type FlinkJobState =
+  | 'INITIALIZING'
+  | 'CREATED'
+  | 'RUNNING'
+  | 'FAILING'
+  | 'FAILED'
+  | 'CANCELLING'
+  | 'CANCELED'
+  | 'FINISHED'
+  | 'RESTARTING'
+  | 'SUSPENDED'
+  | 'RECONCILING';
+
+export const TERMINAL_STATES: readonly FlinkJobState[] = ['FAILED', 'CANCELED', 'FINISHED'];
+export const isTerminal = (s: FlinkJobState) => TERMINAL_STATES.includes(s);
+
+export interface RestorePoint {
+  kind: 'savepoint' | 'checkpoint';
+  path: string;
+  /** Epoch ms when it completed (from Flink). */
+  at: number;
+  /** The Flink job instance it was taken from. */
+  jobId: string;
+  /** Why a savepoint was taken: periodic, stop (pause/redeploy/decommission) or on request. */
+  reason?: 'periodic' | 'stop' | 'manual';
+  /** Spec version of the job that took it (rollback restores the old version from its own savepoint). */
+  version?: number;
+}
+
+/** What the workflow remembers about one job between observations (and across continue-as-new). */
+export interface JobRecord {
+  job: JobName;
+  /** The Flink job instance gridflow submitted or adopted; null before the first submit. */
+  jobId: string | null;
+  fingerprint: string | null;
+  submittedAt: number | null;
+  restoredFrom: RestorePoint | null;
+  lastCheckpoint: RestorePoint | null;
+  /** Newest first. */
+  savepoints: RestorePoint[];
+  /** Restore points a job failed to start from: never chosen again. */
+  badRestorePaths: string[];
+  /** Times (epoch ms) the job restarted: Flink's own restarts and gridflow's resubmissions. */
+  restarts: number[];
+  /** Flink's numRestarts metric for jobId at the last observation (to count new restarts). */
+  seenNumRestarts: number;
+  /** Stopped on purpose (pause, redeploy, decommission): the watch does not bring it back. */
+  stopped: boolean;
+  flinkState: FlinkJobState | null;
+  lastError: string | null;
+}
+
+export function newJobRecord(job: JobName): JobRecord {
+  return {
+    job,
+    jobId: null,
+    fingerprint: null,
+    submittedAt: null,
+    restoredFrom: null,
+    lastCheckpoint: null,
+    savepoints: [],
+    badRestorePaths: [],
+    restarts: [],
+    seenNumRestarts: 0,
+    stopped: false,
+    flinkState: null,
+    lastError: null,
+  };
+}
+
+export interface JobInstance {
+  jobId: string;
+  state: FlinkJobState;
+  startTime: number;
+  endTime: number | null;
+}
+
+export interface JobObservation {
+  job: JobName;
+  flinkName: string;
+  /** Every instance the JobManager lists under this name, newest first. */
+  instances: JobInstance[];
+  /** For the tracked instance (the recorded jobId, else the newest live one), when Flink knows it. */
+  trackedJobId: string | null;
+  latestCheckpoint: RestorePoint | null;
+  latestSavepoint: RestorePoint | null;
+  completedCheckpoints: number;
+  numRestarts: number | null;
+  /** Root cause line of the tracked instance's latest exception, if any. */
+  rootCause: string | null;
+}
+
+export interface ClusterObservation {
+  taskManagers: number;
+  slotsTotal: number;
+  slotsAvailable: number;
+}
+
+export interface Observation {
+  /** Epoch ms, taken by the activity: the workflow decides on this clock, never its own. */
+  observedAt: number;
+  cluster: ClusterObservation;
+  jobs: JobObservation[];
+}
+
+export interface VerificationSummary {
+  runId: string;
+  at: number;
+  ok: boolean;
+  freshnessMs: number | null;
+  summary: string;
+}
+
+export interface Alert {
+  at: number;
+  kind: string;
+  message: string;
+}
+
+export interface JobStatus {
+  job: JobName;
+  flinkName: string;
+  jobId: string | null;
+  flinkState: FlinkJobState | null;
+  lastCheckpoint: RestorePoint | null;
+  lastSavepoint: RestorePoint | null;
+  restoredFrom: RestorePoint | null;
+  restartsInWindow: number;
+  lastError: string | null;
+}
+
+export interface RedeployOutcome {
+  outcome: 'deployed' | 'rolled-back' | 'failed' | 'no-change';
+  fromVersion: number;
+  toVersion: number;
+  jobs: JobName[];
+  reason?: string;
+  downtimeMs?: number;
+}
+
+export interface PipelineStatus {
+  pipeline: string;
+  version: number;
+  state: PipelineState;
+  reason: string | null;
+  jobs: JobStatus[];
+  lastVerification: VerificationSummary | null;
+  lastRedeploy: RedeployOutcome | null;
+  alerts: Alert[];
+  /** Epoch ms of the last observation. */
+  observedAt: number | null;
+}

@@ -1,0 +1,169 @@
+/**
+ * The watch step's brain, as a pure function: (spec, what we remember, what Flink says now) → what we
+ * now remember, how healthy the pipeline is, and what to do. The workflow performs the actions through
+ * activities; tests exercise every branch here without a cluster.
+ *
+ * Observe, decide, act: nothing here talks to anything. No Node built-ins (workflow sandbox).
+ */
+import { slotsNeeded } from './plan';
+import { JobName, PipelineSpec, durationMs } from './spec';
+import { JobObservation, JobRecord, Observation, RestorePoint, isTerminal } from './types';
+
+export type WatchAction =
+  | { kind: 'cancel-duplicate'; job: JobName; jobId: string }
+  | { kind: 'resubmit'; job: JobName; restore: RestorePoint | null; reason: string }
+  | { kind: 'provision'; missingSlots: number }
+  | { kind: 'savepoint'; job: JobName; jobId: string }
+  | { kind: 'dispose'; job: JobName; path: string };
+
+export interface WatchDecision {
+  records: Record<JobName, JobRecord>;
+  health: { state: 'RUNNING' | 'DEGRADED'; reason: string | null };
+  actions: WatchAction[];
+  /** Human-readable notes for the event log ("ingest: FAILED → resubmitting from checkpoint chk-12"). */
+  notes: string[];
+}
+
+export interface WatchMemory {
+  /** Epoch ms of the last round of periodic savepoints (0: never). */
+  lastPeriodicSavepointAt: number;
+}
+
+const LIVE = (s: string) => !isTerminal(s as never);
+
+/** The newest usable restore point: recorded checkpoint or savepoints, minus those that failed before. */
+export function bestRestorePoint(record: JobRecord, extra: (RestorePoint | null)[] = []): RestorePoint | null {
+  const candidates = [record.lastCheckpoint, ...record.savepoints, ...extra].filter(
+    (p): p is RestorePoint => p !== null && !record.badRestorePaths.includes(p.path),
+  );
+  candidates.sort((a, b) => b.at - a.at);
+  return candidates[0] ?? null;
+}
+
+function newer(a: RestorePoint | null, b: RestorePoint | null): RestorePoint | null {
+  if (!a) return b;
+  if (!b) return a;
+  return b.at > a.at ? b : a;
+}
+
+/** Fold one job's observation into its record: adopt the live instance, track checkpoints and restarts. */
+export function foldObservation(record: JobRecord, obs: JobObservation, now: number, windowMs: number): JobRecord {
+  const r: JobRecord = { ...record, savepoints: [...record.savepoints], restarts: [...record.restarts], badRestorePaths: [...record.badRestorePaths] };
+  const tracked = obs.instances.find((i) => i.jobId === r.jobId);
+  if (!tracked) {
+    // Our instance is gone (JobManager restarted) or we never had one: adopt a live instance by name.
+    const live = obs.instances.filter((i) => LIVE(i.state));
+    if (live.length) {
+      const oldest = live[live.length - 1];
+      r.jobId = oldest.jobId;
+      r.flinkState = oldest.state;
+      r.seenNumRestarts = 0;
+    } else {
+      r.flinkState = null;
+    }
+  } else {
+    r.flinkState = tracked.state;
+  }
+  if (obs.trackedJobId && obs.trackedJobId === r.jobId) {
+    r.lastCheckpoint = newer(r.lastCheckpoint, obs.latestCheckpoint);
+    if (obs.numRestarts !== null && obs.numRestarts > r.seenNumRestarts) {
+      for (let i = r.seenNumRestarts; i < obs.numRestarts; i++) r.restarts.push(now);
+      r.seenNumRestarts = obs.numRestarts;
+    }
+    if (obs.rootCause) r.lastError = obs.rootCause;
+    // A job that failed before completing a single checkpoint after a restore: that point is bad.
+    if (r.flinkState === 'FAILED' && r.restoredFrom && obs.completedCheckpoints === 0 && !r.badRestorePaths.includes(r.restoredFrom.path)) {
+      r.badRestorePaths.push(r.restoredFrom.path);
+    }
+  }
+  r.restarts = r.restarts.filter((t) => now - t <= windowMs);
+  return r;
+}
+
+export function decideWatch(
+  spec: PipelineSpec,
+  records: Record<JobName, JobRecord>,
+  obs: Observation,
+  memory: WatchMemory,
+): WatchDecision {
+  const now = obs.observedAt;
+  const windowMs = durationMs(spec.watch.restartWindow);
+  const actions: WatchAction[] = [];
+  const notes: string[] = [];
+  const reasons: string[] = [];
+  const next = { ...records };
+
+  let slotsForResubmits = 0;
+  for (const o of obs.jobs) {
+    const before = records[o.job];
+    const r = foldObservation(before, o, now, windowMs);
+    next[o.job] = r;
+
+    // Never two jobs for one name: keep ours, cancel the rest.
+    for (const dup of o.instances.filter((i) => LIVE(i.state) && i.jobId !== r.jobId)) {
+      actions.push({ kind: 'cancel-duplicate', job: o.job, jobId: dup.jobId });
+      notes.push(`${o.job}: cancelling duplicate instance ${dup.jobId} (keeping ${r.jobId})`);
+    }
+
+    if (r.stopped) continue;
+    const live = r.flinkState !== null && LIVE(r.flinkState);
+    if (!live) {
+      const restore = bestRestorePoint(r);
+      const why =
+        r.flinkState === null
+          ? `no job named ${o.flinkName} on the cluster (JobManager restarted or job removed)`
+          : `job ${r.jobId} is ${r.flinkState}${r.lastError ? `: ${r.lastError}` : ''}`;
+      actions.push({ kind: 'resubmit', job: o.job, restore, reason: why });
+      notes.push(`${o.job}: ${why}; resubmitting ${restore ? `from ${restore.kind} ${restore.path}` : 'without state'}`);
+      slotsForResubmits += spec.jobs[o.job].parallelism;
+      continue;
+    }
+    if (r.flinkState === 'RUNNING') {
+      const since = Math.max(r.lastCheckpoint?.at ?? 0, r.submittedAt ?? 0);
+      const stall = durationMs(spec.watch.checkpointStallAfter);
+      if (since > 0 && now - since > stall) {
+        reasons.push(`${o.job}: no checkpoint completed for ${Math.round((now - since) / 1000)} s (limit ${spec.watch.checkpointStallAfter})`);
+      }
+    } else if (r.flinkState === 'RESTARTING' || r.flinkState === 'CREATED' || r.flinkState === 'INITIALIZING') {
+      // Waiting for resources or restarting by itself: make sure the slots exist.
+      slotsForResubmits += spec.jobs[o.job].parallelism;
+    }
+    if (r.restarts.length > spec.watch.maxRestarts) {
+      reasons.push(`${o.job}: ${r.restarts.length} restarts within ${spec.watch.restartWindow} (limit ${spec.watch.maxRestarts})${r.lastError ? `; last error: ${r.lastError}` : ''}`);
+    }
+  }
+
+  const missing = slotsForResubmits - obs.cluster.slotsAvailable;
+  if (slotsForResubmits > 0 && missing > 0) {
+    actions.unshift({ kind: 'provision', missingSlots: missing });
+    notes.push(`need ${slotsForResubmits} task slots, ${obs.cluster.slotsAvailable} free: ${missing} missing`);
+  }
+
+  // Periodic savepoints, only when every job runs (a savepoint of a restarting job fails anyway).
+  const every = durationMs(spec.savepoints.every);
+  const allRunning = Object.values(next).every((r) => r.stopped || r.flinkState === 'RUNNING');
+  if (every > 0 && allRunning && actions.length === 0 && now - memory.lastPeriodicSavepointAt >= every) {
+    for (const r of Object.values(next)) {
+      if (!r.stopped && r.jobId) actions.push({ kind: 'savepoint', job: r.job, jobId: r.jobId });
+    }
+  }
+
+  return {
+    records: next,
+    health: reasons.length ? { state: 'DEGRADED', reason: reasons.join('; ') } : { state: 'RUNNING', reason: null },
+    actions,
+    notes,
+  };
+}
+
+/** Savepoints beyond the newest `retain` of a job, except the one its current instance restored from. */
+export function savepointsToDispose(record: JobRecord, retain: number): RestorePoint[] {
+  const keep = new Set(record.savepoints.slice(0, retain).map((s) => s.path));
+  if (record.restoredFrom) keep.add(record.restoredFrom.path);
+  return record.savepoints.filter((s) => !keep.has(s.path));
+}
+
+/** Task slots the spec needs in total (exported for status output and provisioning before deploy). */
+export function totalSlots(spec: PipelineSpec): number {
+  return slotsNeeded(spec);
+}

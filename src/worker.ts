@@ -1,0 +1,74 @@
+/**
+ * The gridflow worker: runs the workflows and activities on the `gridflow` task queue. Credentials are
+ * resolved here (connection names → GRIDFLOW_PG_* or the local stack's connections.env); nothing secret
+ * travels through Temporal.
+ */
+import * as path from 'node:path';
+import { NativeConnection, Runtime, DefaultLogger, Worker, LogLevel } from '@temporalio/worker';
+import { createActivities, defaultDeps, Provisioner } from './activities';
+import { GridflowConfig, loadConfig } from './config';
+import { TASK_QUEUE } from './constants';
+import { addTaskManager, createContext } from './stack/manager';
+
+/** TaskManagers from the local stack, for specs that say provisioner: 'local'. */
+export function localProvisioner(config: GridflowConfig, log: (m: string) => void = () => undefined): Provisioner {
+  return {
+    slotsPerTaskManager: config.stack.slotsPerTaskManager,
+    addTaskManager: () => addTaskManager(createContext(config, log)),
+  };
+}
+
+export interface WorkerOptions {
+  config?: GridflowConfig;
+  /** A prebuilt workflow bundle (tests bundle once per run); default: bundle src/workflows. */
+  workflowBundle?: { codePath: string };
+  logLevel?: LogLevel;
+  taskQueue?: string;
+}
+
+let runtimeInstalled = false;
+
+export async function createWorker(options: WorkerOptions = {}): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const config = options.config ?? loadConfig();
+  if (!runtimeInstalled) {
+    try {
+      Runtime.install({ logger: new DefaultLogger(options.logLevel ?? 'INFO') });
+    } catch {
+      /* already installed in this process */
+    }
+    runtimeInstalled = true;
+  }
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: path.join(__dirname, 'workflows', 'index') }),
+    activities: createActivities(defaultDeps(localProvisioner(config))),
+    // Long activities heartbeat; a few at a time is plenty for one pipeline per worker.
+    maxConcurrentActivityTaskExecutions: 20,
+  });
+  return { worker, connection };
+}
+
+/** Run until SIGINT/SIGTERM, then finish in-flight tasks and exit. */
+export async function runWorker(options: WorkerOptions = {}): Promise<void> {
+  const { worker, connection } = await createWorker(options);
+  const stop = () => worker.shutdown();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  runWorker().catch((err) => {
+    process.stderr.write(`gridflow worker: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

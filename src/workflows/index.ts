@@ -1,0 +1,2 @@
+/** Every workflow the gridflow worker runs (the worker bundles this file). */
+export { PipelineWorkflow } from './pipeline';

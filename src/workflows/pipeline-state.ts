@@ -1,0 +1,132 @@
+/**
+ * The pipeline workflow's state: what it is doing, what it knows about each job, and how that reads
+ * as the `status` query. Kept beside the workflow so pipeline.ts reads as the lifecycle itself.
+ * No I/O here: mutations only, and they happen inside the workflow.
+ */
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { SEARCH_ATTRIBUTES } from '../constants';
+import { JOB_NAMES, JobName, PipelineSpec, durationMs } from '../pipeline/spec';
+import { flinkJobName } from '../constants';
+import {
+  Alert,
+  JobRecord,
+  PipelineState,
+  PipelineStatus,
+  RedeployOutcome,
+  RestorePoint,
+  VerificationSummary,
+  newJobRecord,
+} from '../pipeline/types';
+
+const STATE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.state, 'KEYWORD');
+
+/** What survives continue-as-new. */
+export interface CarriedState {
+  state: PipelineState;
+  reason: string | null;
+  deployed: boolean;
+  records: Record<JobName, JobRecord>;
+  lastVerification: VerificationSummary | null;
+  lastRedeploy: RedeployOutcome | null;
+  alerts: Alert[];
+  lastPeriodicSavepointAt: number;
+  observedAt: number | null;
+  observeFailures: number;
+}
+
+const MAX_ALERTS = 20;
+
+export class PipelineModel {
+  state: PipelineState;
+  reason: string | null;
+  deployed: boolean;
+  records: Record<JobName, JobRecord>;
+  lastVerification: VerificationSummary | null;
+  lastRedeploy: RedeployOutcome | null;
+  alerts: Alert[];
+  lastPeriodicSavepointAt: number;
+  observedAt: number | null;
+  observeFailures: number;
+  /** Set by the decommission signal; the main loop ends after the current step. */
+  decommission: { dropSourceArtifacts: boolean; reason: string | null } | null = null;
+  /** A redeploy in progress (validators reject a second one). */
+  redeploying: { toVersion: number } | null = null;
+
+  constructor(public spec: PipelineSpec, carried?: CarriedState) {
+    this.state = carried?.state ?? 'DEPLOYING';
+    this.reason = carried?.reason ?? null;
+    this.deployed = carried?.deployed ?? false;
+    this.records = carried?.records ?? (Object.fromEntries(JOB_NAMES.map((j) => [j, newJobRecord(j)])) as Record<JobName, JobRecord>);
+    this.lastVerification = carried?.lastVerification ?? null;
+    this.lastRedeploy = carried?.lastRedeploy ?? null;
+    this.alerts = carried?.alerts ?? [];
+    this.lastPeriodicSavepointAt = carried?.lastPeriodicSavepointAt ?? 0;
+    this.observedAt = carried?.observedAt ?? null;
+    this.observeFailures = carried?.observeFailures ?? 0;
+  }
+
+  /** Change state; the search attribute follows so the Temporal UI can filter by it. */
+  setState(state: PipelineState, reason: string | null = null): boolean {
+    const changed = state !== this.state || reason !== this.reason;
+    this.state = state;
+    this.reason = reason;
+    if (changed) upsertSearchAttributes([{ key: STATE_KEY, value: state }]);
+    return changed;
+  }
+
+  alert(at: number, kind: string, message: string): Alert {
+    const a = { at, kind, message };
+    this.alerts = [a, ...this.alerts].slice(0, MAX_ALERTS);
+    return a;
+  }
+
+  /** Record a savepoint against its job (newest first). */
+  addSavepoint(job: JobName, point: RestorePoint): void {
+    const r = this.records[job];
+    this.records[job] = { ...r, savepoints: [point, ...r.savepoints.filter((s) => s.path !== point.path)] };
+  }
+
+  carry(): CarriedState {
+    return {
+      state: this.state,
+      reason: this.reason,
+      deployed: this.deployed,
+      records: this.records,
+      lastVerification: this.lastVerification,
+      lastRedeploy: this.lastRedeploy,
+      alerts: this.alerts,
+      lastPeriodicSavepointAt: this.lastPeriodicSavepointAt,
+      observedAt: this.observedAt,
+      observeFailures: this.observeFailures,
+    };
+  }
+
+  status(): PipelineStatus {
+    const windowMs = durationMs(this.spec.watch.restartWindow);
+    return {
+      pipeline: this.spec.name,
+      version: this.spec.version,
+      state: this.state,
+      reason: this.reason,
+      jobs: JOB_NAMES.map((job) => {
+        const r = this.records[job];
+        return {
+          job,
+          flinkName: flinkJobName(this.spec.name, job),
+          jobId: r.jobId,
+          flinkState: r.flinkState,
+          lastCheckpoint: r.lastCheckpoint,
+          lastSavepoint: r.savepoints[0] ?? null,
+          restoredFrom: r.restoredFrom,
+          restartsInWindow: this.observedAt === null ? r.restarts.length : r.restarts.filter((t) => this.observedAt! - t <= windowMs).length,
+          lastError: r.lastError,
+        };
+      }),
+      lastVerification: this.lastVerification,
+      lastRedeploy: this.lastRedeploy,
+      alerts: this.alerts,
+      observedAt: this.observedAt,
+    };
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Once per test run: bundle the workflow code (every workflow test file reuses the bundle instead of
+ * re-bundling) unless only unit tests were selected.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { applyTestStackEnv } from './env';
+
+export const BUNDLE_PATH = path.resolve(__dirname, '..', '..', '.gridflow-test', 'workflow-bundle.js');
+
+export default async function globalSetup(globalConfig: { testPathPattern?: string }): Promise<void> {
+  applyTestStackEnv();
+  const pattern = globalConfig.testPathPattern ?? '';
+  if (/test\/unit/.test(pattern) && !/workflows|e2e/.test(pattern)) return;
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: path.resolve(__dirname, '..', '..', 'src', 'workflows', 'index.ts'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
+  });
+  fs.mkdirSync(path.dirname(BUNDLE_PATH), { recursive: true });
+  fs.writeFileSync(BUNDLE_PATH, code);
+}

@@ -1,0 +1,103 @@
+/**
+ * For end-to-end tests of the warehouse: reset the test stack to a known state, deploy, and wait until
+ * the sink equals the contract. Everything here talks to the real services.
+ */
+import { loadConfig, resolveConnection } from '../../src/config';
+import { SqlGatewayClient } from '../../src/flink/gateway';
+import { FlinkRestClient, TERMINAL_JOB_STATES } from '../../src/flink/rest';
+import { DeployTarget } from '../../src/pipeline/deploy';
+import { localSpecInput } from '../../src/pipeline/local';
+import { PipelineSpec, PipelineSpecInput, parseSpec } from '../../src/pipeline/spec';
+import { query, withClient } from '../../src/postgres/client';
+import { Reconciliation, compareAll, summarize } from '../../src/postgres/reconcile';
+import { applySinkSchema } from '../../src/postgres/sink';
+import { applySourceSchema, loadSampleData } from '../../src/postgres/source';
+
+/** The local spec under the tests' own names (pipeline e2e, Fluss database sgcc_e2e). */
+export function testSpec(overrides: Partial<PipelineSpecInput> = {}): PipelineSpec {
+  const base = localSpecInput(loadConfig());
+  return parseSpec({ ...base, name: 'e2e', fluss: { ...base.fluss!, database: 'sgcc_e2e' }, ...overrides });
+}
+
+export function deployTarget(spec: PipelineSpec): DeployTarget {
+  return {
+    flink: { rest: new FlinkRestClient(spec.flink.restUrl), gateway: new SqlGatewayClient(spec.flink.gatewayUrl, { timeoutMs: 60_000 }) },
+    sourceAdmin: resolveConnection(spec.source.connection),
+    conns: { sourceCdc: resolveConnection(spec.source.cdcConnection), sink: resolveConnection(spec.sink.connection) },
+  };
+}
+
+export async function sourceSql(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+  return withClient(resolveConnection('source_admin'), async (c) => (await query(c, 'test statement', sql, params)).rows);
+}
+
+export async function sinkSql(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+  return withClient(resolveConnection('sink'), async (c) => (await query(c, 'test statement', sql, params)).rows);
+}
+
+/** Cancel every gridflow job on the test cluster and wait until they are terminal. */
+export async function cancelAllJobs(rest: FlinkRestClient): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    const live = (await rest.jobsOverview()).filter((j) => j.name.startsWith('gridflow/') && !TERMINAL_JOB_STATES.has(j.state));
+    if (live.length === 0) return;
+    for (const j of live) if (j.state !== 'CANCELLING') await rest.cancel(j.jid).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('gridflow jobs still live 60 s after cancel');
+}
+
+/**
+ * A clean warehouse: no gridflow jobs, no gridflow replication slots, the sample data in the source,
+ * empty sink tables, and no Fluss database for the spec.
+ */
+export async function resetWarehouse(spec: PipelineSpec): Promise<void> {
+  const target = deployTarget(spec);
+  await cancelAllJobs(target.flink.rest);
+  await withClient(target.sourceAdmin, async (c) => {
+    const slots = await query<{ slot_name: string }>(c, 'list slots', "SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'gridflow\\_%' AND NOT active");
+    for (const s of slots.rows) await query(c, 'drop slot', 'SELECT pg_drop_replication_slot($1)', [s.slot_name]);
+    const pubs = await query<{ pubname: string }>(c, 'list publications', "SELECT pubname FROM pg_publication WHERE pubname LIKE 'gridflow\\_%'");
+    for (const p of pubs.rows) await query(c, 'drop publication', `DROP PUBLICATION ${p.pubname}`);
+  });
+  await applySourceSchema(target.sourceAdmin);
+  await sourceSql('DELETE FROM equipment_reading; DELETE FROM power_equipment; DELETE FROM gridflow_probe');
+  await loadSampleData(target.sourceAdmin);
+  await applySinkSchema(target.conns.sink);
+  await sinkSql(
+    'TRUNCATE dw.dws_equipment_type_stats, dw.dws_region_stats, dw.dws_voltage_level_stats, dw.ads_equipment_health, dw.ads_capacity_planning, dw.ads_grid_dashboard, gridflow.probe_arrivals',
+  );
+  const session = await target.flink.gateway.openSession({}, 'gridflow-e2e-reset');
+  try {
+    await target.flink.gateway.runStatement(
+      session,
+      `CREATE CATALOG IF NOT EXISTS fluss_catalog WITH ('type' = 'fluss', 'bootstrap.servers' = '${spec.fluss.bootstrap}')`,
+    );
+    await target.flink.gateway.runStatement(session, `DROP DATABASE IF EXISTS fluss_catalog.${spec.fluss.database} CASCADE`, { timeoutMs: 120_000 });
+  } finally {
+    await target.flink.gateway.closeSession(session);
+  }
+}
+
+/**
+ * Poll until every sink table equals the contract on the source (or the timeout passes). Returns the
+ * last comparison and how long it took from the call.
+ */
+export async function waitConsistent(spec: PipelineSpec, timeoutMs = 120_000): Promise<{ result: Reconciliation; ms: number }> {
+  const started = Date.now();
+  const source = resolveConnection(spec.source.connection);
+  const sink = resolveConnection(spec.sink.connection);
+  let result = await compareAll(source, sink);
+  while (!result.ok && Date.now() - started < timeoutMs) {
+    await new Promise((r) => setTimeout(r, 250));
+    result = await compareAll(source, sink);
+  }
+  return { result, ms: Date.now() - started };
+}
+
+export function describeMismatch(result: Reconciliation): string {
+  return `${summarize(result)}\n${JSON.stringify(
+    result.tables.filter((t) => !t.ok).map((t) => ({ table: t.table, missing: t.missing.examples, extra: t.extra.examples, different: t.different.examples })),
+    null,
+    1,
+  )}`;
+}

@@ -1,0 +1,270 @@
+/**
+ * Activities for workflow tests, as plain object literals over a small in-memory model of a Flink
+ * cluster: enough to drive every branch of PipelineWorkflow deterministically (jobs fail, vanish with a
+ * JobManager restart, lose their TaskManager, stall their checkpoints). End-to-end tests use the real
+ * activities on the real stack; this never stands in for them.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { PipelineActivities } from '../../src/activities/pipeline';
+import { flinkJobName } from '../../src/constants';
+import { JOB_NAMES, JobName, PipelineSpec } from '../../src/pipeline/spec';
+import { FlinkJobState, JobObservation, Observation, RestorePoint } from '../../src/pipeline/types';
+
+export interface JobInstanceModel {
+  jobId: string;
+  name: string;
+  job: JobName;
+  version: number;
+  parallelism: number;
+  state: FlinkJobState;
+  startTime: number;
+  restoredFrom: string | null;
+  numRestarts: number;
+  checkpoints: RestorePoint[];
+}
+
+export interface Submission {
+  job: JobName;
+  version: number;
+  restorePath: string | null;
+  reused: boolean;
+  jobId: string;
+}
+
+const LIVE: FlinkJobState[] = ['INITIALIZING', 'CREATED', 'RUNNING', 'RESTARTING', 'FAILING', 'CANCELLING', 'RECONCILING'];
+
+export class ClusterModel {
+  now = 1_700_000_000_000;
+  slotsTotal = 8;
+  jobs: JobInstanceModel[] = [];
+  submissions: Submission[] = [];
+  calls: string[] = [];
+  events: Array<{ kind: string; message: string }> = [];
+  savepointsRecorded: string[] = [];
+  disposed: string[] = [];
+  provisioned = 0;
+  preflightProblems: string[] = [];
+  /** job → message: the next submit of that job fails non-retryably with it. */
+  failSubmitOnce: Partial<Record<JobName, string>> = {};
+  /** job → true: submit reaches Flink, then the activity "crashes" (retryable) before returning. */
+  crashAfterSubmitOnce: Partial<Record<JobName, boolean>> = {};
+  /** Fail awaitJobRunning (and the job) for these (job, version) pairs. */
+  failRunning: (job: JobName, version: number) => string | null = () => null;
+  /** Extra delay inside awaitJobRunning (to hold a redeploy open). */
+  runningDelayMs = 0;
+  stallCheckpoints = false;
+  private seq = 0;
+
+  private id(): string {
+    return (++this.seq).toString(16).padStart(32, '0');
+  }
+
+  live(job?: JobName): JobInstanceModel[] {
+    return this.jobs.filter((j) => LIVE.includes(j.state) && (job === undefined || j.job === job));
+  }
+
+  slotsAvailable(): number {
+    return this.slotsTotal - this.live().filter((j) => j.state === 'RUNNING').reduce((n, j) => n + j.parallelism, 0);
+  }
+
+  // ---- faults the tests inject
+  failJob(job: JobName, error = 'java.lang.RuntimeException: boom'): void {
+    for (const j of this.live(job)) j.state = 'FAILED';
+    this.lastError[job] = error;
+  }
+  lastError: Partial<Record<JobName, string>> = {};
+  loseAllJobs(): void {
+    this.jobs = [];
+  }
+  killTaskManagers(): void {
+    this.slotsTotal = 0;
+    for (const j of this.live()) {
+      j.state = 'RESTARTING';
+      j.numRestarts++;
+    }
+  }
+  addDuplicate(job: JobName, spec: PipelineSpec): string {
+    const jobId = this.id();
+    this.jobs.push(this.instance(job, spec, jobId, null));
+    return jobId;
+  }
+
+  private instance(job: JobName, spec: PipelineSpec, jobId: string, restoredFrom: string | null): JobInstanceModel {
+    return {
+      jobId,
+      name: flinkJobName(spec.name, job),
+      job,
+      version: spec.version,
+      parallelism: spec.jobs[job].parallelism,
+      state: 'RUNNING',
+      startTime: this.now,
+      restoredFrom,
+      numRestarts: 0,
+      checkpoints: [],
+    };
+  }
+
+  /** One observation tick: time passes, running jobs complete a checkpoint, restarting ones recover if slots exist. */
+  private tick(): void {
+    this.now += 10_000;
+    for (const j of this.live()) {
+      if (j.state === 'RESTARTING' && this.slotsTotal >= j.parallelism) j.state = 'RUNNING';
+      if (j.state === 'RUNNING' && !this.stallCheckpoints) {
+        j.checkpoints.unshift({ kind: 'checkpoint', path: `file:///ckpt/${j.jobId}/chk-${j.checkpoints.length + 1}`, at: this.now, jobId: j.jobId });
+      }
+    }
+  }
+
+  activities(): PipelineActivities {
+    const model = this;
+    const savepoint = (j: JobInstanceModel, reason: RestorePoint['reason']): RestorePoint => ({
+      kind: 'savepoint',
+      path: `file:///sp/${j.job}/savepoint-${j.jobId.slice(-6)}-${model.now}`,
+      at: model.now,
+      jobId: j.jobId,
+      reason,
+      version: j.version,
+    });
+    const find = (jobId: string) => model.jobs.find((j) => j.jobId === jobId);
+    const acts: PipelineActivities = {
+      async planDeployment(spec: PipelineSpec) {
+        model.calls.push('planDeployment');
+        const fingerprints = Object.fromEntries(
+          JOB_NAMES.map((job) => [job, `${job}/p${spec.jobs[job].parallelism}/${JSON.stringify(spec.jobs[job].config)}`]),
+        ) as Record<JobName, string>;
+        return { fingerprints, slotsNeeded: JOB_NAMES.reduce((n, j) => n + spec.jobs[j].parallelism, 0) };
+      },
+      async preflightSource() {
+        model.calls.push('preflightSource');
+        return { ok: model.preflightProblems.length === 0, problems: [...model.preflightProblems] };
+      },
+      async observeCluster() {
+        return { taskManagers: model.slotsTotal > 0 ? 1 : 0, slotsTotal: model.slotsTotal, slotsAvailable: model.slotsAvailable() };
+      },
+      async observeJobs(input: { spec: PipelineSpec; tracked: Partial<Record<JobName, string | null>> }): Promise<Observation> {
+        model.tick();
+        const jobs: JobObservation[] = JOB_NAMES.map((job) => {
+          const name = flinkJobName(input.spec.name, job);
+          const instances = model.jobs
+            .filter((j) => j.name === name)
+            .sort((a, b) => b.startTime - a.startTime)
+            .map((j) => ({ jobId: j.jobId, state: j.state, startTime: j.startTime, endTime: null }));
+          const wanted = input.tracked[job];
+          const tracked = model.jobs.find((j) => j.jobId === wanted && j.name === name) ?? model.live(job)[0];
+          return {
+            job,
+            flinkName: name,
+            instances,
+            trackedJobId: tracked?.jobId ?? null,
+            latestCheckpoint: tracked?.checkpoints[0] ?? null,
+            latestSavepoint: null,
+            completedCheckpoints: tracked?.checkpoints.length ?? 0,
+            numRestarts: tracked ? tracked.numRestarts : null,
+            rootCause: tracked && tracked.state !== 'RUNNING' ? (model.lastError[job] ?? null) : null,
+          };
+        });
+        return { observedAt: model.now, cluster: await acts.observeCluster(input.spec), jobs };
+      },
+      async prepareSource() {
+        model.calls.push('prepareSource');
+        return [];
+      },
+      async prepareSink() {
+        model.calls.push('prepareSink');
+      },
+      async createFlussTables() {
+        model.calls.push('createFlussTables');
+      },
+      async submitJob(input: { spec: PipelineSpec; job: JobName; restorePath: string | null }) {
+        const { spec, job } = input;
+        const fingerprint = (await acts.planDeployment(spec)).fingerprints[job];
+        const existing = model.live(job).sort((a, b) => a.startTime - b.startTime)[0];
+        if (existing) {
+          model.submissions.push({ job, version: spec.version, restorePath: input.restorePath, reused: true, jobId: existing.jobId });
+          return { jobId: existing.jobId, reused: true, fingerprint, submittedAt: existing.startTime };
+        }
+        const failure = model.failSubmitOnce[job];
+        if (failure) {
+          delete model.failSubmitOnce[job];
+          throw ApplicationFailure.nonRetryable(`submit ${job}: ${failure}`, 'FlinkApiError');
+        }
+        const jobId = model.id();
+        model.jobs.push(model.instance(job, spec, jobId, input.restorePath));
+        model.submissions.push({ job, version: spec.version, restorePath: input.restorePath, reused: false, jobId });
+        if (model.crashAfterSubmitOnce[job]) {
+          delete model.crashAfterSubmitOnce[job];
+          throw ApplicationFailure.retryable('worker lost before the submit returned', 'Crash');
+        }
+        return { jobId, reused: false, fingerprint, submittedAt: model.now };
+      },
+      async awaitJobRunning(input: { spec: PipelineSpec; job: JobName; jobId: string; timeoutMs: number }) {
+        if (model.runningDelayMs) await new Promise((r) => setTimeout(r, model.runningDelayMs));
+        const failure = model.failRunning(input.job, input.spec.version);
+        const j = find(input.jobId);
+        if (failure) {
+          if (j) j.state = 'FAILED';
+          throw ApplicationFailure.nonRetryable(`${input.job} (${input.jobId}) is FAILED: ${failure}`, 'JobFailed');
+        }
+        if (!j || j.state !== 'RUNNING') {
+          throw ApplicationFailure.nonRetryable(`${input.job} (${input.jobId}) is ${j?.state ?? 'gone'}`, 'JobFailed');
+        }
+        return { runningAt: model.now };
+      },
+      async stopJobWithSavepoint(input: { spec: PipelineSpec; job: JobName; jobId: string; triggerId: string }) {
+        const j = find(input.jobId);
+        if (!j || j.state !== 'RUNNING') throw ApplicationFailure.nonRetryable(`cannot stop ${input.jobId}`, 'SavepointFailed');
+        model.now += 1000;
+        j.state = 'FINISHED';
+        return savepoint(j, 'stop');
+      },
+      async triggerSavepoint(input: { spec: PipelineSpec; job: JobName; jobId: string; triggerId: string; reason: 'periodic' | 'manual' }) {
+        const j = find(input.jobId);
+        if (!j || j.state !== 'RUNNING') throw ApplicationFailure.nonRetryable(`cannot savepoint ${input.jobId}`, 'SavepointFailed');
+        model.now += 1000;
+        return savepoint(j, input.reason);
+      },
+      async cancelJob(input: { spec: PipelineSpec; jobId: string }) {
+        model.calls.push(`cancel ${input.jobId}`);
+        const j = find(input.jobId);
+        if (j && LIVE.includes(j.state)) j.state = 'CANCELED';
+      },
+      async disposeSavepoint(input: { spec: PipelineSpec; path: string }) {
+        model.disposed.push(input.path);
+      },
+      async provisionSlots(input: { spec: PipelineSpec; missingSlots: number }) {
+        if (input.spec.provisioner !== 'local') {
+          throw ApplicationFailure.nonRetryable(`${input.missingSlots} task slot(s) missing: add TaskManagers`, 'SlotsMissing');
+        }
+        model.slotsTotal += 8;
+        model.provisioned++;
+        return { added: [`taskmanager-${model.provisioned + 1}`] };
+      },
+      async dropSourceArtifacts(spec: PipelineSpec) {
+        model.calls.push('dropSourceArtifacts');
+        return [`dropped slot gridflow_${spec.name}_power_equipment`];
+      },
+      async recordEvent(input: { spec: PipelineSpec; kind: string; message: string }) {
+        model.events.push({ kind: input.kind, message: input.message });
+      },
+      async recordSavepoint(input: { spec: PipelineSpec; job: JobName; point: RestorePoint }) {
+        model.savepointsRecorded.push(input.point.path);
+      },
+    };
+    return acts;
+  }
+}
+
+export function testSpec(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'wf',
+    source: { connection: 'source_admin', cdcConnection: 'source_cdc' },
+    sink: { connection: 'sink' },
+    fluss: { bootstrap: '127.0.0.1:9123' },
+    flink: { restUrl: 'http://127.0.0.1:8081', gatewayUrl: 'http://127.0.0.1:8083' },
+    savepointDir: 'file:///tmp/gridflow-test-savepoints',
+    provisioner: 'local',
+    savepoints: { every: '0s', retain: 2 },
+    watch: { interval: '1s', maxRestarts: 3, restartWindow: '10min', checkpointStallAfter: '1min', readinessTimeout: '10s' },
+    ...overrides,
+  };
+}

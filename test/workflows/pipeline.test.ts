@@ -1,0 +1,428 @@
+/**
+ * PipelineWorkflow against the real Temporal dev server, with activities as plain object literals over
+ * an in-memory cluster model (doubles.ts). Every branch of the lifecycle: deploy, blocked preflight,
+ * failed submit, watch (failed job, lost jobs, lost TaskManager, duplicates, restart storm, stalled
+ * checkpoints), redeploy and rollback, serialised and rejected updates, pause/resume, savepoints with
+ * retention, verification alerts, decommission, continue-as-new and a worker restart.
+ */
+import { randomUUID } from 'node:crypto';
+import { WorkflowHandle } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { SEARCH_ATTRIBUTES } from '../../src/constants';
+import { parseSpec } from '../../src/pipeline/spec';
+import { PipelineStatus } from '../../src/pipeline/types';
+import {
+  decommissionSignal,
+  pauseUpdate,
+  redeployUpdate,
+  resumeUpdate,
+  savepointUpdate,
+  statusQuery,
+  verificationSignal,
+} from '../../src/workflows/definitions';
+import { PipelineWorkflow } from '../../src/workflows/pipeline';
+import { createTestEnv, workflowBundle } from '../support/temporal';
+import { ClusterModel, testSpec } from './doubles';
+
+jest.setTimeout(120_000);
+
+let env: TestWorkflowEnvironment;
+let bundle: { code: string };
+
+beforeAll(async () => {
+  env = await createTestEnv({ 'limit.historyCount.suggestContinueAsNew': 400 });
+  bundle = await workflowBundle();
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+type Handle = WorkflowHandle<typeof PipelineWorkflow>;
+
+async function withPipeline(
+  model: ClusterModel,
+  spec: Record<string, unknown>,
+  body: (handle: Handle, taskQueue: string) => Promise<void>,
+): Promise<void> {
+  const taskQueue = `wf-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: model.activities(),
+  });
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(PipelineWorkflow, {
+      taskQueue,
+      workflowId: `pipeline:${spec.name as string}-${randomUUID().slice(0, 8)}`,
+      args: [{ spec: spec as never }],
+    });
+    await body(handle, taskQueue);
+  });
+}
+
+async function waitFor(handle: Handle, what: string, predicate: (s: PipelineStatus) => boolean, timeoutMs = 30_000): Promise<PipelineStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: PipelineStatus | undefined;
+  while (Date.now() < deadline) {
+    last = await handle.query(statusQuery);
+    if (predicate(last)) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}; last status: ${JSON.stringify(last, null, 1)}`);
+}
+
+/** The validator's or handler's own message, from the failure the client receives. */
+async function rejection(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    const messages: string[] = [];
+    for (let e = err as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) messages.push(e.message ?? '');
+    return messages.join(' <- ');
+  }
+  throw new Error('expected the update to be rejected');
+}
+
+const running = (s: PipelineStatus) => s.state === 'RUNNING' && s.jobs.every((j) => j.flinkState === 'RUNNING');
+
+describe('deploy', () => {
+  test('from empty: jobs submitted once each in dependency order, RUNNING, state in the search attribute', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      const status = await waitFor(handle, 'RUNNING', running);
+      expect(model.submissions.map((s) => s.job)).toEqual(['ingest', 'dws', 'ads', 'sink']);
+      expect(model.submissions.every((s) => !s.reused && s.restorePath === null)).toBe(true);
+      expect(status.jobs.map((j) => j.jobId)).toEqual(model.live().map((j) => j.jobId));
+      expect(model.calls).toEqual(expect.arrayContaining(['preflightSource', 'prepareSource', 'prepareSink', 'createFlussTables']));
+      const description = await handle.describe();
+      expect(description.searchAttributes[SEARCH_ATTRIBUTES.state]).toEqual(['RUNNING']);
+    });
+  });
+
+  test('a source that is not ready blocks with the reason, changes nothing, and deploys once fixed', async () => {
+    const model = new ClusterModel();
+    model.preflightProblems = ['wal_level is replica; CDC needs logical: ALTER SYSTEM SET wal_level = logical and restart.'];
+    await withPipeline(model, testSpec(), async (handle) => {
+      const blocked = await waitFor(handle, 'BLOCKED', (s) => s.state === 'BLOCKED');
+      expect(blocked.reason).toMatch(/wal_level is replica/);
+      expect(model.submissions).toHaveLength(0);
+      expect(model.calls).not.toContain('prepareSource');
+      model.preflightProblems = [];
+      await waitFor(handle, 'RUNNING after the fix', running);
+      expect(model.submissions).toHaveLength(4);
+    });
+  });
+
+  test('too few task slots on a cluster gridflow does not run: BLOCKED, saying how many are missing', async () => {
+    const model = new ClusterModel();
+    model.slotsTotal = 2;
+    await withPipeline(model, testSpec({ provisioner: 'none' }), async (handle) => {
+      const s = await waitFor(handle, 'BLOCKED', (x) => x.state === 'BLOCKED');
+      expect(s.reason).toMatch(/2 task slot\(s\) missing/);
+      expect(model.submissions).toHaveLength(0);
+    });
+  });
+
+  test('too few slots on the local stack: a TaskManager is added, then the deploy proceeds', async () => {
+    const model = new ClusterModel();
+    model.slotsTotal = 2;
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      expect(model.provisioned).toBe(1);
+    });
+  });
+
+  test('a failed submit degrades with the reason; the next round finishes without duplicating jobs', async () => {
+    const model = new ClusterModel();
+    model.failSubmitOnce.dws = 'SqlValidatorException: Object dwd_power_equipment not found';
+    await withPipeline(model, testSpec(), async (handle) => {
+      const degraded = await waitFor(handle, 'DEGRADED', (s) => s.state === 'DEGRADED');
+      expect(degraded.reason).toMatch(/deploy failed: .*dwd_power_equipment not found/);
+      await waitFor(handle, 'RUNNING', running);
+      expect(model.jobs.filter((j) => j.job === 'ingest')).toHaveLength(1);
+      expect(model.live()).toHaveLength(4);
+    });
+  });
+
+  test('a submit that reached Flink before the activity died is adopted on retry, not repeated', async () => {
+    const model = new ClusterModel();
+    model.crashAfterSubmitOnce.ads = true;
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      expect(model.jobs.filter((j) => j.job === 'ads')).toHaveLength(1);
+      expect(model.submissions.filter((s) => s.job === 'ads').map((s) => s.reused)).toEqual([false, true]);
+    });
+  });
+});
+
+describe('watch', () => {
+  test('a FAILED job is resubmitted from its newest retained checkpoint', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING with a checkpoint', (s) => running(s) && s.jobs.every((j) => j.lastCheckpoint !== null));
+      const failed = model.live('ads')[0];
+      const newest = failed.checkpoints[0].path;
+      model.failJob('ads', 'NullPointerException: boom');
+      const s = await waitFor(handle, 'ads resubmitted', (x) => running(x) && x.jobs.find((j) => j.job === 'ads')!.jobId !== failed.jobId);
+      const resubmit = model.submissions.filter((x) => x.job === 'ads').pop()!;
+      expect(resubmit.restorePath).toBe(newest);
+      expect(s.jobs.find((j) => j.job === 'ads')!.restartsInWindow).toBe(1);
+      expect(model.events.some((e) => /ads: job .* is FAILED: NullPointerException: boom/.test(e.message))).toBe(true);
+    });
+  });
+
+  test('jobs lost with a JobManager restart are resubmitted, each from its own last checkpoint', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'checkpoints', (s) => running(s) && s.jobs.every((j) => j.lastCheckpoint !== null));
+      const before = await handle.query(statusQuery);
+      model.loseAllJobs();
+      await waitFor(handle, 'all back', (s) => running(s) && s.jobs.every((j, i) => j.jobId !== before.jobs[i].jobId));
+      const resubmits = model.submissions.slice(4);
+      expect(resubmits.map((r) => r.job).sort()).toEqual(['ads', 'dws', 'ingest', 'sink']);
+      for (const r of resubmits) {
+        const old = before.jobs.find((j) => j.job === r.job)!;
+        expect(r.restorePath).toMatch(new RegExp(`^file:///ckpt/${old.jobId}/chk-\\d+$`));
+      }
+      expect(model.live()).toHaveLength(4);
+    });
+  });
+
+  test('a lost TaskManager: slots are provided again and the jobs recover without resubmission', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      model.killTaskManagers();
+      await waitFor(handle, 'recovered', (s) => running(s) && model.provisioned === 1);
+      expect(model.submissions).toHaveLength(4);
+    });
+  });
+
+  test('a duplicate job of the same name is cancelled, ours kept', async () => {
+    const model = new ClusterModel();
+    const spec = testSpec();
+    await withPipeline(model, spec, async (handle) => {
+      const s = await waitFor(handle, 'RUNNING', running);
+      const dup = model.addDuplicate("sink", parseSpec(spec));
+      await waitFor(handle, 'duplicate cancelled', () => model.calls.includes(`cancel ${dup}`));
+      expect(model.live('sink').map((j) => j.jobId)).toEqual([s.jobs.find((j) => j.job === 'sink')!.jobId]);
+    });
+  });
+
+  test('more restarts than allowed in the window → DEGRADED naming the job and its error', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      for (let i = 0; i < 4; i++) {
+        const current = model.live('dws')[0]?.jobId;
+        model.failJob('dws', 'OutOfMemoryError: Java heap space');
+        await waitFor(handle, `restart ${i + 1}`, (s) => s.jobs.find((j) => j.job === 'dws')!.jobId !== current);
+      }
+      const s = await waitFor(handle, 'DEGRADED', (x) => x.state === 'DEGRADED');
+      expect(s.reason).toMatch(/dws: 4 restarts within 10min \(limit 3\); last error: OutOfMemoryError/);
+    });
+  });
+
+  test('checkpoints not progressing → DEGRADED; progressing again → RUNNING', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      model.stallCheckpoints = true;
+      const s = await waitFor(handle, 'DEGRADED', (x) => x.state === 'DEGRADED');
+      expect(s.reason).toMatch(/no checkpoint completed for \d+ s \(limit 1min\)/);
+      model.stallCheckpoints = false;
+      await waitFor(handle, 'RUNNING again', (x) => x.state === 'RUNNING');
+    });
+  });
+});
+
+describe('redeploy', () => {
+  const v2 = () => testSpec({ version: 2, jobs: { ads: { parallelism: 2 } } });
+
+  test('only the changed job moves: stop with savepoint, new version from it, RUNNING', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      const oldAds = model.live('ads')[0].jobId;
+      const outcome = await handle.executeUpdate(redeployUpdate, { args: [{ spec: v2() as never }] });
+      expect(outcome).toMatchObject({ outcome: 'deployed', fromVersion: 1, toVersion: 2, jobs: ['ads'] });
+      const newAds = model.live('ads')[0];
+      expect(newAds.jobId).not.toBe(oldAds);
+      expect(newAds.version).toBe(2);
+      expect(newAds.restoredFrom).toMatch(/^file:\/\/\/sp\/ads\//);
+      expect(model.jobs.find((j) => j.jobId === oldAds)!.state).toBe('FINISHED');
+      expect(model.live()).toHaveLength(4);
+      const s = await handle.query(statusQuery);
+      expect(s.version).toBe(2);
+      expect(s.state).toBe('RUNNING');
+    });
+  });
+
+  test('the new version does not run → rolled back to the old spec from the same savepoint', async () => {
+    const model = new ClusterModel();
+    model.failRunning = (job, version) => (job === 'ads' && version === 2 ? 'StateMigrationException: Cannot map checkpoint/savepoint state' : null);
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      const outcome = await handle.executeUpdate(redeployUpdate, { args: [{ spec: v2() as never }] });
+      expect(outcome.outcome).toBe('rolled-back');
+      expect(outcome.reason).toMatch(/Cannot map checkpoint\/savepoint state/);
+      const ads = model.submissions.filter((x) => x.job === 'ads');
+      expect(ads.map((x) => x.version)).toEqual([1, 2, 1]);
+      expect(ads[2].restorePath).toBe(ads[1].restorePath);
+      const s = await waitFor(handle, 'RUNNING v1', running);
+      expect(s.version).toBe(1);
+      expect(s.alerts[0].kind).toBe('redeploy-rolled-back');
+      expect(model.live()).toHaveLength(4);
+    });
+  });
+
+  test('a second redeploy while one is in progress is rejected with the reason', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      model.runningDelayMs = 3000;
+      const first = handle.executeUpdate(redeployUpdate, { args: [{ spec: v2() as never }] });
+      await waitFor(handle, 'REDEPLOYING', (s) => s.state === 'REDEPLOYING');
+      expect(await rejection(handle.executeUpdate(redeployUpdate, { args: [{}] }))).toMatch(/a redeploy to version 2 is already in progress/);
+      expect((await first).outcome).toBe('deployed');
+    });
+  });
+
+  test('an invalid spec is rejected naming the field, and nothing moves', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      const bad = testSpec({ version: 2, jobs: { ads: { parallelism: 0 } } });
+      expect(await rejection(handle.executeUpdate(redeployUpdate, { args: [{ spec: bad as never }] }))).toMatch(
+        /invalid pipeline spec: jobs\.ads\.parallelism/,
+      );
+      const renamed = testSpec({ name: 'other' });
+      expect(await rejection(handle.executeUpdate(redeployUpdate, { args: [{ spec: renamed as never }] }))).toMatch(/spec\.name is other/);
+      expect(model.submissions).toHaveLength(4);
+      expect((await handle.query(statusQuery)).state).toBe('RUNNING');
+    });
+  });
+
+  test('pause during a redeploy waits for it, then pauses', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      model.runningDelayMs = 2000;
+      const redeploy = handle.executeUpdate(redeployUpdate, { args: [{ spec: v2() as never }] });
+      await waitFor(handle, 'REDEPLOYING', (s) => s.state === 'REDEPLOYING');
+      const paused = await handle.executeUpdate(pauseUpdate);
+      expect((await redeploy).outcome).toBe('deployed');
+      expect(paused.state).toBe('PAUSED');
+      expect(paused.version).toBe(2);
+      expect(model.live()).toHaveLength(0);
+      const stateEvents = model.events.filter((e) => e.kind === 'state').map((e) => e.message.split(':')[0]);
+      expect(stateEvents.slice(-4)).toEqual(['REDEPLOYING', 'RUNNING', 'PAUSING', 'PAUSED']);
+    });
+  });
+});
+
+describe('operations', () => {
+  test('pause stops every job with a savepoint and keeps them stopped; resume starts them from it', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      const paused = await handle.executeUpdate(pauseUpdate);
+      expect(paused.state).toBe('PAUSED');
+      expect(model.live()).toHaveLength(0);
+      const savepoints = Object.fromEntries(paused.jobs.map((j) => [j.job, j.lastSavepoint!.path]));
+      await new Promise((r) => setTimeout(r, 2500)); // two watch intervals: nothing comes back
+      expect(model.live()).toHaveLength(0);
+      expect(await rejection(handle.executeUpdate(pauseUpdate))).toMatch(/already paused/);
+      const resumed = await handle.executeUpdate(resumeUpdate);
+      expect(resumed.state).toBe('RUNNING');
+      for (const s of model.submissions.slice(4)) expect(s.restorePath).toBe(savepoints[s.job]);
+    });
+  });
+
+  test('savepoint on request; retention disposes the oldest beyond `retain`', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      const taken: string[] = [];
+      for (let i = 0; i < 3; i++) taken.push(...(await handle.executeUpdate(savepointUpdate, { args: [{ jobs: ['ingest'] }] })).map((p) => p.path));
+      expect(taken).toHaveLength(3);
+      expect(model.disposed).toEqual([taken[0]]);
+      expect(model.savepointsRecorded).toEqual(taken);
+    });
+  });
+
+  test('periodic savepoints when every job runs', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec({ savepoints: { every: '20s', retain: 5 } }), async (handle) => {
+      await waitFor(handle, 'periodic savepoints', (s) => running(s) && s.jobs.every((j) => j.lastSavepoint?.reason === 'periodic'));
+    });
+  });
+
+  test('a failed verification raises an alert and is shown in status; nothing is repaired', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      await handle.signal(verificationSignal, { runId: 'v1', at: model.now, ok: false, freshnessMs: null, summary: 'dws_region_stats: 1 different (华北.running_count 7 ≠ 8)' });
+      const s = await waitFor(handle, 'alert', (x) => x.alerts.length > 0);
+      expect(s.lastVerification?.ok).toBe(false);
+      expect(s.alerts[0]).toMatchObject({ kind: 'verification-failed' });
+      await waitFor(handle, 'alert recorded', () => model.events.some((e) => e.kind === 'alert' && /华北/.test(e.message)));
+      expect(model.submissions).toHaveLength(4);
+    });
+  });
+
+  test('decommission stops every job with a savepoint, drops slots when asked, and completes', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      await handle.signal(decommissionSignal, { dropSourceArtifacts: true, reason: 'retired' });
+      const final = await handle.result();
+      expect(final.state).toBe('DECOMMISSIONED');
+      expect(final.jobs.every((j) => j.lastSavepoint?.reason === 'stop')).toBe(true);
+      expect(model.live()).toHaveLength(0);
+      expect(model.calls).toContain('dropSourceArtifacts');
+    });
+  });
+});
+
+describe('durability', () => {
+  test('continue-as-new when suggested keeps the jobs and their history', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec({ watch: { interval: '100ms', checkpointStallAfter: '10min' } }), async (handle) => {
+      const first = await waitFor(handle, 'RUNNING', running);
+      const firstRun = (await handle.describe()).runId;
+      const deadline = Date.now() + 60_000;
+      while ((await handle.describe()).runId === firstRun) {
+        if (Date.now() > deadline) throw new Error('no continue-as-new');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const after = await waitFor(handle, 'RUNNING after continue-as-new', running);
+      expect(after.jobs.map((j) => j.jobId)).toEqual(first.jobs.map((j) => j.jobId));
+      expect(model.submissions).toHaveLength(4);
+    });
+  });
+
+  test('a worker restart: a new worker picks up the history, heals, and duplicates nothing', async () => {
+    const model = new ClusterModel();
+    const spec = testSpec();
+    const taskQueue = `wf-${randomUUID()}`;
+    const workflowId = `pipeline:wf-restart-${randomUUID().slice(0, 8)}`;
+    const first = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: model.activities() });
+    let handle!: Handle;
+    await first.runUntil(async () => {
+      handle = await env.client.workflow.start(PipelineWorkflow, { taskQueue, workflowId, args: [{ spec: spec as never }] });
+      await waitFor(handle, 'RUNNING', running);
+    });
+    // No worker now; Flink loses a job meanwhile.
+    model.failJob('sink');
+    const second = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: model.activities() });
+    await second.runUntil(async () => {
+      await waitFor(handle, 'healed', (s) => running(s) && model.live('sink').length === 1);
+    });
+    expect(model.jobs.filter((j) => j.job !== 'sink')).toHaveLength(3);
+    expect(model.live()).toHaveLength(4);
+  });
+});
