@@ -50,7 +50,8 @@ import { PipelineModel } from './pipeline-state';
 
 // One proxy per timeout/retry profile.
 const observe = proxyActivities<PipelineActivities>({
-  startToCloseTimeout: '1 minute',
+  // A few REST calls; an attempt lost with its worker is retried after this.
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
 });
 const act = proxyActivities<PipelineActivities>({

@@ -420,7 +420,8 @@ describe('durability', () => {
     model.failJob('sink');
     const second = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: model.activities() });
     await second.runUntil(async () => {
-      await waitFor(handle, 'healed', (s) => running(s) && model.live('sink').length === 1);
+      // A task the first worker had taken when it stopped is retried after its timeout (30 s for observe).
+      await waitFor(handle, 'healed', (s) => running(s) && model.live('sink').length === 1, 100_000);
     });
     expect(model.jobs.filter((j) => j.job !== 'sink')).toHaveLength(3);
     expect(model.live()).toHaveLength(4);

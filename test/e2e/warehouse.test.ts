@@ -1,0 +1,150 @@
+/**
+ * The SGCC warehouse end to end on the real stack (Postgres CDC → Flink → Fluss → JDBC → Postgres):
+ * load the sample, deploy with the plain deploy function, then run change sequences covering every
+ * hard case of the contract and assert that every sink table equals sql/contract on the source, row for
+ * row, within the contract's tolerances.
+ */
+import { deployPipeline } from '../../src/pipeline/deploy';
+import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
+import { deployTarget, describeMismatch, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
+
+jest.setTimeout(10 * 60_000);
+
+const spec = () => testSpec();
+const settleTimes: Record<string, number> = {};
+
+async function expectConsistent(label: string): Promise<void> {
+  const { result, ms } = await waitConsistent(spec(), 120_000);
+  settleTimes[label] = ms;
+  if (!result.ok) throw new Error(`${label}: sink differs from the contract after ${ms} ms\n${describeMismatch(result)}`);
+}
+
+beforeAll(async () => {
+  await ensureStack();
+  await resetWarehouse(spec());
+}, STACK_UP_TIMEOUT_MS);
+
+afterAll(() => {
+  process.stderr.write(`[warehouse] settle times (ms): ${JSON.stringify(settleTimes)}\n`);
+});
+
+test('deploy from empty: four jobs RUNNING, the sample lands in all six sink tables', async () => {
+  const progress: string[] = [];
+  const submitted = await deployPipeline(deployTarget(spec()), spec(), (m) => progress.push(m));
+  expect(Object.keys(submitted)).toEqual(['ingest', 'dws', 'ads', 'sink']);
+  expect(Object.values(submitted).every((s) => !s.reused)).toBe(true);
+  await expectConsistent('initial sample');
+  const [counts] = await sinkSql(
+    "SELECT (SELECT count(*) FROM dw.ads_equipment_health)::int AS health, (SELECT count(*) FROM dw.dws_equipment_type_stats)::int AS types, (SELECT count(*) FROM dw.ads_grid_dashboard)::int AS dashboard",
+  );
+  expect(counts).toEqual({ health: 300, types: 4, dashboard: 1 });
+  // Deploying again submits nothing: every job is found by name.
+  const again = await deployPipeline(deployTarget(spec()), spec());
+  expect(Object.values(again).every((s) => s.reused)).toBe(true);
+  for (const job of Object.keys(submitted) as Array<keyof typeof submitted>) expect(again[job].jobId).toBe(submitted[job].jobId);
+});
+
+test('moves between groups: type, region, voltage, status', async () => {
+  await sourceSql(`
+    UPDATE power_equipment SET equipment_type = '变压器' WHERE equipment_id = (SELECT min(equipment_id) FROM power_equipment WHERE equipment_type = '发电机');
+    UPDATE power_equipment SET region = '西南', voltage_level_kv = 500 WHERE equipment_id = (SELECT min(equipment_id) FROM power_equipment WHERE region = '华北');
+    UPDATE power_equipment SET status = '停运' WHERE equipment_id = (SELECT min(equipment_id) FROM power_equipment WHERE status = '运行');
+    UPDATE power_equipment SET status = '检修', region = '华中' WHERE equipment_id = (SELECT max(equipment_id) FROM power_equipment WHERE status = '备用');
+  `);
+  await expectConsistent('moves');
+});
+
+test('capacity to and from NULL, and to 0', async () => {
+  await sourceSql(`
+    UPDATE power_equipment SET rated_capacity_mw = NULL WHERE equipment_id = (SELECT min(equipment_id) FROM power_equipment WHERE rated_capacity_mw IS NOT NULL);
+    UPDATE power_equipment SET rated_capacity_mw = 321.45 WHERE equipment_id = (SELECT min(equipment_id) FROM power_equipment WHERE rated_capacity_mw IS NULL AND equipment_id > 'A');
+    UPDATE power_equipment SET rated_capacity_mw = 0 WHERE equipment_id = (SELECT max(equipment_id) FROM power_equipment WHERE rated_capacity_mw > 0);
+  `);
+  await expectConsistent('capacity NULL/0');
+});
+
+test('a new group appears, then its last member is deleted: the group row disappears from the sink', async () => {
+  await sourceSql(`
+    INSERT INTO power_equipment (equipment_id, equipment_name, equipment_type, region, voltage_level_kv, rated_capacity_mw, status)
+    VALUES ('ESS-9001', '储能站 9001', '储能设备', '华南', 750, 80.00, '运行');
+    INSERT INTO equipment_reading (equipment_id, load_mw, temperature_c, voltage_kv, measured_at) VALUES ('ESS-9001', 95.5, 70.1, 748.2, now());
+  `);
+  await expectConsistent('new group');
+  expect(await sinkSql("SELECT region FROM dw.dws_region_stats WHERE region = '华南'")).toHaveLength(1);
+  expect(await sinkSql("SELECT equipment_type FROM dw.dws_equipment_type_stats WHERE equipment_type = '储能设备'")).toHaveLength(1);
+  await sourceSql("DELETE FROM power_equipment WHERE equipment_id = 'ESS-9001'");
+  await expectConsistent('last member deleted');
+  expect(await sinkSql("SELECT region FROM dw.dws_region_stats WHERE region = '华南'")).toHaveLength(0);
+  expect(await sinkSql('SELECT 1 FROM dw.dws_voltage_level_stats WHERE voltage_level_kv = 750')).toHaveLength(0);
+  expect(await sinkSql("SELECT 1 FROM dw.ads_capacity_planning WHERE region = '华南'")).toHaveLength(0);
+});
+
+test('the last member of a group leaves by UPDATE', async () => {
+  await sourceSql(`
+    INSERT INTO power_equipment (equipment_id, equipment_name, equipment_type, region, voltage_level_kv, rated_capacity_mw, status)
+    VALUES ('TMP-0001', '临时设备', '临时类型', '华北', 35, 10.00, '备用');
+  `);
+  await expectConsistent('temporary group');
+  await sourceSql("UPDATE power_equipment SET equipment_type = '配电设备' WHERE equipment_id = 'TMP-0001'");
+  await expectConsistent('group left by update');
+  expect(await sinkSql("SELECT 1 FROM dw.dws_equipment_type_stats WHERE equipment_type = '临时类型'")).toHaveLength(0);
+});
+
+test('latest reading: an older reading arriving later does not win; deleting the latest falls back', async () => {
+  const [eq] = await sourceSql(
+    'SELECT equipment_id FROM equipment_reading GROUP BY equipment_id HAVING count(*) >= 2 ORDER BY equipment_id LIMIT 1',
+  );
+  const id = eq.equipment_id as string;
+  await sourceSql(
+    `INSERT INTO equipment_reading (equipment_id, load_mw, temperature_c, voltage_kv, measured_at)
+     SELECT $1::varchar, 999.999, 99.99, 1.0, min(measured_at) - interval '1 day' FROM equipment_reading WHERE equipment_id = $1::varchar`,
+    [id],
+  );
+  await expectConsistent('late older reading');
+  const [health] = await sinkSql('SELECT latest_load_mw::text AS load FROM dw.ads_equipment_health WHERE equipment_id = $1', [id]);
+  expect(health.load).not.toBe('999.999');
+  await sourceSql(
+    `DELETE FROM equipment_reading WHERE reading_id = (SELECT reading_id FROM equipment_reading WHERE equipment_id = $1::varchar ORDER BY measured_at DESC, reading_id DESC LIMIT 1)`,
+    [id],
+  );
+  await expectConsistent('latest reading deleted');
+});
+
+test('equipment without readings, and readings for equipment that does not exist (yet)', async () => {
+  await sourceSql(`
+    INSERT INTO power_equipment (equipment_id, equipment_name, equipment_type, region, voltage_level_kv, rated_capacity_mw, status)
+    VALUES ('NEW-0001', '新设备 1', '变压器', '东北', 220, 150.00, '运行');
+    INSERT INTO equipment_reading (equipment_id, load_mw, temperature_c, voltage_kv, measured_at) VALUES ('GHOST-0001', 10, 40, 10, now());
+  `);
+  await expectConsistent('no readings / unknown equipment');
+  const [row] = await sinkSql("SELECT latest_load_mw, load_ratio, health_score FROM dw.ads_equipment_health WHERE equipment_id = 'NEW-0001'");
+  expect(row).toEqual({ latest_load_mw: null, load_ratio: null, health_score: 100 });
+  expect(await sinkSql("SELECT 1 FROM dw.ads_equipment_health WHERE equipment_id = 'GHOST-0001'")).toHaveLength(0);
+  // The equipment appears after its telemetry: it picks up the reading.
+  await sourceSql(`
+    INSERT INTO power_equipment (equipment_id, equipment_name, equipment_type, region, voltage_level_kv, rated_capacity_mw, status)
+    VALUES ('GHOST-0001', '迟到设备', '配电设备', '西北', 10, 12.50, '运行');
+  `);
+  await expectConsistent('equipment after its readings');
+  const [ghost] = await sinkSql("SELECT latest_load_mw::text AS load FROM dw.ads_equipment_health WHERE equipment_id = 'GHOST-0001'");
+  expect(ghost.load).toBe('10.000');
+});
+
+test('a burst of mixed changes on both tables settles to the contract', async () => {
+  await sourceSql(`
+    INSERT INTO equipment_reading (equipment_id, load_mw, temperature_c, voltage_kv, measured_at)
+      SELECT equipment_id, (random() * 200)::numeric(12,3), (40 + random() * 50)::numeric(6,2), voltage_level_kv, now() - (random() * interval '2 hours')
+      FROM power_equipment, generate_series(1, 3);
+    UPDATE power_equipment SET status = CASE status WHEN '运行' THEN '检修' WHEN '检修' THEN '运行' ELSE status END WHERE equipment_id LIKE '%3';
+    DELETE FROM equipment_reading WHERE reading_id % 17 = 0;
+    DELETE FROM power_equipment WHERE equipment_id LIKE '%77';
+  `);
+  await expectConsistent('burst');
+});
+
+test('all equipment deleted: no dashboard row, every group gone', async () => {
+  await sourceSql('DELETE FROM power_equipment');
+  await expectConsistent('everything deleted');
+  expect(await sinkSql('SELECT 1 FROM dw.ads_grid_dashboard')).toHaveLength(0);
+  expect(await sinkSql('SELECT 1 FROM dw.dws_region_stats')).toHaveLength(0);
+});
