@@ -8,6 +8,13 @@ import { StackError } from './stack/manager';
 import { UsageError, parseArgs } from './cli/args';
 import { Out } from './cli/output';
 import { stackCommand } from './cli/stack';
+import { workerCommand } from './cli/worker';
+import { pipelineCommand } from './cli/pipeline';
+import { loadCommand } from './cli/load';
+import { demoCommand } from './cli/demo';
+import { verifyCommand } from './cli/verify';
+import { TemporalUnavailable } from './cli/common';
+import { SpecError } from './pipeline/spec';
 
 const HELP = `gridflow — deploys and operates the SGCC real-time warehouse on Temporal
 (PostgreSQL CDC → Flink SQL → Fluss DWD/DWS/ADS → PostgreSQL)
@@ -15,12 +22,18 @@ const HELP = `gridflow — deploys and operates the SGCC real-time warehouse on 
 Usage: gridflow <command> [options]
 
 Commands:
-  stack up|down|status|logs|add-taskmanager   the local stack (see gridflow stack --help)
+  stack up|down|status|logs|add-taskmanager|jars   the local stack (gridflow stack --help)
+  worker [start|stop|status]                        run the gridflow worker (gridflow worker --help)
+  deploy | status | redeploy | pause | resume | savepoint | decommission
+                                                    operate a pipeline (gridflow deploy --help)
+  load --rate N --duration S [--seed N]             write a realistic mix of changes into the source
+  demo                                              the whole thing: stack, worker, SGCC pipeline, data, results
+  verify schedule|now|history|unschedule           check the sink against the contract, freshness, slots (gridflow verify --help)
 
 Options: --json (machine-readable output on stdout; progress stays on stderr), -h/--help.
 Exit codes: 0 ok, 1 failed, 2 usage error, 3 missing prerequisite or configuration.`;
 
-const VALUED = ['n', 'out', 'rate', 'duration', 'every', 'spec', 'job', 'timeout', 'limit', 'seed'];
+const VALUED = ['n', 'out', 'rate', 'duration', 'every', 'spec', 'jobs', 'timeout', 'limit', 'seed', 'name', 'mode', 'reason'];
 
 export async function main(argv: string[]): Promise<number> {
   let out = new Out(false);
@@ -38,6 +51,21 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'stack':
         return await stackCommand(args, out);
+      case 'worker':
+        return await workerCommand(args, out);
+      case 'deploy':
+      case 'status':
+      case 'redeploy':
+      case 'pause':
+      case 'resume':
+      case 'savepoint':
+      case 'decommission':
+        return await pipelineCommand(command, args, out);
+      case 'load':
+        return await loadCommand(args, out);
+      case 'demo':
+        return await demoCommand(args, out);
+      case 'verify': return await verifyCommand(args, out);
       default:
         throw new UsageError(`unknown command ${command}\n\n${HELP}`);
     }
@@ -47,7 +75,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`gridflow: ${message}\n`);
       return 2;
     }
-    if (err instanceof PrerequisiteError || err instanceof ConfigError) {
+    if (err instanceof SpecError) {
+      process.stderr.write(`gridflow: ${message}\n`);
+      return 2;
+    }
+    if (err instanceof PrerequisiteError || err instanceof ConfigError || err instanceof TemporalUnavailable) {
       process.stderr.write(`gridflow: ${message}\n`);
       return 3;
     }

@@ -3,7 +3,6 @@
  * resolved here (connection names → GRIDFLOW_PG_* or the local stack's connections.env); nothing secret
  * travels through Temporal.
  */
-import * as path from 'node:path';
 import { NativeConnection, Runtime, DefaultLogger, Worker, LogLevel } from '@temporalio/worker';
 import { createActivities, defaultDeps, Provisioner } from './activities';
 import { GridflowConfig, loadConfig } from './config';
@@ -45,7 +44,7 @@ export async function createWorker(options: WorkerOptions = {}): Promise<{ worke
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: path.join(__dirname, 'workflows', 'index') }),
+      : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities(defaultDeps(localProvisioner(config))),
     // Long activities heartbeat; a few at a time is plenty for one pipeline per worker.
     maxConcurrentActivityTaskExecutions: 20,

@@ -260,6 +260,8 @@ async function deploySteps(p: PipelineModel): Promise<void> {
   }
   const failures = await awaitRunning(p, p.spec, started);
   p.deployed = true;
+  // The first periodic savepoint is one interval after the deployment, not right away.
+  p.lastPeriodicSavepointAt = obs.observedAt;
   if (failures.length) await transition(p, 'DEGRADED', failures.join('; '));
   else await transition(p, 'RUNNING');
 }

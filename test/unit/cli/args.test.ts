@@ -13,3 +13,10 @@ test('errors name the flag', () => {
   expect(() => intFlag(parseArgs(['--n=x'], ['n']), 'n', 1, 1)).toThrow('--n must be an integer ≥ 1');
   expect(intFlag(parseArgs([]), 'n', 7)).toBe(7);
 });
+
+test('display width counts CJK characters as two columns', () => {
+  const { displayWidth } = require('../../../src/cli/output') as typeof import('../../../src/cli/output');
+  expect(displayWidth('发电机')).toBe(6);
+  expect(displayWidth('GEN-0001')).toBe(8);
+  expect(displayWidth('华东发电机 #260')).toBe(15);
+});

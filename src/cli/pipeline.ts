@@ -1,0 +1,214 @@
+/** `gridflow deploy | status | redeploy | pause | resume | savepoint | decommission` */
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { GridflowConfig, loadConfig } from '../config';
+import { pipelineHandle, startPipeline } from '../client';
+import { pipelineWorkflowId } from '../constants';
+import { JOB_NAMES, JobName, parseSpec } from '../pipeline/spec';
+import { PipelineStatus } from '../pipeline/types';
+import { UPGRADE_MODES, UpgradeMode } from '../pipeline/upgrade';
+import {
+  decommissionSignal,
+  pauseUpdate,
+  redeployUpdate,
+  resumeUpdate,
+  savepointUpdate,
+  statusQuery,
+} from '../workflows/definitions';
+import { ParsedArgs, UsageError, allowFlags, intFlag } from './args';
+import { pipelineName, specFromArgs, temporalClient, temporalUiLink, workerPollers } from './common';
+import { Out } from './output';
+
+export const PIPELINE_HELP = `Pipeline commands (each takes --name NAME, default sgcc, and --json):
+  gridflow deploy [--spec FILE] [--timeout S] [--no-wait]
+                                   start the pipeline's workflow (or attach to it) and follow it to RUNNING
+  gridflow status                  state, each job's Flink id and state, checkpoints, savepoints, alerts
+  gridflow redeploy [--spec FILE] [--mode savepoint|last-state] [--jobs ingest,dws,...]
+                                   move changed (or the named) jobs to the spec; rolls back if they do not run
+  gridflow pause | resume          stop every job with a savepoint / start them again from it
+  gridflow savepoint [--jobs ...]  take savepoints now
+  gridflow decommission [--drop-slots] [--reason TEXT] [--no-wait]
+                                   stop every job with a savepoint and end the workflow (--drop-slots also
+                                   drops the replication slots and publications: their WAL position is lost)
+Without --spec, the spec is the local stack's SGCC pipeline. Specs are JSON or YAML (see docs/OPERATIONS.md).`;
+
+const ago = (now: number, at: number | null | undefined) => {
+  if (!at) return '-';
+  const s = Math.max(0, Math.round((now - at) / 1000));
+  return s < 120 ? `${s}s ago` : `${Math.round(s / 60)}m ago`;
+};
+
+export function renderStatus(out: Out, s: PipelineStatus): void {
+  if (out.json) {
+    out.result(s, '');
+    return;
+  }
+  const now = s.observedAt ?? Date.now();
+  out.text(`pipeline ${s.pipeline} v${s.version}: ${s.state}${s.reason ? ` — ${s.reason}` : ''}`);
+  out.table(
+    s.jobs,
+    ['job', 'flink job', 'state', 'checkpoint', 'savepoint', 'restarts', 'last error'],
+    (j) => [
+      j.job,
+      j.jobId ?? '-',
+      j.flinkState ?? '-',
+      ago(now, j.lastCheckpoint?.at),
+      j.lastSavepoint ? `${ago(now, j.lastSavepoint.at)} (${j.lastSavepoint.reason ?? j.lastSavepoint.kind})` : '-',
+      String(j.restartsInWindow),
+      j.lastError ? j.lastError.slice(0, 80) : '',
+    ],
+  );
+  if (s.lastVerification) {
+    const v = s.lastVerification;
+    out.text(`last verification: ${v.ok ? 'PASS' : 'FAIL'} ${ago(now, v.at)}, freshness ${v.freshnessMs ?? '-'} ms — ${v.summary.split('\n')[0]}`);
+  }
+  if (s.lastRedeploy) {
+    const r = s.lastRedeploy;
+    out.text(`last redeploy: v${r.fromVersion} → v${r.toVersion} ${r.outcome}${r.jobs.length ? ` (${r.jobs.join(', ')})` : ''}${r.reason ? `: ${r.reason}` : ''}`);
+  }
+  for (const a of s.alerts.slice(0, 5)) out.text(`alert ${ago(now, a.at)} [${a.kind}] ${a.message.split('\n')[0]}`);
+}
+
+const SETTLED = new Set(['RUNNING', 'DEGRADED', 'BLOCKED', 'PAUSED', 'DECOMMISSIONED']);
+
+/** Print state and job changes until the pipeline settles (or the timeout passes). */
+async function follow(out: Out, handle: ReturnType<typeof pipelineHandle>, timeoutMs: number): Promise<PipelineStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  let s: PipelineStatus;
+  for (;;) {
+    s = await handle.query(statusQuery);
+    const line = `${s.state}${s.reason ? ` (${s.reason})` : ''}: ${s.jobs.map((j) => `${j.job}=${j.flinkState ?? '-'}`).join(' ')}`;
+    if (line !== last) out.progress(line);
+    last = line;
+    const jobsSettled = s.state !== 'RUNNING' || s.jobs.every((j) => j.flinkState === 'RUNNING');
+    if (SETTLED.has(s.state) && jobsSettled) return s;
+    if (Date.now() > deadline) {
+      out.progress(`still ${s.state} after ${Math.round(timeoutMs / 1000)} s; the workflow keeps going (gridflow status to check)`);
+      return s;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+const exitFor = (s: PipelineStatus) => (s.state === 'RUNNING' || s.state === 'PAUSED' || s.state === 'DECOMMISSIONED' ? 0 : 1);
+
+function jobsFlag(args: ParsedArgs): JobName[] | undefined {
+  const raw = args.flags.jobs;
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string') throw new UsageError('--jobs needs a comma-separated list, e.g. --jobs ads,sink');
+  const jobs = raw.split(',').map((j) => j.trim()).filter(Boolean);
+  const bad = jobs.filter((j) => !JOB_NAMES.includes(j as JobName));
+  if (bad.length) throw new UsageError(`--jobs: unknown job ${bad.join(', ')} (jobs: ${JOB_NAMES.join(', ')})`);
+  return jobs as JobName[];
+}
+
+async function requireWorker(config: GridflowConfig, client: import('@temporalio/client').Client, out: Out): Promise<void> {
+  if ((await workerPollers(client, config.temporal.namespace)).length === 0) {
+    out.progress('warning: no worker is polling the gridflow task queue — nothing will happen until one runs: `gridflow worker start`');
+  }
+}
+
+export async function pipelineCommand(command: string, args: ParsedArgs, out: Out): Promise<number> {
+  if (args.flags.help) {
+    out.text(PIPELINE_HELP);
+    return 0;
+  }
+  const config = loadConfig();
+  const { client, close } = await temporalClient(config);
+  try {
+    const name = pipelineName(args);
+    const handle = pipelineHandle(client, name);
+    const notRunning = (err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) {
+        throw new UsageError(`pipeline ${name} is not deployed (no workflow ${pipelineWorkflowId(name)}); deploy it with \`gridflow deploy --name ${name}\``);
+      }
+      throw err;
+    };
+    switch (command) {
+      case 'deploy': {
+        allowFlags(args, ['spec', 'name', 'json', 'timeout', 'no-wait']);
+        const spec = specFromArgs(args, config);
+        await requireWorker(config, client, out);
+        const running = await client.workflow
+          .getHandle(pipelineWorkflowId(spec.name))
+          .describe()
+          .then((d) => d.status.name === 'RUNNING')
+          .catch(() => false);
+        await startPipeline(client, spec);
+        out.progress(
+          `${running ? 'attached to the running' : 'started'} workflow ${pipelineWorkflowId(spec.name)} — follow it in the Temporal UI: ${temporalUiLink(config, pipelineWorkflowId(spec.name))}`,
+        );
+        if (args.flags['no-wait']) return 0;
+        const s = await follow(out, pipelineHandle(client, spec.name), intFlag(args, 'timeout', 600, 1) * 1000);
+        renderStatus(out, s);
+        return exitFor(s);
+      }
+      case 'status': {
+        allowFlags(args, ['name', 'json']);
+        const s = await handle.query(statusQuery).catch(notRunning);
+        renderStatus(out, s);
+        return exitFor(s);
+      }
+      case 'redeploy': {
+        allowFlags(args, ['name', 'json', 'spec', 'mode', 'jobs']);
+        const mode = args.flags.mode;
+        if (mode !== undefined && !UPGRADE_MODES.includes(mode as UpgradeMode)) {
+          throw new UsageError(`--mode must be one of ${UPGRADE_MODES.join(', ')}`);
+        }
+        const spec = typeof args.flags.spec === 'string' ? parseSpec(specFromArgs(args, config)) : undefined;
+        out.progress(`redeploying ${name}${spec ? ` to v${spec.version}` : ''} (${mode ?? 'savepoint'} mode)…`);
+        const outcome = await handle
+          .executeUpdate(redeployUpdate, { args: [{ spec, jobs: jobsFlag(args), mode: mode as UpgradeMode | undefined }] })
+          .catch((err) => notRunning(unwrapUpdate(err)));
+        out.result(
+          outcome,
+          `redeploy v${outcome.fromVersion} → v${outcome.toVersion}: ${outcome.outcome}` +
+            (outcome.jobs.length ? ` (${outcome.jobs.join(', ')})` : '') +
+            (outcome.downtimeMs !== undefined ? `, downtime ${(outcome.downtimeMs / 1000).toFixed(1)} s` : '') +
+            (outcome.reason ? `\nreason: ${outcome.reason}` : ''),
+        );
+        return outcome.outcome === 'deployed' || outcome.outcome === 'no-change' ? 0 : 1;
+      }
+      case 'pause':
+      case 'resume': {
+        allowFlags(args, ['name', 'json']);
+        out.progress(`${command === 'pause' ? 'pausing (stop with savepoint)' : 'resuming from savepoints'} ${name}…`);
+        const s = await handle.executeUpdate(command === 'pause' ? pauseUpdate : resumeUpdate).catch((err) => notRunning(unwrapUpdate(err)));
+        renderStatus(out, s);
+        return exitFor(s);
+      }
+      case 'savepoint': {
+        allowFlags(args, ['name', 'json', 'jobs']);
+        const points = await handle.executeUpdate(savepointUpdate, { args: [{ jobs: jobsFlag(args) }] }).catch((err) => notRunning(unwrapUpdate(err)));
+        out.result(points, points.length ? points.map((p) => `savepoint ${p.path}`).join('\n') : 'no running job to take a savepoint of');
+        return 0;
+      }
+      case 'decommission': {
+        allowFlags(args, ['name', 'json', 'drop-slots', 'reason', 'no-wait']);
+        await handle
+          .signal(decommissionSignal, {
+            dropSourceArtifacts: args.flags['drop-slots'] === true,
+            reason: typeof args.flags.reason === 'string' ? args.flags.reason : undefined,
+          })
+          .catch(notRunning);
+        out.progress(`decommissioning ${name}${args.flags['drop-slots'] ? ' (and dropping its replication slots and publications)' : ''}…`);
+        if (args.flags['no-wait']) return 0;
+        const final = await handle.result();
+        renderStatus(out, final);
+        return exitFor(final);
+      }
+      default:
+        throw new UsageError(`unknown command ${command}`);
+    }
+  } finally {
+    await close();
+  }
+}
+
+/** An update rejected by the workflow's validator: surface the validator's sentence. */
+function unwrapUpdate(err: unknown): unknown {
+  let e = err as { cause?: unknown; message?: string } | undefined;
+  while (e?.cause) e = e.cause as typeof e;
+  if (e && e !== err && e.message) return new UsageError(e.message);
+  return err;
+}

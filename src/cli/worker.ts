@@ -1,0 +1,94 @@
+/** `gridflow worker`: run the worker in the foreground, or detached with its log in the stack folder. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadConfig, repoRoot } from '../config';
+import { layout } from '../stack/layout';
+import { isAlive, readPid, startDetached, stopProcess } from '../stack/process';
+import { runWorker } from '../worker';
+import { ParsedArgs, UsageError, allowFlags } from './args';
+import { temporalClient, workerPollers } from './common';
+import { Out } from './output';
+
+export const WORKER_HELP = `gridflow worker — runs gridflow's workflows and activities (task queue "gridflow")
+
+Usage:
+  gridflow worker                 run in the foreground (Ctrl-C stops it after in-flight work)
+  gridflow worker start           run detached; log in <GRIDFLOW_HOME>/logs/worker.log
+  gridflow worker stop            stop the detached worker
+  gridflow worker status          is a worker polling the task queue?`;
+
+function files() {
+  const paths = layout(loadConfig());
+  return { pid: paths.pidFile('worker'), log: paths.logFile('worker') };
+}
+
+/** Start a detached worker unless one of ours runs; wait until it polls. Returns its pid. */
+export async function ensureDetachedWorker(out: Out): Promise<number> {
+  const config = loadConfig();
+  const f = files();
+  const running = readPid(f.pid);
+  if (isAlive(running)) {
+    out.progress(`worker already running (pid ${running}), log ${f.log}`);
+    return running!;
+  }
+  const entry = path.join(repoRoot(), 'bin', 'gridflow');
+  const pid = startDetached({ command: process.execPath, args: [entry, 'worker'], logFile: f.log, pidFile: f.pid });
+  out.progress(`worker starting (pid ${pid}), log ${f.log}`);
+  const { client, close } = await temporalClient(config);
+  try {
+    for (let i = 0; i < 120; i++) {
+      if (!isAlive(pid)) throw new Error(`the worker exited during start; see ${f.log}`);
+      if ((await workerPollers(client, config.temporal.namespace)).length) {
+        out.progress('worker is polling the gridflow task queue');
+        return pid;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await close();
+  }
+  throw new Error(`the worker did not start polling within 60 s; see ${f.log}`);
+}
+
+export async function workerCommand(args: ParsedArgs, out: Out): Promise<number> {
+  const sub = args.positionals[1];
+  if (args.flags.help) {
+    out.text(WORKER_HELP);
+    return 0;
+  }
+  allowFlags(args, ['json']);
+  switch (sub) {
+    case undefined:
+      out.progress('worker running in the foreground; Ctrl-C to stop');
+      await runWorker();
+      return 0;
+    case 'start':
+      await ensureDetachedWorker(out);
+      return 0;
+    case 'stop': {
+      const f = files();
+      const pid = readPid(f.pid);
+      const outcome = pid ? await stopProcess(pid, 30_000) : 'not-running';
+      fs.rmSync(f.pid, { force: true });
+      out.result({ outcome }, outcome === 'not-running' ? 'no detached worker was running' : `worker ${outcome} (pid ${pid})`);
+      return 0;
+    }
+    case 'status': {
+      const config = loadConfig();
+      const { client, close } = await temporalClient(config);
+      try {
+        const pollers = await workerPollers(client, config.temporal.namespace);
+        const pid = readPid(files().pid);
+        out.result(
+          { pollers, detachedPid: isAlive(pid) ? pid : null },
+          pollers.length ? `${pollers.length} worker(s) polling: ${pollers.join(', ')}` : 'no worker is polling the gridflow task queue',
+        );
+        return pollers.length ? 0 : 1;
+      } finally {
+        await close();
+      }
+    }
+    default:
+      throw new UsageError(`unknown worker command ${sub}\n\n${WORKER_HELP}`);
+  }
+}

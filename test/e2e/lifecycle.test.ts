@@ -1,0 +1,170 @@
+/**
+ * The pipeline's life on the real stack, driven by PipelineWorkflow with the real activities and a real
+ * worker: deploy from empty, redeploy a changed job from its savepoint, kill -9 the TaskManager under
+ * load, lose every job with a JobManager restart — and after each, the sink equals sql/contract.
+ * Measured recovery times are printed at the end (docs/BENCHMARKS.md records them).
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { loadConfig, resolveConnection } from '../../src/config';
+import { FlinkRestClient, TERMINAL_JOB_STATES } from '../../src/flink/rest';
+import { PipelineStatus } from '../../src/pipeline/types';
+import { runLoad } from '../../src/postgres/load';
+import { createContext, stackUp } from '../../src/stack/manager';
+import { layout } from '../../src/stack/layout';
+import { readPid } from '../../src/stack/process';
+import { createWorker } from '../../src/worker';
+import { decommissionSignal, redeployUpdate, statusQuery } from '../../src/workflows/definitions';
+import { PipelineWorkflow } from '../../src/workflows/pipeline';
+import { BUNDLE_PATH } from '../support/global-setup';
+import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
+import { quietRuntime } from '../support/temporal';
+import { describeMismatch, resetWarehouse, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
+
+jest.setTimeout(15 * 60_000);
+
+const timings: Record<string, number> = {};
+let worker: Worker;
+let running: Promise<void>;
+let connection: Connection;
+let client: Client;
+let handle: WorkflowHandle<typeof PipelineWorkflow>;
+const taskQueue = `e2e-${randomUUID().slice(0, 8)}`;
+const spec = () => testSpec({ watch: { interval: '2s', readinessTimeout: '3min', checkpointStallAfter: '3min' } as never });
+const rest = () => new FlinkRestClient(loadConfig().flink.restUrl);
+
+async function waitStatus(what: string, predicate: (s: PipelineStatus) => boolean, timeoutMs = 240_000): Promise<PipelineStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: PipelineStatus | undefined;
+  while (Date.now() < deadline) {
+    last = await handle.query(statusQuery).catch(() => last);
+    if (last && predicate(last)) return last;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last, null, 1)}`);
+}
+
+const allRunning = (s: PipelineStatus) => s.state === 'RUNNING' && s.jobs.every((j) => j.flinkState === 'RUNNING');
+
+async function expectConsistent(label: string): Promise<void> {
+  const { result, ms } = await waitConsistent(spec(), 180_000);
+  if (!result.ok) throw new Error(`${label}: sink differs from the contract after ${ms} ms\n${describeMismatch(result)}`);
+}
+
+/** Live Flink jobs per gridflow job name: never more than one. */
+async function liveByName(): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const j of await rest().jobsOverview()) {
+    if (j.name.startsWith('gridflow/e2e/') && !TERMINAL_JOB_STATES.has(j.state)) counts[j.name] = (counts[j.name] ?? 0) + 1;
+  }
+  return counts;
+}
+
+beforeAll(async () => {
+  await ensureStack();
+  await resetWarehouse(spec());
+  quietRuntime();
+  ({ worker } = await createWorker({ workflowBundle: { codePath: BUNDLE_PATH }, taskQueue }));
+  running = worker.run();
+  connection = await Connection.connect({ address: loadConfig().temporal.address });
+  client = new Client({ connection, namespace: loadConfig().temporal.namespace });
+}, STACK_UP_TIMEOUT_MS);
+
+afterAll(async () => {
+  process.stderr.write(`[lifecycle] timings (ms): ${JSON.stringify(timings)}\n`);
+  if (handle) {
+    const d = await handle.describe().catch(() => null);
+    if (d?.status.name === 'RUNNING') await handle.terminate('test cleanup').catch(() => undefined);
+  }
+  worker?.shutdown();
+  await running?.catch(() => undefined);
+  await connection?.close();
+});
+
+test('deploy from empty: the workflow brings every job to RUNNING and the sink equals the contract', async () => {
+  const t0 = Date.now();
+  handle = await client.workflow.start(PipelineWorkflow, {
+    taskQueue,
+    workflowId: `pipeline:e2e-${randomUUID().slice(0, 8)}`,
+    args: [{ spec: spec() }],
+  });
+  const s = await waitStatus('RUNNING', allRunning);
+  timings.coldDeployToRunning = Date.now() - t0;
+  await expectConsistent('after deploy');
+  timings.coldDeployToConsistent = Date.now() - t0;
+  expect(s.jobs.map((j) => j.flinkName)).toEqual(['gridflow/e2e/ingest', 'gridflow/e2e/dws', 'gridflow/e2e/ads', 'gridflow/e2e/sink']);
+  expect(Object.values(await liveByName())).toEqual([1, 1, 1, 1]);
+});
+
+test('redeploy with a changed job: only it moves, restored from its savepoint, sink still equal, no duplicate', async () => {
+  const before = await handle.query(statusQuery);
+  const v2 = testSpec({
+    version: 2,
+    jobs: { ads: { parallelism: 2 } } as never,
+    watch: { interval: '2s', readinessTimeout: '3min', checkpointStallAfter: '3min' } as never,
+  });
+  await sourceSql("UPDATE power_equipment SET status = '检修' WHERE equipment_id = (SELECT min(equipment_id) FROM power_equipment WHERE status = '运行')");
+  const outcome = await handle.executeUpdate(redeployUpdate, { args: [{ spec: v2 }] });
+  expect(outcome).toMatchObject({ outcome: 'deployed', fromVersion: 1, toVersion: 2, jobs: ['ads'] });
+  timings.redeployDowntime = outcome.downtimeMs ?? -1;
+  const after = await handle.query(statusQuery);
+  const adsBefore = before.jobs.find((j) => j.job === 'ads')!;
+  const adsAfter = after.jobs.find((j) => j.job === 'ads')!;
+  expect(adsAfter.jobId).not.toBe(adsBefore.jobId);
+  expect(adsAfter.restoredFrom?.kind).toBe('savepoint');
+  // Flink itself says the new job started from that savepoint.
+  const restored = (await rest().checkpoints(adsAfter.jobId!)).latest.restored;
+  expect(restored?.externalPath.replace(/^file:\/*/, '/')).toBe(adsAfter.restoredFrom!.path.replace(/^file:\/*/, '/'));
+  for (const job of ['ingest', 'dws', 'sink']) {
+    expect(after.jobs.find((j) => j.job === job)!.jobId).toBe(before.jobs.find((j) => j.job === job)!.jobId);
+  }
+  expect(Object.values(await liveByName())).toEqual([1, 1, 1, 1]);
+  await sourceSql("UPDATE power_equipment SET region = '西南' WHERE equipment_id = (SELECT max(equipment_id) FROM power_equipment WHERE region = '华北')");
+  await expectConsistent('after redeploy');
+});
+
+test('kill -9 the TaskManager under load: slots come back, jobs recover, the sink equals the contract', async () => {
+  const config = loadConfig();
+  await waitStatus('RUNNING', allRunning);
+  const load = runLoad(resolveConnection('source_admin'), { ratePerSecond: 30, durationSeconds: 20, seed: 4 });
+  await new Promise((r) => setTimeout(r, 5000));
+  const pid = readPid(layout(config).pidFile('taskmanager-1'))!;
+  const t0 = Date.now();
+  process.kill(pid, 'SIGKILL');
+  await waitStatus('jobs not running', (s) => s.jobs.some((j) => j.flinkState !== 'RUNNING'), 60_000);
+  await waitStatus('RUNNING again', allRunning, 300_000);
+  timings.taskManagerKillToRunning = Date.now() - t0;
+  await load;
+  await expectConsistent('after TaskManager loss');
+  timings.taskManagerKillToConsistent = Date.now() - t0;
+  expect(readPid(layout(config).pidFile('taskmanager-1'))).not.toBe(pid);
+  expect(Object.values(await liveByName())).toEqual([1, 1, 1, 1]);
+});
+
+test('JobManager stopped and restarted (jobs lost): resubmitted from retained checkpoints, sink equal', async () => {
+  const config = loadConfig();
+  const before = await waitStatus('RUNNING with checkpoints', (s) => allRunning(s) && s.jobs.every((j) => j.lastCheckpoint !== null));
+  await sourceSql("UPDATE power_equipment SET voltage_level_kv = 1000 WHERE equipment_id = (SELECT min(equipment_id) FROM power_equipment WHERE voltage_level_kv = 35)");
+  const jm = readPid(layout(config).pidFile('flink-jobmanager'))!;
+  const t0 = Date.now();
+  process.kill(jm, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 2000));
+  await sourceSql("UPDATE power_equipment SET status = '备用' WHERE equipment_id = (SELECT min(equipment_id) FROM power_equipment WHERE status = '运行')");
+  await stackUp(createContext(config, () => undefined), ['flink-jobmanager']);
+  const after = await waitStatus('resubmitted and RUNNING', (s) => allRunning(s) && s.jobs.every((j, i) => j.jobId !== before.jobs[i].jobId), 300_000);
+  timings.jobManagerRestartToRunning = Date.now() - t0;
+  for (const j of after.jobs) expect(j.restoredFrom?.kind).toMatch(/checkpoint|savepoint/);
+  await expectConsistent('after JobManager restart');
+  timings.jobManagerRestartToConsistent = Date.now() - t0;
+  expect(Object.values(await liveByName())).toEqual([1, 1, 1, 1]);
+});
+
+test('decommission with slot removal: jobs stopped with savepoints, replication slots gone, workflow completed', async () => {
+  await handle.signal(decommissionSignal, { dropSourceArtifacts: true, reason: 'e2e done' });
+  const final = await handle.result();
+  expect(final.state).toBe('DECOMMISSIONED');
+  expect(await liveByName()).toEqual({});
+  const slots = await sourceSql("SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'gridflow\\_e2e\\_%'");
+  expect(slots).toEqual([]);
+});
