@@ -1,0 +1,75 @@
+/**
+ * Records the history the replay test replays: one PipelineWorkflow life on the real Temporal dev server
+ * with the activity doubles — deploy, a failed job resubmitted, a redeploy, pause, resume, a savepoint,
+ * a failed verification, decommission. Re-record only on purpose (a deliberate, versioned workflow
+ * change), never to make the replay test pass:
+ *
+ *   npx ts-node -T test/workflows/histories/record.ts
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { parseSpec } from '../../../src/pipeline/spec';
+import {
+  decommissionSignal,
+  pauseUpdate,
+  redeployUpdate,
+  resumeUpdate,
+  savepointUpdate,
+  statusQuery,
+  verificationSignal,
+} from '../../../src/workflows/definitions';
+import { PipelineWorkflow } from '../../../src/workflows/pipeline';
+import { createTestEnv, workflowBundle } from '../../support/temporal';
+import { ClusterModel, testSpec } from '../doubles';
+
+export const HISTORY_FILE = path.join(__dirname, 'pipeline-lifecycle.json');
+
+/** The recorded history as the replayer takes it (optionally edited first, as a plain object). */
+export function loadHistory(edit: (raw: any) => void = () => undefined): temporal.api.history.v1.History {
+  const raw = JSON.parse(fs.readFileSync(HISTORY_FILE, 'utf8'));
+  edit(raw);
+  return temporal.api.history.v1.History.fromObject(raw);
+}
+
+async function main(): Promise<void> {
+  const env = await createTestEnv();
+  const model = new ClusterModel();
+  const taskQueue = 'record-history';
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: model.activities() });
+  const history = await worker.runUntil(async () => {
+    const spec = testSpec();
+    const handle = await env.client.workflow.start(PipelineWorkflow, { taskQueue, workflowId: 'pipeline:wf', args: [{ spec: spec as never }] });
+    const until = async (pred: (s: Awaited<ReturnType<typeof handle.query<never>>>) => boolean) => {
+      for (;;) {
+        const s = await handle.query(statusQuery);
+        if (pred(s as never)) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    await until((s: any) => s.state === 'RUNNING' && s.jobs.every((j: any) => j.flinkState === 'RUNNING' && j.lastCheckpoint));
+    model.failJob('dws');
+    await until((s: any) => s.state === 'RUNNING' && s.jobs.every((j: any) => j.flinkState === 'RUNNING') && model.live('dws').length === 1 && model.submissions.length === 5);
+    await handle.executeUpdate(redeployUpdate, { args: [{ spec: parseSpec({ ...spec, version: 2, jobs: { ads: { parallelism: 2 } } }) }] });
+    await handle.executeUpdate(pauseUpdate);
+    await handle.executeUpdate(resumeUpdate);
+    await handle.executeUpdate(savepointUpdate, { args: [{ jobs: ['sink'] }] });
+    await handle.signal(verificationSignal, { runId: 'r1', at: model.now, ok: false, freshnessMs: 812, summary: 'dws_region_stats: 1 different' });
+    await new Promise((r) => setTimeout(r, 1500));
+    await handle.signal(decommissionSignal, { dropSourceArtifacts: true, reason: 'recorded' });
+    await handle.result();
+    return handle.fetchHistory();
+  });
+  // protobufjs' own JSON form (enums and 64-bit numbers as strings); loadHistory reads it back.
+  fs.writeFileSync(HISTORY_FILE, `${JSON.stringify(temporal.api.history.v1.History.toObject(history as temporal.api.history.v1.History, { longs: String, enums: String, bytes: String }), null, 1)}\n`);
+  await env.teardown();
+  process.stdout.write(`wrote ${HISTORY_FILE} (${history.events?.length} events)\n`);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}
