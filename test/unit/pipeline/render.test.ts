@@ -1,0 +1,59 @@
+import { parseConnectionUrl } from '../../../src/config';
+import { renderFlussDdl, renderJob } from '../../../src/pipeline/render';
+import { parseSpec } from '../../../src/pipeline/spec';
+import { testSpec } from '../../workflows/doubles';
+
+const conns = {
+  sourceCdc: parseConnectionUrl('source_cdc', "postgres://gridflow_cdc:s3cret'pw@127.0.0.1:15432/sgcc_source"),
+  sink: parseConnectionUrl('sink', 'postgres://gridflow_writer:w-pw@127.0.0.1:15433/sgcc_dw'),
+};
+
+describe('rendering the SGCC warehouse for a spec', () => {
+  const spec = parseSpec(testSpec({ name: 'grid_east', fluss: { bootstrap: 'fluss-1:9123,fluss-2:9123', database: 'east' } }));
+
+  test('ingest: one slot and publication per table named after the pipeline; the password quoted', () => {
+    const job = renderJob(spec, 'ingest', conns);
+    expect(job.flinkName).toBe('gridflow/grid_east/ingest');
+    const ddl = job.setup.join('\n');
+    expect(ddl).toContain("'bootstrap.servers' = 'fluss-1:9123,fluss-2:9123'");
+    expect(ddl).toContain("'slot.name' = 'gridflow_grid_east_power_equipment'");
+    expect(ddl).toContain("'debezium.publication.name' = 'gridflow_grid_east_equipment_reading'");
+    expect(ddl).toContain("'password' = 's3cret''pw'");
+    expect(ddl).toContain("'decoding.plugin.name' = 'pgoutput'");
+    expect(job.dml).toMatch(/^EXECUTE STATEMENT SET/);
+    expect(job.dml).toContain('fluss_catalog.east.dwd_power_equipment');
+  });
+
+  test('each job is submitted with its own settings, restore path only when restoring', () => {
+    const fresh = renderJob(spec, 'ads', conns);
+    expect(fresh.executionConfig).toMatchObject({
+      'pipeline.name': 'gridflow/grid_east/ads',
+      'parallelism.default': '1',
+      'execution.checkpointing.interval': '10000 ms',
+      'table.local-time-zone': 'UTC',
+    });
+    expect(fresh.executionConfig['execution.state-recovery.path']).toBeUndefined();
+    const restored = renderJob(spec, 'ads', conns, 'file:///sp/savepoint-1');
+    expect(restored.executionConfig['execution.state-recovery.path']).toBe('file:///sp/savepoint-1');
+    expect(restored.fingerprint).toBe(fresh.fingerprint);
+  });
+
+  test('the fingerprint changes with the job definition, not with secrets or other jobs', () => {
+    const base = renderJob(spec, 'ads', conns).fingerprint;
+    const moreParallel = parseSpec(testSpec({ name: 'grid_east', fluss: { bootstrap: 'fluss-1:9123,fluss-2:9123', database: 'east' }, jobs: { ads: { parallelism: 2 } } }));
+    expect(renderJob(moreParallel, 'ads', conns).fingerprint).not.toBe(base);
+    expect(renderJob(moreParallel, 'dws', conns).fingerprint).toBe(renderJob(spec, 'dws', conns).fingerprint);
+    const otherPassword = { ...conns, sourceCdc: parseConnectionUrl('source_cdc', 'postgres://gridflow_cdc:other@127.0.0.1:15432/sgcc_source') };
+    expect(renderJob(spec, 'ingest', otherPassword).fingerprint).toBe(renderJob(spec, 'ingest', conns).fingerprint);
+    expect(JSON.stringify(renderJob(spec, 'ingest', conns).fingerprint)).not.toContain('s3cret');
+  });
+
+  test('sink: JDBC URL from the connection; the Fluss DDL creates every table in the spec database', () => {
+    const sink = renderJob(spec, 'sink', conns);
+    expect(sink.setup.join('\n')).toContain("'url' = 'jdbc:postgresql://127.0.0.1:15433/sgcc_dw'");
+    const ddl = renderFlussDdl(spec, conns).join('\n');
+    for (const t of ['dwd_power_equipment', 'dwd_equipment_reading', 'dws_region_stats', 'ads_grid_dashboard']) {
+      expect(ddl).toContain(`fluss_catalog.east.${t}`);
+    }
+  });
+});
