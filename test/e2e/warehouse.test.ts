@@ -148,3 +148,21 @@ test('all equipment deleted: no dashboard row, every group gone', async () => {
   expect(await sinkSql('SELECT 1 FROM dw.ads_grid_dashboard')).toHaveLength(0);
   expect(await sinkSql('SELECT 1 FROM dw.dws_region_stats')).toHaveLength(0);
 });
+
+test('no password reaches a log file (connectors print their configuration; the stack masks it)', async () => {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { loadConfig, resolveConnection } = await import('../../src/config');
+  const { layout } = await import('../../src/stack/layout');
+  const secrets = ['source_cdc', 'sink', 'source_admin'].map((c) => resolveConnection(c).password);
+  const logs = layout(loadConfig()).logs;
+  const leaks: string[] = [];
+  for (const file of fs.readdirSync(logs).filter((f) => fs.statSync(path.join(logs, f)).isFile())) {
+    const text = fs.readFileSync(path.join(logs, file), 'utf8');
+    for (const s of secrets) if (text.includes(s)) leaks.push(file);
+  }
+  expect(leaks).toEqual([]);
+  // The connectors did log their configuration (so the mask was exercised, not merely unneeded).
+  const tm = fs.readdirSync(logs).filter((f) => f.startsWith('taskmanager-') && f.endsWith('.log'));
+  expect(tm.some((f) => /database\.password=\*{6}/.test(fs.readFileSync(path.join(logs, f), 'utf8')))).toBe(true);
+});

@@ -137,6 +137,16 @@ export function jobManagerComponent(config: GridflowConfig, home: string): Compo
 export function taskManagerComponent(config: GridflowConfig, home: string, index: number): Component {
   const name = `taskmanager-${index}`;
   const url = `http://${config.stack.host}:${config.stack.ports.flinkRest}`;
+  // Each start registers under a fresh resource id, recorded here: after a kill -9 the JobManager still
+  // lists the dead process under its old id until the heartbeat times out, and that must not count.
+  const ridFile = path.join(home, 'run', `${name}.rid`);
+  const currentRid = () => {
+    try {
+      return fs.readFileSync(ridFile, 'utf8').trim();
+    } catch {
+      return name;
+    }
+  };
   return {
     name,
     address: `${config.stack.slotsPerTaskManager} slots`,
@@ -146,22 +156,25 @@ export function taskManagerComponent(config: GridflowConfig, home: string, index
     async start(ctx) {
       const confDir = writeFlinkConfig(ctx.config, ctx.layout);
       const params = resourceParams(ctx, 'GET_TM_RESOURCE_PARAMS');
+      const rid = `${name}-${Date.now().toString(36)}`;
+      fs.mkdirSync(path.dirname(ridFile), { recursive: true });
+      fs.writeFileSync(ridFile, `${rid}\n`);
       startJava(ctx.layout, {
         component: name,
         mainClass: 'org.apache.flink.runtime.taskexecutor.TaskManagerRunner',
         classpath: ctx.artifacts().flinkClasspath,
         jvmArgs: params.jvmArgs,
-        // A stable resource id: `status` and the health check find this TaskManager by name.
-        args: ['--configDir', confDir, ...params.dynamicProperties, '-D', `taskmanager.resource-id=${name}`],
+        args: ['--configDir', confDir, ...params.dynamicProperties, '-D', `taskmanager.resource-id=${rid}`],
         env: { ...process.env, FLINK_CONF_DIR: confDir },
       });
     },
     async health(): Promise<Health> {
       const res = await http.get(`${url}/taskmanagers`);
       if (res.status !== 200 || !Array.isArray(res.data?.taskmanagers)) return unhealthy(`GET /taskmanagers answered ${res.status}`);
-      const me = (res.data.taskmanagers as Array<{ id: string; slotsNumber: number; freeSlots: number }>).find((t) => t.id === name);
-      if (!me) return unhealthy('not registered with the JobManager yet');
-      return healthy(`registered, ${me.freeSlots}/${me.slotsNumber} slots free`);
+      const rid = currentRid();
+      const me = (res.data.taskmanagers as Array<{ id: string; slotsNumber: number; freeSlots: number }>).find((t) => t.id === rid);
+      if (!me) return unhealthy(`not registered with the JobManager as ${rid} yet`);
+      return healthy(`registered as ${rid}, ${me.freeSlots}/${me.slotsNumber} slots free`);
     },
   };
 }

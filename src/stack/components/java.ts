@@ -42,7 +42,9 @@ appender.main.append = true
 appender.main.fileName = \${sys:log.file}
 appender.main.filePattern = \${sys:log.file}.%i
 appender.main.layout.type = PatternLayout
-appender.main.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n
+# Connectors log their whole configuration (the CDC source prints database.password): mask any
+# password=..., password: ... or "password":"..." before it reaches the file.
+appender.main.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %replace{%m}{(?i)(password[\"']?\\\\s*[=:]\\\\s*[\"']?)[^,;\\\\s\"']+}{$1******}%n
 appender.main.policies.type = Policies
 appender.main.policies.size.type = SizeBasedTriggeringPolicy
 appender.main.policies.size.size = 50MB
