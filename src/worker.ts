@@ -3,17 +3,28 @@
  * resolved here (connection names → GRIDFLOW_PG_* or the local stack's connections.env); nothing secret
  * travels through Temporal.
  */
+import { Context } from '@temporalio/activity';
 import { NativeConnection, Runtime, DefaultLogger, Worker, LogLevel } from '@temporalio/worker';
 import { createActivities, defaultDeps, Provisioner } from './activities';
 import { GridflowConfig, loadConfig } from './config';
 import { TASK_QUEUE } from './constants';
 import { addTaskManager, createContext } from './stack/manager';
 
-/** TaskManagers from the local stack, for specs that say provisioner: 'local'. */
-export function localProvisioner(config: GridflowConfig, log: (m: string) => void = () => undefined): Provisioner {
+/**
+ * TaskManagers from the local stack, for specs that say provisioner: 'local'. Progress lines heartbeat
+ * the calling activity (waiting for a TaskManager to register can take longer than a heartbeat).
+ */
+export function localProvisioner(config: GridflowConfig): Provisioner {
+  const progress = (message: string) => {
+    try {
+      Context.current().heartbeat(message);
+    } catch {
+      /* not inside an activity */
+    }
+  };
   return {
     slotsPerTaskManager: config.stack.slotsPerTaskManager,
-    addTaskManager: () => addTaskManager(createContext(config, log)),
+    addTaskManager: () => addTaskManager(createContext(config, progress)),
   };
 }
 

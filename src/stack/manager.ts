@@ -196,13 +196,25 @@ export async function stackStatus(ctx: StackContext): Promise<ComponentStatus[]>
   return rows;
 }
 
-/** Start one more TaskManager (the local answer to "not enough slots"). Returns its name. */
+/**
+ * Provide the slots of one more TaskManager (the local answer to "not enough slots"), cheapest first:
+ *  1. a TaskManager process that runs but is not registered (e.g. reconnecting to a restarted
+ *     JobManager): wait for it rather than start another;
+ *  2. a configured TaskManager that died: start it again;
+ *  3. otherwise start a new one.
+ * Returns the TaskManager's name once it is registered.
+ */
 export async function addTaskManager(ctx: StackContext): Promise<string> {
-  const indices = taskManagerIndices(ctx);
-  const alive = indices.filter((i) => isAlive(readPid(ctx.layout.pidFile(`taskmanager-${i}`))));
-  // Restart a configured TaskManager that died before adding a new index.
-  const dead = indices.find((i) => !alive.includes(i));
-  const index = dead ?? Math.max(0, ...indices) + 1;
+  const tms = () => components(ctx).filter((c) => c.name.startsWith('taskmanager-'));
+  for (const tm of tms()) {
+    if (isAlive(tm.pid(ctx)) && !(await safeCheck(() => tm.health(ctx))).ok) {
+      ctx.progress(`${tm.name} runs but is not registered with the JobManager: waiting for it`);
+      await bringUp(ctx, tm);
+      return tm.name;
+    }
+  }
+  const dead = tms().find((tm) => !isAlive(tm.pid(ctx)));
+  const index = dead ? Number(dead.name.slice('taskmanager-'.length)) : Math.max(0, ...taskManagerIndices(ctx)) + 1;
   writeState(ctx, { ...readState(ctx), taskManagers: Math.max(index, readState(ctx).taskManagers ?? 0) });
   const tm = components(ctx).find((c) => c.name === `taskmanager-${index}`)!;
   await bringUp(ctx, tm);

@@ -158,6 +158,8 @@ test('JobManager stopped and restarted (jobs lost): resubmitted from retained ch
   await expectConsistent('after JobManager restart');
   timings.jobManagerRestartToConsistent = Date.now() - t0;
   expect(Object.values(await liveByName())).toEqual([1, 1, 1, 1]);
+  // The TaskManager that was reconnecting was waited for, not doubled by a second one.
+  expect((await rest().taskManagers()).length).toBe(1);
 });
 
 test('decommission with slot removal: jobs stopped with savepoints, replication slots gone, workflow completed', async () => {
