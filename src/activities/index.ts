@@ -1,9 +1,10 @@
 /** Every activity the gridflow worker runs. */
 import { ActivityDeps, defaultDeps, Provisioner } from './context';
 import { createPipelineActivities } from './pipeline';
+import { createVerifyActivities } from './verify';
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createPipelineActivities(deps) };
+  return { ...createPipelineActivities(deps), ...createVerifyActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

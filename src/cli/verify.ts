@@ -68,7 +68,7 @@ export async function scheduleVerification(client: Client, spec: PipelineSpec, e
     // The schedule appends the scheduled time: verify:<name>-2025-11-26T13:00:00Z.
     workflowId: scheduleId,
     taskQueue,
-    args: [{ spec }] as [VerifyPipelineInput],
+    args: [{ spec }] satisfies [VerifyPipelineInput],
     // One run is seconds; a run that hangs (no worker) must not stay open forever.
     workflowExecutionTimeout: Math.max(everyMs * 3, 15 * 60_000),
   };
@@ -129,13 +129,23 @@ export function renderVerification(out: Out, r: VerificationResult): void {
   out.text(`freshness    ${freshness}`);
   if (r.compare.error) out.text(`comparison   failed: ${r.compare.error}`);
   else {
-    out.text(`comparison   ${r.compare.attempts} attempt${r.compare.attempts === 1 ? '' : 's'}${r.compare.ok && r.compare.earlier.length ? ' (earlier differences were changes in flight)' : ''}`);
-    out.table(r.compare.tables, ['table', 'rows', 'missing', 'extra', 'different', 'result'], (t) => [
+    const c = r.compare;
+    const attempts = `${c.attempts} attempt${c.attempts === 1 ? '' : 's'}`;
+    out.text(
+      `comparison   ${attempts}: ` +
+        (c.consistent
+          ? `the sink equals the contract${c.earlier.length ? ' (earlier differences were changes in flight)' : ''}`
+          : c.ok
+            ? `no lasting difference; ${c.moving} differing cells changed between attempts (changes in flight: the source kept changing)`
+            : 'differences that persisted through every attempt:'),
+    );
+    out.table(c.tables, ['table', 'rows', 'missing', 'extra', 'different', 'moving', 'result'], (t) => [
       t.table,
       `${t.actualCount}/${t.expectedCount}`,
       String(t.missing.count),
       String(t.extra.count),
       String(t.different.count),
+      String(t.moving),
       t.ok ? 'ok' : 'DIFFERS',
     ]);
   }

@@ -1,2 +1,3 @@
 /** Every workflow the gridflow worker runs (the worker bundles this file). */
 export { PipelineWorkflow } from './pipeline';
+export { VerifyPipelineWorkflow } from './verify';

@@ -11,7 +11,11 @@ import {
   summarizeVerification,
   verifyLimits,
 } from '../../../src/pipeline/verify';
-import { WAREHOUSE_TABLE_NAMES, compareTable } from '../../../src/postgres/reconcile';
+import { TrackedComparison } from '../../../src/postgres/differences';
+import { Row, WAREHOUSE_TABLE_NAMES, WarehouseTable, compareTable as compareRowsOf } from '../../../src/postgres/reconcile';
+
+/** reconcile's comparison, with nothing moving (a first attempt). */
+const compareTable = (t: WarehouseTable, e: Row[], a: Row[]): TrackedComparison => ({ ...compareRowsOf(t, e, a), moving: 0 });
 
 const freshness = (over: Partial<FreshnessResult> = {}): FreshnessResult => ({
   probeId: 'p-1',
@@ -29,7 +33,7 @@ const freshness = (over: Partial<FreshnessResult> = {}): FreshnessResult => ({
 });
 
 const sameTables = () => WAREHOUSE_TABLE_NAMES.map((t) => compareTable(t, [], []));
-const compare = (over: Partial<CompareResult> = {}): CompareResult => ({ ok: true, attempts: 1, tables: sameTables(), earlier: [], error: null, ...over });
+const compare = (over: Partial<CompareResult> = {}): CompareResult => ({ ok: true, consistent: true, attempts: 1, tables: sameTables(), moving: 0, earlier: [], error: null, ...over });
 
 type Rep = VerificationResult['replication'];
 const replication = (over: Partial<Extract<Rep, { error: null }>> = {}): Rep => ({
@@ -72,8 +76,8 @@ describe('judgeVerification', () => {
     expect(judgeVerification(run())).toEqual([]);
   });
 
-  test('differences that were seen only by earlier attempts do not count', () => {
-    expect(judgeVerification(run({ compare: compare({ attempts: 2, earlier: ['attempt 1: dws_region_stats: 1 different (running_count 1)'] }) }))).toEqual([]);
+  test('differences that did not persist (moving) do not count', () => {
+    expect(judgeVerification(run({ compare: compare({ consistent: false, attempts: 2, moving: 140, earlier: ['attempt 1: 141 differing cells, 141 persisting so far'] }) }))).toEqual([]);
   });
 
   test('a probe that never arrived names the jobs that are not running', () => {
@@ -164,6 +168,12 @@ describe('summary', () => {
     tables[1] = compareTable('dws_region_stats', [{ region: '华北' }, { region: '华东' }], [{ region: '华北' }, { region: '华东' }]);
     expect(summarizeVerification({ ...run({ compare: compare({ tables }) }), problems: [] })).toBe(
       'ok: all 6 sink tables equal the contract (2 rows), freshness 640 ms, 2 replication slots healthy (max lag 3.0 KiB)',
+    );
+  });
+
+  test('a pass while the source kept changing says so', () => {
+    expect(summarizeVerification({ ...run({ compare: compare({ consistent: false, moving: 12, attempts: 2 }) }), problems: [] })).toBe(
+      'ok: no lasting difference from the contract in 6 sink tables (0 rows; 12 cells in flight, the source kept changing), freshness 640 ms, 2 replication slots healthy (max lag 3.0 KiB)',
     );
   });
 

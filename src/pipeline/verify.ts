@@ -1,0 +1,328 @@
+/**
+ * Verification of a running pipeline, the pure part: the workflow's input and its defaults, the facts
+ * the verification activities return, and the judgement (pass/fail, one sentence per problem, the short
+ * summary the pipeline workflow shows and alerts with). No I/O and no Node built-ins: the verification
+ * workflow imports this file (the types from src/postgres are erased at compile time).
+ */
+import { z } from 'zod';
+import type { TrackedComparison } from '../postgres/differences';
+import type { ReplicationProblem } from '../postgres/source';
+import { PipelineSpecInput, durationMs } from './spec';
+
+// ---------------------------------------------------------------------------------------------------
+// Input
+// ---------------------------------------------------------------------------------------------------
+
+const duration = z.string().regex(/^(\d+)\s*(ms|s|m|min|h)$/, 'a duration such as 500ms, 10s, 5min or 1h');
+
+/** Options of one verification run; every one has a default. */
+export const VerifyOptions = z
+  .object({
+    /** How long to wait for the probe to reach the sink before calling the pipeline stalled. */
+    probeTimeout: duration.default('60s'),
+    /** A probe that arrives later than this is a freshness failure (reference: end-to-end under 3 s). */
+    maxFreshness: duration.default('30s'),
+    /** Comparisons before a difference counts as real (changes may still be in flight). */
+    compareAttempts: z.number().int().min(1).max(20).default(4),
+    /** Wait between comparisons. */
+    compareRetryWait: duration.default('3s'),
+    /** Replication slot lag above this is a problem (default: DEFAULT_MAX_LAG_BYTES, 256 MiB). */
+    maxLagBytes: z.number().int().positive().optional(),
+    /** The ingest job should be reading every slot (false for a paused pipeline). */
+    expectActive: z.boolean().default(true),
+    /** Probes kept in the source after the run (older ones are deleted; their arrivals go with them). */
+    keepProbes: z.number().int().min(1).max(10_000).default(20),
+  })
+  .strict();
+export type VerifyOptions = z.infer<typeof VerifyOptions>;
+export type VerifyOptionsInput = z.input<typeof VerifyOptions>;
+
+export interface VerifyPipelineInput {
+  /** The pipeline to verify (names and addresses only; credentials are resolved in the worker). */
+  spec: PipelineSpecInput;
+  /** Id of the run in gridflow.verification_runs (default: `<workflow id>/<run id>`). */
+  runId?: string;
+  options?: VerifyOptionsInput;
+}
+
+/** Validate the options; the error names the field. */
+export function parseVerifyOptions(input: unknown): VerifyOptions {
+  const parsed = VerifyOptions.safeParse(input ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue.path.length ? `options.${issue.path.join('.')}` : 'options';
+  if (issue.code === 'unrecognized_keys') return fail(`invalid verification input: ${field}: unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`);
+  return fail(`invalid verification input: ${field}: ${issue.message}`);
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+export interface VerifyLimits {
+  probeTimeoutMs: number;
+  maxFreshnessMs: number;
+  compareRetryWaitMs: number;
+}
+
+export function verifyLimits(options: VerifyOptions): VerifyLimits {
+  return {
+    probeTimeoutMs: durationMs(options.probeTimeout),
+    maxFreshnessMs: durationMs(options.maxFreshness),
+    compareRetryWaitMs: durationMs(options.compareRetryWait),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Facts, as the activities return them
+// ---------------------------------------------------------------------------------------------------
+
+export interface ProbeSent {
+  probeId: string;
+  /** Epoch ms, the source's clock. */
+  sentAt: number;
+  at: number;
+}
+
+export interface ProbeArrival {
+  probeId: string;
+  arrived: boolean;
+  /** arrived_at − sent_at as the sink computed it (sink clock − source clock). */
+  freshnessMs: number | null;
+  /** When the dws and ads jobs forwarded the probe, ms after it was sent: locates a slow job. */
+  dwsMs: number | null;
+  adsMs: number | null;
+  /** How long the activity waited. */
+  waitedMs: number;
+  at: number;
+}
+
+export interface JobState {
+  job: string;
+  flinkName: string;
+  /** The live instance's state, else the newest instance's, else null (no job of that name). */
+  state: string | null;
+}
+
+/**
+ * One table's comparison in reconcile.compareTable's shape (at most 5 examples of each kind), holding
+ * only the differences that persisted through every attempt so far, plus `moving`: those that did not.
+ */
+export type TableResult = TrackedComparison;
+
+/** One comparison attempt (src/postgres/differences.ts compareTracked). */
+export interface WarehouseComparison {
+  /** Every table equal to the contract in this attempt. */
+  consistent: boolean;
+  tables: TableResult[];
+  /** Fingerprints of the persisting differences: the next attempt's `track`. */
+  track: string[];
+  /** Differing cells in this attempt, persisting or not. */
+  cells: number;
+  at: number;
+}
+
+export interface SlotHealth {
+  name: string;
+  table: string;
+  exists: boolean;
+  active: boolean;
+  walStatus: string | null;
+  lagBytes: number | null;
+  retainedBytes: number | null;
+}
+
+export interface PublicationHealth {
+  name: string;
+  table: string;
+  exists: boolean;
+  /** schema.table members, sorted. */
+  tables: string[];
+}
+
+export interface ReplicationHealth {
+  ok: boolean;
+  currentLsn: string;
+  slots: SlotHealth[];
+  publications: PublicationHealth[];
+  problems: Array<Pick<ReplicationProblem, 'kind' | 'name' | 'message'>>;
+  /** gridflow_<pipeline>_* slots that belong to no captured table (reported, never touched). */
+  otherSlots: string[];
+  at: number;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The result of a run
+// ---------------------------------------------------------------------------------------------------
+
+export interface FreshnessResult {
+  probeId: string;
+  sent: boolean;
+  arrived: boolean;
+  freshnessMs: number | null;
+  dwsMs: number | null;
+  adsMs: number | null;
+  waitedMs: number | null;
+  limitMs: number;
+  timeoutMs: number;
+  /** Only when the probe did not arrive: which of the pipeline's jobs run. */
+  jobs: JobState[] | null;
+  error: string | null;
+}
+
+export interface CompareResult {
+  /** No difference persisted through every attempt. */
+  ok: boolean;
+  /** The last attempt found the sink equal to the contract (false under continuous writes, even when ok). */
+  consistent: boolean;
+  attempts: number;
+  /** The last attempt's tables: only differences seen identically in every attempt. */
+  tables: TableResult[];
+  /** Differing cells of the last attempt that were not there, identically, in every earlier one (in flight). */
+  moving: number;
+  /** What each earlier attempt saw ("attempt 1: 141 differing cells, 141 persisting so far"). */
+  earlier: string[];
+  error: string | null;
+}
+
+export interface VerificationResult {
+  runId: string;
+  pipeline: string;
+  ok: boolean;
+  /** Epoch ms (activity clocks): the first and the last observation of the run. */
+  startedAt: number;
+  finishedAt: number;
+  durationMs: number;
+  freshness: FreshnessResult;
+  compare: CompareResult;
+  replication: (Omit<ReplicationHealth, 'at'> & { error: null }) | { ok: false; error: string };
+  /** Why ok is false, one sentence each (empty when ok). */
+  problems: string[];
+  /** One short paragraph: what the pipeline workflow shows and alerts with. */
+  summary: string;
+  signal: { workflowId: string; delivered: boolean; note: string | null };
+  recorded: boolean;
+  notes: string[];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Judgement (pure)
+// ---------------------------------------------------------------------------------------------------
+
+const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`);
+export const formatMs = (ms: number) => (ms < 10_000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1024 * 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+  return `${(bytes / (1024 * 1024 * 1024)).toFixed(2)} GiB`;
+}
+
+const show = (v: unknown) => (v === null || v === undefined ? 'NULL' : typeof v === 'string' ? v : JSON.stringify(v));
+export const formatKey = (key: Record<string, unknown>) =>
+  Object.entries(key)
+    .map(([k, v]) => `${k}=${show(v)}`)
+    .join(', ');
+
+/** "dws_region_stats: 1 different (running_count 1), e.g. region=华北: running_count is 7 in the sink, 8 by the contract." */
+export function describeTable(t: TableResult): string {
+  if (t.ok) return `${t.table}: ok (${t.actualCount} rows)`;
+  const parts: string[] = [];
+  if (t.missing.count) parts.push(`${t.missing.count} missing`);
+  if (t.extra.count) parts.push(`${t.extra.count} extra`);
+  if (t.different.count) {
+    const cols = Object.entries(t.different.columns)
+      .map(([c, n]) => `${c} ${n}`)
+      .join(', ');
+    parts.push(`${t.different.count} different (${cols})`);
+  }
+  const examples: string[] = [];
+  const d = t.different.examples[0];
+  if (d) examples.push(`${formatKey(d.key)}: ${d.column} is ${show(d.actual)} in the sink, ${show(d.expected)} by the contract`);
+  const m = t.missing.examples[0];
+  if (m) examples.push(`${formatKey(m.key)} missing from the sink`);
+  const x = t.extra.examples[0];
+  if (x) examples.push(`${formatKey(x.key)} in the sink but not in the contract`);
+  return `${t.table}: ${parts.join(', ')}${examples.length ? `; e.g. ${examples.join('; ')}` : ''}.`;
+}
+
+function describeJobs(jobs: readonly JobState[] | null): string {
+  if (!jobs) return '';
+  const stopped = jobs.filter((j) => j.state !== 'RUNNING');
+  if (stopped.length === 0) return ': every job is RUNNING, so one of them emits nothing (check its exceptions and checkpoints)';
+  return `: ${stopped.map((j) => `job ${j.flinkName} is ${j.state ?? 'not deployed'}`).join(', ')}`;
+}
+
+/** Why the run fails, one sentence each; empty = pass. Pure. */
+export function judgeVerification(r: Pick<VerificationResult, 'freshness' | 'compare' | 'replication'>): string[] {
+  const problems: string[] = [];
+  const f = r.freshness;
+  if (!f.sent) {
+    problems.push(`The freshness probe could not be sent: ${f.error ?? 'unknown error'}.`);
+  } else if (f.error && !f.arrived) {
+    problems.push(`The freshness probe ${f.probeId} could not be awaited: ${f.error}.`);
+  } else if (!f.arrived) {
+    problems.push(`Freshness: probe ${f.probeId} did not reach the sink within ${seconds(f.timeoutMs)}, so the pipeline is not moving data${describeJobs(f.jobs)}.`);
+  } else if (f.freshnessMs !== null && f.freshnessMs > f.limitMs) {
+    problems.push(`Freshness: probe ${f.probeId} took ${formatMs(f.freshnessMs)} to reach the sink, more than the limit of ${formatMs(f.limitMs)}${slowestHop(f)}.`);
+  }
+
+  const c = r.compare;
+  if (c.error) problems.push(`The sink could not be compared with the contract: ${c.error}.`);
+  else for (const t of c.tables) if (!t.ok) problems.push(describeTable(t));
+
+  const rep = r.replication;
+  if (rep.error !== null) problems.push(`Replication health could not be read: ${rep.error}.`);
+  else for (const p of rep.problems) problems.push(p.message);
+  return problems;
+}
+
+/** Which hop took longest: ingest+dws (sent → dws_at), ads (dws_at → ads_at), sink (ads_at → arrival). */
+function slowestHop(f: FreshnessResult): string {
+  if (f.freshnessMs === null || f.dwsMs === null || f.adsMs === null) return '';
+  const hops: Array<[string, number]> = [
+    ['ingest + dws', f.dwsMs],
+    ['ads', f.adsMs - f.dwsMs],
+    ['sink', f.freshnessMs - f.adsMs],
+  ];
+  const [name, ms] = hops.reduce((a, b) => (b[1] > a[1] ? b : a));
+  return ` (slowest hop: ${name}, ${formatMs(ms)})`;
+}
+
+const MAX_SUMMARY = 1500;
+
+/** The short text the pipeline workflow stores as lastVerification.summary (and alerts with). Pure. */
+export function summarizeVerification(r: Pick<VerificationResult, 'freshness' | 'compare' | 'replication' | 'problems'>): string {
+  if (r.problems.length) {
+    const text = `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}: ${r.problems.join(' ')}`;
+    return text.length > MAX_SUMMARY ? `${text.slice(0, MAX_SUMMARY - 1)}…` : text;
+  }
+  const rows = r.compare.tables.reduce((n, t) => n + t.actualCount, 0);
+  const parts = [
+    r.compare.consistent
+      ? `all ${r.compare.tables.length} sink tables equal the contract (${rows} rows)`
+      : `no lasting difference from the contract in ${r.compare.tables.length} sink tables (${rows} rows; ${r.compare.moving} cells in flight, the source kept changing)`,
+  ];
+  if (r.freshness.freshnessMs !== null) parts.push(`freshness ${formatMs(r.freshness.freshnessMs)}`);
+  if (r.replication.error === null) {
+    const lag = Math.max(0, ...r.replication.slots.map((s) => s.lagBytes ?? 0));
+    parts.push(`${r.replication.slots.length} replication slots healthy (max lag ${formatBytes(lag)})`);
+  }
+  return `ok: ${parts.join(', ')}`;
+}
+
+/** Everything the run recorded as gridflow.verification_runs.details (small: examples are capped). */
+export function verificationDetails(r: VerificationResult): Record<string, unknown> {
+  return {
+    runId: r.runId,
+    durationMs: r.durationMs,
+    summary: r.summary,
+    problems: r.problems,
+    freshness: r.freshness,
+    compare: r.compare,
+    replication: r.replication,
+    signal: r.signal,
+    notes: r.notes,
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * Differences that persist. On a source that is never quiet, every comparison of the sink with the
+ * contract finds the changes still in flight (measured: 136–271 rows at 200 changes/s), so "retry a
+ * few times" alone never reaches a verdict. A real difference — a corrupted row, a lost delete, a wrong
+ * formula on a quiet group — is the same cell with the same two values in every attempt; one in flight
+ * changes or vanishes. So each comparison lists every differing cell with a fingerprint, the next one is
+ * told which fingerprints have persisted so far, and only cells seen identically in every attempt are
+ * reported (the others are counted as `moving`).
+ *
+ * Pure; the same table descriptions, key matching and tolerances as reconcile.compareTable (a test
+ * checks that both count the same).
+ */
+import { createHash } from 'node:crypto';
+import { MAX_EXAMPLES, Row, TableComparison, TableRows, WAREHOUSE_TABLES, WAREHOUSE_TABLE_NAMES, WarehouseTable, valuesEqual } from './reconcile';
+
+/** Fingerprints carried from one attempt to the next (through workflow history): at most this many. */
+export const MAX_TRACKED = 1000;
+
+export interface DiffCell {
+  /** Identifies (table, key, kind, column, expected, actual): equal in two attempts = the same difference. */
+  fp: string;
+  kind: 'missing' | 'extra' | 'different';
+  /** Canonical key text, for ordering. */
+  order: string;
+  key: Record<string, unknown>;
+  column?: string;
+  expected?: unknown;
+  actual?: unknown;
+  /** The compared columns of a missing or extra row. */
+  row?: Row;
+}
+
+/** One table: the differences that persisted (all of them when nothing is tracked yet) + how many moved. */
+export interface TrackedComparison extends TableComparison {
+  /** Differing cells (or rows) of this attempt that did not persist from the earlier ones. */
+  moving: number;
+}
+
+const fingerprint = (parts: unknown[]) => createHash('sha1').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+
+function canonical(value: unknown, kind: string): string | null {
+  if (value === null || value === undefined) return null;
+  if (kind === 'int' && (typeof value === 'number' || typeof value === 'string') && /^[+-]?\d+$/.test(String(value).trim())) {
+    return BigInt(String(value).trim()).toString();
+  }
+  return String(value);
+}
+
+/** Every differing cell of one table (missing and extra rows count as one each), ordered by key then column. */
+export function differingCells(table: WarehouseTable, expectedRows: readonly Row[], actualRows: readonly Row[]): DiffCell[] {
+  const d = WAREHOUSE_TABLES[table];
+  if (!d) throw new Error(`unknown warehouse table ${JSON.stringify(table)}`);
+  const kindOf = (c: string) => d.columns.find(([n]) => n === c)![1];
+  const order = (row: Row) => JSON.stringify(d.key.map((k) => canonical(row[k], kindOf(k))));
+  const keyObject = (row: Row) => Object.fromEntries(d.key.map((k) => [k, row[k] ?? null]));
+  const pick = (row: Row) => Object.fromEntries(d.columns.map(([c]) => [c, row[c] ?? null]));
+  const index = (rows: readonly Row[]) => {
+    const map = new Map<string, Row>();
+    const duplicates: Row[] = [];
+    for (const row of rows) {
+      const k = order(row);
+      if (map.has(k)) duplicates.push(row);
+      else map.set(k, row);
+    }
+    return { map, duplicates };
+  };
+  const expected = index(expectedRows);
+  const actual = index(actualRows);
+  const cells: DiffCell[] = [];
+  const rowCell = (kind: 'missing' | 'extra', row: Row, nth = 0): DiffCell => {
+    const o = order(row);
+    return { fp: fingerprint([table, kind, o, pick(row), nth]), kind, order: o, key: keyObject(row), row: pick(row) };
+  };
+  for (const [k, row] of expected.map) if (!actual.map.has(k)) cells.push(rowCell('missing', row));
+  for (const [k, row] of actual.map) if (!expected.map.has(k)) cells.push(rowCell('extra', row));
+  expected.duplicates.forEach((row, i) => cells.push(rowCell('missing', row, i + 1)));
+  actual.duplicates.forEach((row, i) => cells.push(rowCell('extra', row, i + 1)));
+  for (const [k, e] of expected.map) {
+    const a = actual.map.get(k);
+    if (!a) continue;
+    for (const [column, kind] of d.columns) {
+      if (valuesEqual(kind, e[column], a[column])) continue;
+      const ev = e[column] ?? null;
+      const av = a[column] ?? null;
+      const fp = fingerprint([table, 'different', k, column, canonical(ev, kind), canonical(av, kind)]);
+      cells.push({ fp, kind: 'different', order: k, key: keyObject(e), column, expected: ev, actual: av });
+    }
+  }
+  const columnIndex = (c?: string) => (c === undefined ? -1 : d.columns.findIndex(([n]) => n === c));
+  return cells.sort((x, y) => (x.order < y.order ? -1 : x.order > y.order ? 1 : columnIndex(x.column) - columnIndex(y.column)));
+}
+
+/** A table's comparison from its (persisting) cells, in reconcile's shape, plus the moving count. */
+export function tableFromCells(table: WarehouseTable, expectedCount: number, actualCount: number, cells: readonly DiffCell[], moving: number): TrackedComparison {
+  const missing = cells.filter((c) => c.kind === 'missing');
+  const extra = cells.filter((c) => c.kind === 'extra');
+  const different = cells.filter((c) => c.kind === 'different');
+  const columns: Record<string, number> = {};
+  for (const c of different) columns[c.column!] = (columns[c.column!] ?? 0) + 1;
+  const rowExamples = (xs: DiffCell[]) => xs.slice(0, MAX_EXAMPLES).map((c) => ({ key: c.key, row: c.row! }));
+  return {
+    table,
+    ok: cells.length === 0,
+    expectedCount,
+    actualCount,
+    missing: { count: missing.length, examples: rowExamples(missing) },
+    extra: { count: extra.length, examples: rowExamples(extra) },
+    different: {
+      count: new Set(different.map((c) => c.order)).size,
+      cells: different.length,
+      columns,
+      examples: different.slice(0, MAX_EXAMPLES).map((c) => ({ key: c.key, column: c.column!, expected: c.expected, actual: c.actual })),
+    },
+    moving,
+  };
+}
+
+export interface TrackedResult {
+  /** This attempt found every table equal to the contract. */
+  consistent: boolean;
+  /** Per table: the differences that persisted through every attempt so far (all, without `track`). */
+  tables: TrackedComparison[];
+  /** Fingerprints of those differences, sorted, at most MAX_TRACKED: the next attempt's `track`. */
+  track: string[];
+  /** Differing cells in this attempt, persisting or not. */
+  cells: number;
+}
+
+/**
+ * Compare all six tables; with `track` (the previous attempt's fingerprints), keep only differences
+ * that were also in it. Without `track` every difference counts (a first or only attempt).
+ */
+export function compareTracked(expected: TableRows, actual: TableRows, track: readonly string[] | null, maxTracked = MAX_TRACKED): TrackedResult {
+  const tracked = track ? new Set(track) : null;
+  let total = 0;
+  const kept: string[] = [];
+  const tables = WAREHOUSE_TABLE_NAMES.map((t) => {
+    const e = expected[t] ?? [];
+    const a = actual[t] ?? [];
+    const cells = differingCells(t, e, a);
+    total += cells.length;
+    const persisting = tracked ? cells.filter((c) => tracked.has(c.fp)) : cells;
+    kept.push(...persisting.map((c) => c.fp));
+    return tableFromCells(t, e.length, a.length, persisting, cells.length - persisting.length);
+  });
+  return { consistent: total === 0, tables, track: kept.sort().slice(0, maxTracked), cells: total };
+}

@@ -1,0 +1,230 @@
+/**
+ * VerifyPipelineWorkflow — one verification of a running pipeline (started by `gridflow verify now` or
+ * by the schedule `verify:<name>`):
+ *
+ *   1. record the run as started (gridflow.verification_runs, ok NULL)
+ *   2. freshness: write a probe into the source, wait until the sink job writes it to
+ *      gridflow.probe_arrivals; its freshness_ms is the end-to-end latency of the real path
+ *   3. compare every sink table with the contract on the source — after the probe arrived, so changes
+ *      made before it have had their chance to flow; a difference is retried a few times before it
+ *      counts (changes may still be in flight)
+ *   4. replication health: slot lag, wal_status, active; publications hold exactly their table
+ *   5. judge (src/pipeline/verify.ts), signal the pipeline workflow `pipeline:<name>` (a failure makes
+ *      it raise an alert; nothing is repaired), record the run, keep the newest probes only
+ *
+ * A step that cannot be carried out (a database down, Flink unreachable) is a failed check with the
+ * reason, not a failed workflow: the run is always judged, signalled and (if the sink answers) recorded.
+ * Deterministic: probe ids from uuid4(), every time from an activity.
+ */
+import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, proxyActivities, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { VerifyActivities } from '../activities/verify';
+import { pipelineWorkflowId } from '../constants';
+import { PipelineSpec, parseSpec } from '../pipeline/spec';
+import {
+  CompareResult,
+  FreshnessResult,
+  TableResult,
+  VerificationResult,
+  VerifyOptions,
+  VerifyPipelineInput,
+  judgeVerification,
+  parseVerifyOptions,
+  summarizeVerification,
+  verifyLimits,
+} from '../pipeline/verify';
+import { verificationSignal } from './definitions';
+
+// One proxy per timeout/retry profile (awaitProbe's depends on the input: made in the workflow).
+const observe = proxyActivities<VerifyActivities>({
+  // compareWarehouse reads both databases in one snapshot each (statement timeout 120 s).
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+});
+const record = proxyActivities<VerifyActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
+
+async function attempt<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (err) {
+    return { ok: false, error: failureMessage(err) };
+  }
+}
+
+export async function VerifyPipelineWorkflow(input: VerifyPipelineInput): Promise<VerificationResult> {
+  let spec: PipelineSpec;
+  let options: VerifyOptions;
+  try {
+    spec = parseSpec(input.spec);
+    options = parseVerifyOptions(input.options);
+  } catch (err) {
+    // Bad input fails the run at once (a plain error would retry the workflow task forever).
+    throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'InvalidInput');
+  }
+  const limits = verifyLimits(options);
+  const info = workflowInfo();
+  const runId = input.runId ?? `${info.workflowId}/${info.runId}`;
+  const notes: string[] = [];
+  const times: number[] = [];
+  const seen = <T extends { at: number }>(v: T): T => {
+    times.push(v.at);
+    return v;
+  };
+
+  // 1. started
+  const begun = await attempt(() => record.beginVerificationRun({ spec, runId }));
+  if (begun.ok) times.push(begun.value.startedAt);
+  else notes.push(`could not record the start of the run: ${begun.error}`);
+
+  // 2. freshness
+  const freshness = await measureFreshness(spec, limits, seen);
+
+  // 3. contract
+  const compare = await compareWithRetries(spec, options, limits.compareRetryWaitMs, seen);
+
+  // 4. replication
+  const rep = await attempt(() =>
+    observe.checkReplicationHealth({ spec, expectActive: options.expectActive, maxLagBytes: options.maxLagBytes }).then(seen),
+  );
+  const replication: VerificationResult['replication'] = rep.ok
+    ? { ok: rep.value.ok, currentLsn: rep.value.currentLsn, slots: rep.value.slots, publications: rep.value.publications, problems: rep.value.problems, otherSlots: rep.value.otherSlots, error: null }
+    : { ok: false, error: rep.error };
+
+  // 5. judge, signal, record
+  const problems = judgeVerification({ freshness, compare, replication });
+  const startedAt = times.length ? Math.min(...times) : 0;
+  const finishedAt = times.length ? Math.max(...times) : 0;
+  const result: VerificationResult = {
+    runId,
+    pipeline: spec.name,
+    ok: problems.length === 0,
+    startedAt,
+    finishedAt,
+    durationMs: finishedAt - startedAt,
+    freshness,
+    compare,
+    replication,
+    problems,
+    summary: '',
+    signal: { workflowId: pipelineWorkflowId(spec.name), delivered: false, note: null },
+    recorded: false,
+    notes,
+  };
+  result.summary = summarizeVerification(result);
+
+  try {
+    await getExternalWorkflowHandle(result.signal.workflowId).signal(verificationSignal, {
+      runId,
+      at: finishedAt,
+      ok: result.ok,
+      freshnessMs: freshness.freshnessMs === null ? null : Math.round(freshness.freshnessMs),
+      summary: result.summary,
+    });
+    result.signal.delivered = true;
+  } catch (err) {
+    // No pipeline workflow (deployed some other way) or it has ended: the run still counts and is recorded.
+    result.signal.note = `pipeline workflow ${result.signal.workflowId} was not signalled (it does not exist or has closed): ${failureMessage(err)}`;
+    notes.push(result.signal.note);
+  }
+
+  const recorded = await attempt(() => record.recordVerificationRun({ spec, result: { ...result, recorded: true } }));
+  if (recorded.ok) result.recorded = true;
+  else notes.push(`could not record the run in gridflow.verification_runs: ${recorded.error}`);
+
+  if (freshness.sent) {
+    const cleaned = await attempt(() => record.cleanupProbes({ spec, keep: options.keepProbes }));
+    if (!cleaned.ok) notes.push(`could not delete old probes: ${cleaned.error}`);
+  }
+  log.info(`verification ${runId} of ${spec.name}: ${result.summary}`);
+  return result;
+}
+
+async function measureFreshness(
+  spec: PipelineSpec,
+  limits: ReturnType<typeof verifyLimits>,
+  seen: <T extends { at: number }>(v: T) => T,
+): Promise<FreshnessResult> {
+  const probeId = uuid4();
+  const base: FreshnessResult = {
+    probeId,
+    sent: false,
+    arrived: false,
+    freshnessMs: null,
+    dwsMs: null,
+    adsMs: null,
+    waitedMs: null,
+    limitMs: limits.maxFreshnessMs,
+    timeoutMs: limits.probeTimeoutMs,
+    jobs: null,
+    error: null,
+  };
+  const sent = await attempt(() => record.sendProbe({ spec, probeId }).then(seen));
+  if (!sent.ok) return { ...base, error: sent.error };
+
+  const waiter = proxyActivities<VerifyActivities>({
+    startToCloseTimeout: limits.probeTimeoutMs + 60_000,
+    heartbeatTimeout: '20 seconds',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+  });
+  const arrival = await attempt(() => waiter.awaitProbe({ spec, probeId, timeoutMs: limits.probeTimeoutMs }).then(seen));
+  if (!arrival.ok) return { ...base, sent: true, error: arrival.error };
+  const a = arrival.value;
+  const result: FreshnessResult = { ...base, sent: true, arrived: a.arrived, freshnessMs: a.freshnessMs, dwsMs: a.dwsMs, adsMs: a.adsMs, waitedMs: a.waitedMs };
+  if (!a.arrived) {
+    // Which job stopped moving data? (Best effort: Flink may be the thing that is down.)
+    const jobs = await attempt(() => observe.observePipelineJobs({ spec }));
+    result.jobs = jobs.ok ? jobs.value : null;
+    if (!jobs.ok) result.error = `the probe did not arrive, and Flink could not be asked why: ${jobs.error}`;
+  }
+  return result;
+}
+
+/**
+ * Compare until the sink equals the contract, at most compareAttempts times. From the second attempt on,
+ * only differences identical to ones the earlier attempts saw still count: on a source that keeps
+ * changing, changes in flight differ from attempt to attempt, a real difference does not. Once nothing
+ * has persisted, nothing can, so the loop stops early.
+ */
+async function compareWithRetries(
+  spec: PipelineSpec,
+  options: VerifyOptions,
+  waitMs: number,
+  seen: <T extends { at: number }>(v: T) => T,
+): Promise<CompareResult> {
+  const earlier: string[] = [];
+  let track: string[] | null = null;
+  let last: CompareResult = { ok: false, consistent: false, attempts: 0, tables: [], moving: 0, earlier, error: null };
+  for (let i = 1; i <= options.compareAttempts; i++) {
+    const outcome = await attempt(() => observe.compareWarehouse({ spec, track }).then(seen));
+    let seenNow: string;
+    if (!outcome.ok) {
+      last = { ok: false, consistent: false, attempts: i, tables: [], moving: 0, earlier, error: outcome.error };
+      seenNow = outcome.error;
+    } else {
+      const r = outcome.value;
+      const persisting = persistingCells(r.tables);
+      // Equal now, or every difference has moved since an earlier attempt (so none can persist any more).
+      const ok = r.consistent || (i > 1 && persisting === 0);
+      last = { ok, consistent: r.consistent, attempts: i, tables: r.tables, moving: r.cells - persisting, earlier, error: null };
+      if (ok) break;
+      track = r.track;
+      seenNow = `${r.cells} differing cells, ${persisting} persisting so far`;
+    }
+    if (i < options.compareAttempts) {
+      earlier.push(`attempt ${i}: ${seenNow}`);
+      await sleep(waitMs);
+    }
+  }
+  return last;
+}
+
+const persistingCells = (tables: readonly TableResult[]) => tables.reduce((n, t) => n + t.missing.count + t.extra.count + t.different.cells, 0);
