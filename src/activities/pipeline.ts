@@ -10,7 +10,7 @@ import { FlinkApiError } from '../flink/errors';
 import { CompletedCheckpoint, FlinkRestClient, TERMINAL_JOB_STATES } from '../flink/rest';
 import { planJobs, slotsNeeded } from '../pipeline/plan';
 import { renderJob } from '../pipeline/render';
-import { DeployError, FlinkClients, Submitted, awaitJobRunning, createFlussTables, submitJob } from '../pipeline/deploy';
+import { DeployError, FlinkClients, Submitted, awaitJobRunning, createFlussTables, resetOutputs, submitJob } from '../pipeline/deploy';
 import { JOB_NAMES, JobName, PipelineSpec } from '../pipeline/spec';
 import {
   ClusterObservation,
@@ -160,8 +160,11 @@ export function createPipelineActivities(deps: ActivityDeps) {
 
     // ---------------------------------------------------------------- act
 
-    /** Publications, slots, REPLICA IDENTITY and grants on the source. Idempotent. */
-    async prepareSource(spec: PipelineSpec): Promise<string[]> {
+    /**
+     * Publications, slots, REPLICA IDENTITY and grants on the source. Idempotent. Says which slots it
+     * had to create: new slots mean no earlier state can continue (see resetOutputs).
+     */
+    async prepareSource(spec: PipelineSpec): Promise<{ notes: string[]; createdSlots: string[] }> {
       return classified('prepare source', async () => {
         const result = await prepare(deps.connection(spec.source.connection), {
           schema: spec.source.schema,
@@ -169,8 +172,16 @@ export function createPipelineActivities(deps: ActivityDeps) {
           pipeline: spec.name,
           cdcRole: deps.connection(spec.source.cdcConnection).user,
         });
-        return [...result.actions, ...result.warnings.map((w) => `warning: ${w}`)];
+        return {
+          notes: [...result.actions, ...result.warnings.map((w) => `warning: ${w}`)],
+          createdSlots: result.slots.filter((s) => s.status === 'created').map((s) => s.name),
+        };
       });
+    },
+
+    /** Fresh start: drop the pipeline's Fluss database and empty the sink's warehouse tables. */
+    async resetOutputs(spec: PipelineSpec): Promise<void> {
+      await classified('reset outputs', () => resetOutputs(flink(spec), spec, connectionsFor(deps, spec)));
     },
 
     /** The dw and gridflow schemas on the sink. Idempotent. */

@@ -19,6 +19,9 @@ import { describeLoad } from './load';
 import { Out } from './output';
 import { renderStatus } from './pipeline';
 import { ensureDetachedWorker } from './worker';
+import { renderVerification, scheduleVerification } from './verify';
+import { TASK_QUEUE } from '../constants';
+import type { VerifyPipelineWorkflow } from '../workflows/verify';
 
 async function waitConsistent(timeoutMs: number): Promise<{ ok: boolean; ms: number; summary: string }> {
   const spec = localSpec(loadConfig());
@@ -119,8 +122,19 @@ export async function demoCommand(args: ParsedArgs, out: Out): Promise<number> {
     const settled = await waitConsistent(120_000);
     out.progress(settled.ok ? `settled: sink equals the contract ${settled.ms} ms after the last change` : `not settled:\n${settled.summary}`);
 
-    step(6, 'results, read from the sink (PostgreSQL sgcc_dw, schema dw)');
+    step(6, 'verification: scheduled every 5 minutes, and one run now (probe through the real path + the contract)');
+    const schedule = await scheduleVerification(client, spec, 5 * 60_000);
+    out.progress(`schedule ${schedule.scheduleId} ${schedule.outcome} (every 5 min, overlapping runs skipped)`);
+    const verification = await client.workflow.execute<typeof VerifyPipelineWorkflow>('VerifyPipelineWorkflow', {
+      taskQueue: TASK_QUEUE,
+      workflowId: `${schedule.scheduleId}:demo-${Date.now()}`,
+      args: [{ spec }],
+    });
+
+    out.text('\nResults, read from the sink (PostgreSQL sgcc_dw, schema dw):');
     await showResults(out);
+    out.text('\nVerification (VerifyPipelineWorkflow):');
+    renderVerification(out, verification);
     out.text('');
     renderStatus(out, await handle.query(statusQuery));
   } finally {
@@ -130,7 +144,7 @@ export async function demoCommand(args: ParsedArgs, out: Out): Promise<number> {
     `\nDemo done in ${Math.round((Date.now() - t0) / 1000)} s. The pipeline keeps running and its workflow keeps watching it.\n` +
       `  Temporal UI  ${temporalUiLink(config, pipelineWorkflowId(spec.name))}\n` +
       `  Flink UI     ${config.flink.restUrl}\n` +
-      `  gridflow status | gridflow load --rate 50 --duration 30 | gridflow redeploy | gridflow stack down`,
+      `  gridflow status | gridflow verify history | gridflow load --rate 50 --duration 30 | gridflow redeploy | gridflow stack down`,
   );
   return 0;
 }

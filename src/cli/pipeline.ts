@@ -19,8 +19,10 @@ import { pipelineName, specFromArgs, temporalClient, temporalUiLink, workerPolle
 import { Out } from './output';
 
 export const PIPELINE_HELP = `Pipeline commands (each takes --name NAME, default sgcc, and --json):
-  gridflow deploy [--spec FILE] [--timeout S] [--no-wait]
-                                   start the pipeline's workflow (or attach to it) and follow it to RUNNING
+  gridflow deploy [--spec FILE] [--timeout S] [--no-wait] [--restart-workflow]
+                                   start the pipeline's workflow (or attach to it) and follow it to RUNNING;
+                                   --restart-workflow replaces a stuck workflow (e.g. a nondeterminism error
+                                   after an upgrade): the new one adopts the running Flink jobs by name
   gridflow status                  state, each job's Flink id and state, checkpoints, savepoints, alerts
   gridflow redeploy [--spec FILE] [--mode savepoint|last-state] [--jobs ingest,dws,...]
                                    move changed (or the named) jobs to the spec; rolls back if they do not run
@@ -126,9 +128,18 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
     };
     switch (command) {
       case 'deploy': {
-        allowFlags(args, ['spec', 'name', 'json', 'timeout', 'no-wait']);
+        allowFlags(args, ['spec', 'name', 'json', 'timeout', 'no-wait', 'restart-workflow']);
         const spec = specFromArgs(args, config);
         await requireWorker(config, client, out);
+        if (args.flags['restart-workflow']) {
+          // The Flink jobs keep running; the new workflow finds them by name and adopts them.
+          const old = client.workflow.getHandle(pipelineWorkflowId(spec.name));
+          const described = await old.describe().catch(() => null);
+          if (described?.status.name === 'RUNNING') {
+            await old.terminate('gridflow deploy --restart-workflow: replaced by a new workflow that adopts the running jobs');
+            out.progress(`terminated workflow ${pipelineWorkflowId(spec.name)} (run ${described.runId}); its Flink jobs keep running`);
+          }
+        }
         const running = await client.workflow
           .getHandle(pipelineWorkflowId(spec.name))
           .describe()

@@ -19,7 +19,24 @@ Usage:
 
 function files() {
   const paths = layout(loadConfig());
-  return { pid: paths.pidFile('worker'), log: paths.logFile('worker') };
+  return { pid: paths.pidFile('worker'), log: paths.logFile('worker'), build: path.join(paths.run, 'worker.build') };
+}
+
+/** Identifies the compiled code a worker runs (the compiled worker's modification time). */
+function buildId(): string {
+  try {
+    return String(fs.statSync(require.resolve('../worker')).mtimeMs);
+  } catch {
+    return 'unknown';
+  }
+}
+
+function readBuild(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return null;
+  }
 }
 
 /** Start a detached worker unless one of ours runs; wait until it polls. Returns its pid. */
@@ -28,11 +45,17 @@ export async function ensureDetachedWorker(out: Out): Promise<number> {
   const f = files();
   const running = readPid(f.pid);
   if (isAlive(running)) {
-    out.progress(`worker already running (pid ${running}), log ${f.log}`);
-    return running!;
+    if (readBuild(f.build) === buildId()) {
+      out.progress(`worker already running (pid ${running}), log ${f.log}`);
+      return running!;
+    }
+    // Workflows continue on the new worker from their history (the replay tests guard that).
+    out.progress(`the running worker (pid ${running}) has an older build of gridflow; restarting it`);
+    await stopProcess(running!, 30_000);
   }
   const entry = path.join(repoRoot(), 'bin', 'gridflow');
   const pid = startDetached({ command: process.execPath, args: [entry, 'worker'], logFile: f.log, pidFile: f.pid });
+  fs.writeFileSync(f.build, `${buildId()}\n`);
   out.progress(`worker starting (pid ${pid}), log ${f.log}`);
   const { client, close } = await temporalClient(config);
   try {

@@ -8,7 +8,7 @@ import { PgConnection } from '../config';
 import { FlinkApiError } from '../flink/errors';
 import { SqlGatewayClient } from '../flink/gateway';
 import { FlinkRestClient, TERMINAL_JOB_STATES } from '../flink/rest';
-import { applySinkSchema } from '../postgres/sink';
+import { applySinkSchema, truncateWarehouse } from '../postgres/sink';
 import { CAPTURED_TABLES, prepareSource, sourcePreflight } from '../postgres/source';
 import { planJobs } from './plan';
 import { Connections, renderFlussDdl, renderJob } from './render';
@@ -39,6 +39,25 @@ export async function createFlussTables(flink: FlinkClients, spec: PipelineSpec,
   } finally {
     await flink.gateway.closeSession(session).catch(() => undefined);
   }
+}
+
+/**
+ * A fresh start: the pipeline's replication slots are new, so no earlier state (checkpoint, savepoint,
+ * Fluss table contents, sink rows) can continue from them — changes made between the old slot and the
+ * new one were never captured, and a delete among them would leave a stale row forever. Drop the
+ * pipeline's Fluss database and empty the sink's warehouse tables; the jobs then rebuild everything
+ * from the source snapshot. Idempotent.
+ */
+export async function resetOutputs(flink: FlinkClients, spec: PipelineSpec, conns: Connections): Promise<void> {
+  const session = await flink.gateway.openSession({}, `gridflow-${spec.name}-reset`);
+  try {
+    const [catalog] = renderFlussDdl(spec, conns);
+    await flink.gateway.runStatement(session, catalog, { timeoutMs: 60_000 });
+    await flink.gateway.runStatement(session, `DROP DATABASE IF EXISTS fluss_catalog.${spec.fluss.database} CASCADE`, { timeoutMs: 120_000 });
+  } finally {
+    await flink.gateway.closeSession(session).catch(() => undefined);
+  }
+  await truncateWarehouse(conns.sink);
 }
 
 export interface Submitted {
@@ -155,6 +174,11 @@ export async function deployPipeline(target: DeployTarget, spec: PipelineSpec, p
   for (const action of prepared.actions) progress(`source: ${action}`);
   progress('preparing the sink (dw and gridflow schemas)');
   await applySinkSchema(target.conns.sink);
+  const created = prepared.slots.filter((s) => s.status === 'created').map((s) => s.name);
+  if (created.length) {
+    progress(`new replication slot(s) ${created.join(', ')}: fresh start, rebuilding the Fluss and sink tables from the source snapshot`);
+    await resetOutputs(target.flink, spec, target.conns);
+  }
   progress('creating the Fluss tables');
   await createFlussTables(target.flink, spec, target.conns);
   const submitted = {} as Record<JobName, Submitted>;

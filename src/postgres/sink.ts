@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { PgConnection } from '../config';
 import { IDENTIFIER } from '../constants';
 import { applySqlFile, inTransaction, query, withClient } from './client';
+import { WAREHOUSE_TABLE_NAMES } from './reconcile';
 
 /** dw.sql then ops.sql, each in one transaction, as the sink role (which then owns what it creates). */
 export async function applySinkSchema(sinkConn: PgConnection): Promise<void> {
@@ -14,6 +15,15 @@ export async function applySinkSchema(sinkConn: PgConnection): Promise<void> {
     await applySqlFile(client, 'sink/dw.sql');
     await applySqlFile(client, 'sink/ops.sql');
   });
+}
+
+/**
+ * Empty the derived tables (dw.*, probe arrivals) before the pipeline rebuilds them from a fresh source
+ * snapshot. The ops records (events, savepoints, verification runs) are history and stay.
+ */
+export async function truncateWarehouse(sinkConn: PgConnection): Promise<void> {
+  const tables = [...WAREHOUSE_TABLE_NAMES.map((t) => `dw.${t}`), 'gridflow.probe_arrivals'];
+  await withClient(sinkConn, (client) => query(client, 'truncate the warehouse tables', `TRUNCATE ${tables.join(', ')}`));
 }
 
 const pipelineName = z.string().regex(IDENTIFIER, 'a pipeline name (lower-case identifier)');

@@ -22,6 +22,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   uuid4,
@@ -63,6 +64,9 @@ const record = proxyActivities<PipelineActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1s', maximumAttempts: 3 },
 });
+
+/** patched() id of the fresh start on new replication slots (histories recorded before it replay without it). */
+const FRESH_START_PATCH = 'fresh-start-on-new-slots';
 
 const triggerId = () => uuid4().replace(/-/g, '');
 const ORDER = jobOrder() as JobName[];
@@ -130,7 +134,10 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
 
   setHandler(verificationSignal, async (summary) => {
     p.lastVerification = summary;
-    if (!summary.ok) {
+    // A paused or retiring pipeline is expected to fail verification (inactive slots, no probe): shown
+    // in status, not raised as an alert.
+    const resting = ['PAUSING', 'PAUSED', 'DECOMMISSIONING', 'DECOMMISSIONED'].includes(p.state);
+    if (!summary.ok && !resting) {
       // An alert, not a repair: what to do about wrong data is the operator's call.
       const a = p.alert(summary.at, 'verification-failed', summary.summary);
       await event(p, 'alert', a.message);
@@ -245,8 +252,31 @@ async function deploySteps(p: PipelineModel): Promise<void> {
   const slots = toStart.reduce((n, job) => n + p.spec.jobs[job].parallelism, 0);
   if (!(await ensureSlots(p, slots))) return;
 
-  for (const note of await act.prepareSource(p.spec)) await event(p, 'prepare-source', note);
+  const prepared = await act.prepareSource(p.spec);
+  // Histories from before the fresh-start change recorded a plain list of notes here.
+  const notes: string[] = Array.isArray(prepared) ? prepared : prepared.notes;
+  for (const note of notes) await event(p, 'prepare-source', note);
   await act.prepareSink(p.spec);
+  const createdSlots: string[] = Array.isArray(prepared) ? [] : prepared.createdSlots;
+  // A fresh start when nothing can continue: new replication slots (changes between the old slot and
+  // the new one were never captured, so every restore point is void), or no job with state to restore
+  // (a job started empty over existing outputs never deletes the rows its predecessor wrote). The
+  // outputs are then rebuilt from the source snapshot. Never under a live job.
+  const noState = ORDER.every((job) => !isLive(p.records[job]) && bestRestorePoint(p.records[job]) === null);
+  const fresh = ORDER.every((job) => !isLive(p.records[job])) && (createdSlots.length > 0 || noState);
+  if (patched(FRESH_START_PATCH) && fresh) {
+    await event(
+      p,
+      'fresh-start',
+      `${createdSlots.length ? `new replication slot(s) ${createdSlots.join(', ')}` : 'no job has state to restore'}: rebuilding the Fluss and sink tables from the source snapshot`,
+    );
+    await act.resetOutputs(p.spec);
+    for (const job of ORDER) {
+      const r = p.records[job];
+      const stale = [r.lastCheckpoint, ...r.savepoints].filter((x): x is RestorePoint => x !== null).map((x) => x.path);
+      p.records[job] = { ...r, badRestorePaths: [...new Set([...r.badRestorePaths, ...stale])] };
+    }
+  }
   await act.createFlussTables(p.spec);
 
   const started: Array<[JobName, string]> = [];

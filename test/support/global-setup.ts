@@ -7,7 +7,11 @@ import * as path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { applyTestStackEnv } from './env';
 
-export const BUNDLE_PATH = path.resolve(__dirname, '..', '..', '.gridflow-test', 'workflow-bundle.js');
+/** Beside the stack the tests use (GRIDFLOW_HOME after applyTestStackEnv), so two runs never share it. */
+export const BUNDLE_PATH = path.join(
+  process.env.GRIDFLOW_TEST_USE_ENV === '1' && process.env.GRIDFLOW_HOME ? process.env.GRIDFLOW_HOME : path.resolve(__dirname, '..', '..', '.gridflow-test'),
+  'workflow-bundle.js',
+);
 
 export default async function globalSetup(globalConfig: { testPathPattern?: string }): Promise<void> {
   applyTestStackEnv();

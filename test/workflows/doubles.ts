@@ -53,6 +53,8 @@ export class ClusterModel {
   /** Extra delay inside awaitJobRunning (to hold a redeploy open). */
   runningDelayMs = 0;
   stallCheckpoints = false;
+  /** The source's replication slots exist (prepareSource creates them the first time). */
+  slotsExist = false;
   private seq = 0;
 
   private id(): string {
@@ -165,9 +167,14 @@ export class ClusterModel {
         });
         return { observedAt: model.now, cluster: await acts.observeCluster(input.spec), jobs };
       },
-      async prepareSource() {
+      async prepareSource(spec: PipelineSpec) {
         model.calls.push('prepareSource');
-        return [];
+        const createdSlots = model.slotsExist ? [] : ['power_equipment', 'equipment_reading', 'gridflow_probe'].map((t) => `gridflow_${spec.name}_${t}`);
+        model.slotsExist = true;
+        return { notes: createdSlots.map((s) => `Created slot ${s}.`), createdSlots };
+      },
+      async resetOutputs() {
+        model.calls.push('resetOutputs');
       },
       async prepareSink() {
         model.calls.push('prepareSink');

@@ -102,6 +102,28 @@ describe('deploy', () => {
     });
   });
 
+  test('the first deploy is a fresh start: outputs rebuilt once, never again while the jobs have state', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING with checkpoints', (s) => running(s) && s.jobs.every((j) => j.lastCheckpoint !== null));
+      model.loseAllJobs();
+      await waitFor(handle, 'resubmitted', (s) => running(s) && model.submissions.length === 8);
+      expect(model.calls.filter((c) => c === 'resetOutputs')).toHaveLength(1);
+      expect(model.calls.indexOf('resetOutputs')).toBeLessThan(model.calls.indexOf('createFlussTables'));
+      expect(model.events.some((e) => e.kind === 'fresh-start' && /new replication slot\(s\) gridflow_wf_power_equipment/.test(e.message))).toBe(true);
+    });
+  });
+
+  test('a new workflow over outputs it has no state for rebuilds them before starting jobs empty', async () => {
+    const model = new ClusterModel();
+    model.slotsExist = true; // a previous deployment left its slots (and its Fluss and sink rows)
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      expect(model.calls).toContain('resetOutputs');
+      expect(model.events.find((e) => e.kind === 'fresh-start')?.message).toMatch(/^no job has state to restore/);
+    });
+  });
+
   test('a source that is not ready blocks with the reason, changes nothing, and deploys once fixed', async () => {
     const model = new ClusterModel();
     model.preflightProblems = ['wal_level is replica; CDC needs logical: ALTER SYSTEM SET wal_level = logical and restart.'];
@@ -144,6 +166,8 @@ describe('deploy', () => {
       await waitFor(handle, 'RUNNING', running);
       expect(model.jobs.filter((j) => j.job === 'ingest')).toHaveLength(1);
       expect(model.live()).toHaveLength(4);
+      // The retry found ingest live: no second reset under a running job.
+      expect(model.calls.filter((c) => c === 'resetOutputs')).toHaveLength(1);
     });
   });
 
@@ -371,6 +395,18 @@ describe('operations', () => {
       expect(s.alerts[0]).toMatchObject({ kind: 'verification-failed' });
       await waitFor(handle, 'alert recorded', () => model.events.some((e) => e.kind === 'alert' && /华北/.test(e.message)));
       expect(model.submissions).toHaveLength(4);
+    });
+  });
+
+  test('a failed verification of a paused pipeline is shown, not alerted (its slots are idle on purpose)', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      await handle.executeUpdate(pauseUpdate);
+      await handle.signal(verificationSignal, { runId: 'v2', at: model.now, ok: false, freshnessMs: null, summary: 'probe never arrived; 3 slots inactive' });
+      const s = await waitFor(handle, 'verification seen', (x) => x.lastVerification?.runId === 'v2');
+      expect(s.alerts).toEqual([]);
+      expect(model.events.some((e) => e.kind === 'alert')).toBe(false);
     });
   });
 

@@ -6,15 +6,19 @@
  */
 import { Worker } from '@temporalio/worker';
 import { quietRuntime, workflowBundle } from '../support/temporal';
-import { loadHistory } from './histories/record';
+import { historyFiles, loadHistory } from './histories/record';
 
 jest.setTimeout(60_000);
 
-test('the recorded pipeline lifecycle replays without non-determinism', async () => {
+test.each(historyFiles())('%s replays on today\'s code without non-determinism', async (file) => {
   quietRuntime();
-  const history = loadHistory();
-  expect(history.events!.length).toBeGreaterThan(100);
-  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'pipeline:wf');
+  const history = loadHistory(undefined, file);
+  expect(history.events!.length).toBeGreaterThan(20);
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history);
+});
+
+test('the histories cover the main workflows, before and after the fresh-start patch', () => {
+  expect(historyFiles()).toEqual(['pipeline-lifecycle-fresh-start.json', 'pipeline-lifecycle.json', 'verify-difference.json']);
 });
 
 test('a replay notices when the workflow makes different decisions than the recording', async () => {

@@ -26,6 +26,7 @@ import { statusQuery } from '../../src/workflows/definitions';
 import { PipelineWorkflow } from '../../src/workflows/pipeline';
 import { VerifyPipelineWorkflow } from '../../src/workflows/verify';
 import { createTestEnv, workflowBundle } from '../support/temporal';
+import { saveHistory } from './histories/record';
 import { ClusterModel, testSpec } from './doubles';
 
 jest.setTimeout(120_000);
@@ -285,6 +286,11 @@ test('a real difference is reported with the exact row and column, and the pipel
       expect(s.alerts[0]).toMatchObject({ kind: 'verification-failed', message: expect.stringContaining('region=华北: running_count is 7') });
       // An alert, not a repair: nothing was resubmitted.
       expect(cluster.submissions).toHaveLength(4);
+      // GRIDFLOW_RECORD_HISTORIES=1 stores this run's history for the replay test (on purpose only).
+      if (process.env.GRIDFLOW_RECORD_HISTORIES === '1') {
+        const history = await env.client.workflow.getHandle(`verify:${result.pipeline}:test`).fetchHistory();
+        saveHistory('verify-difference.json', history);
+      }
     },
   });
 });

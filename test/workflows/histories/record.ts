@@ -4,7 +4,10 @@
  * a failed verification, decommission. Re-record only on purpose (a deliberate, versioned workflow
  * change), never to make the replay test pass:
  *
- *   npx ts-node -T test/workflows/histories/record.ts
+ *   npx ts-node -T test/workflows/histories/record.ts [file.json]
+ *
+ * The verification workflow's history is recorded by its test: GRIDFLOW_RECORD_HISTORIES=1 npx jest
+ * test/workflows/verify.test.ts -t 'real difference'.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -26,14 +29,25 @@ import { ClusterModel, testSpec } from '../doubles';
 
 export const HISTORY_FILE = path.join(__dirname, 'pipeline-lifecycle.json');
 
-/** The recorded history as the replayer takes it (optionally edited first, as a plain object). */
-export function loadHistory(edit: (raw: any) => void = () => undefined): temporal.api.history.v1.History {
-  const raw = JSON.parse(fs.readFileSync(HISTORY_FILE, 'utf8'));
+/** Every recorded history: file name → the workflow id it ran under. */
+export function historyFiles(): string[] {
+  return fs.readdirSync(__dirname).filter((f) => f.endsWith('.json')).sort();
+}
+
+/** A recorded history as the replayer takes it (optionally edited first, as a plain object). */
+export function loadHistory(edit: (raw: any) => void = () => undefined, file = HISTORY_FILE): temporal.api.history.v1.History {
+  const raw = JSON.parse(fs.readFileSync(path.isAbsolute(file) ? file : path.join(__dirname, file), 'utf8'));
   edit(raw);
   return temporal.api.history.v1.History.fromObject(raw);
 }
 
-async function main(): Promise<void> {
+/** protobufjs' own JSON form (enums and 64-bit numbers as strings); loadHistory reads it back. */
+export function saveHistory(file: string, history: unknown): void {
+  const json = temporal.api.history.v1.History.toObject(history as temporal.api.history.v1.History, { longs: String, enums: String, bytes: String });
+  fs.writeFileSync(path.join(__dirname, file), `${JSON.stringify(json, null, 1)}\n`);
+}
+
+async function main(out: string): Promise<void> {
   const env = await createTestEnv();
   const model = new ClusterModel();
   const taskQueue = 'record-history';
@@ -61,14 +75,15 @@ async function main(): Promise<void> {
     await handle.result();
     return handle.fetchHistory();
   });
-  // protobufjs' own JSON form (enums and 64-bit numbers as strings); loadHistory reads it back.
-  fs.writeFileSync(HISTORY_FILE, `${JSON.stringify(temporal.api.history.v1.History.toObject(history as temporal.api.history.v1.History, { longs: String, enums: String, bytes: String }), null, 1)}\n`);
+  saveHistory(out, history);
   await env.teardown();
-  process.stdout.write(`wrote ${HISTORY_FILE} (${history.events?.length} events)\n`);
+  process.stdout.write(`wrote ${out} (${history.events?.length} events)\n`);
 }
 
 if (require.main === module) {
-  main().catch((err) => {
+  // pipeline-lifecycle.json was recorded before the fresh-start patch and stays, so histories of
+  // workflows started before it keep replaying; newer recordings get new names.
+  main(process.argv[2] ?? 'pipeline-lifecycle-fresh-start.json').catch((err) => {
     process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);
   });
