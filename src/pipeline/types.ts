@@ -35,7 +35,7 @@ export type FlinkJobState =
   | 'SUSPENDED'
   | 'RECONCILING';
 
-export const TERMINAL_STATES: readonly FlinkJobState[] = ['FAILED', 'CANCELED', 'FINISHED'];
+const TERMINAL_STATES: readonly FlinkJobState[] = ['FAILED', 'CANCELED', 'FINISHED'];
 export const isTerminal = (s: FlinkJobState) => TERMINAL_STATES.includes(s);
 
 export interface RestorePoint {

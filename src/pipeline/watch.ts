@@ -5,7 +5,6 @@
  *
  * Observe, decide, act: nothing here talks to anything. No Node built-ins (workflow sandbox).
  */
-import { slotsNeeded } from './plan';
 import { JobName, PipelineSpec, durationMs } from './spec';
 import { JobObservation, JobRecord, Observation, RestorePoint, isTerminal } from './types';
 
@@ -161,9 +160,4 @@ export function savepointsToDispose(record: JobRecord, retain: number): RestoreP
   const keep = new Set(record.savepoints.slice(0, retain).map((s) => s.path));
   if (record.restoredFrom) keep.add(record.restoredFrom.path);
   return record.savepoints.filter((s) => !keep.has(s.path));
-}
-
-/** Task slots the spec needs in total (exported for status output and provisioning before deploy). */
-export function totalSlots(spec: PipelineSpec): number {
-  return slotsNeeded(spec);
 }

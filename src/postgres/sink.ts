@@ -234,6 +234,9 @@ export interface VerificationRecord {
  * fills in what an earlier one left open (finished_at, ok, freshness, details) and a repeated or late
  * "started" call never erases a result. The same id under another pipeline is refused.
  */
+/** Verification runs older than this are deleted when a newer run of the pipeline is recorded. */
+export const VERIFICATION_RETENTION_DAYS = 30;
+
 export async function recordVerificationRun(sinkConn: PgConnection, input: VerificationInput): Promise<string> {
   const v = parseInput(VerificationInput, input, 'verification run');
   return withClient(sinkConn, async (client) => {
@@ -253,6 +256,15 @@ export async function recordVerificationRun(sinkConn: PgConnection, input: Verif
     );
     if (!res.rows[0]) {
       throw new Error(`verification run ${v.id} already exists for another pipeline than ${v.pipeline}: choose a unique id per run`);
+    }
+    // Retention: at one run every 5 minutes the table would grow ~370 MB a year; keep 30 days.
+    if (v.finishedAt) {
+      await query(
+        client,
+        'prune old verification runs',
+        `DELETE FROM gridflow.verification_runs WHERE pipeline = $1 AND started_at < now() - interval '${VERIFICATION_RETENTION_DAYS} days'`,
+        [v.pipeline],
+      );
     }
     return res.rows[0].id;
   });

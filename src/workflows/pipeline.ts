@@ -17,7 +17,6 @@
  */
 import {
   ApplicationFailure,
-  ActivityFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -46,6 +45,7 @@ import {
   statusQuery,
   verificationSignal,
 } from './definitions';
+import { failureMessage } from './failures';
 import { WorkflowLock } from './lock';
 import { PipelineModel } from './pipeline-state';
 
@@ -71,11 +71,6 @@ const FRESH_START_PATCH = 'fresh-start-on-new-slots';
 const triggerId = () => uuid4().replace(/-/g, '');
 const ORDER = jobOrder() as JobName[];
 
-/** The message of an activity failure, as the operator should read it. */
-function failureMessage(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
-}
 
 export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<PipelineStatus> {
   const p = new PipelineModel(parseSpec(input.spec), input.carried);
@@ -87,7 +82,11 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
 
   setHandler(
     redeployUpdate,
-    (request) => lock.run('redeploy', () => redeploy(p, request)),
+    (request) => {
+      // Set in the handler, not the validator: validators do not run again when history replays.
+      p.redeploying = { toVersion: request.spec ? parseSpec(request.spec).version : p.spec.version };
+      return lock.run('redeploy', () => redeploy(p, request));
+    },
     {
       validator: (request: RedeployRequest) => {
         if (p.decommission || p.state === 'DECOMMISSIONING' || p.state === 'DECOMMISSIONED') {
@@ -100,7 +99,6 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
           if (next.name !== p.spec.name) throw new Error(`spec.name is ${next.name}, but this workflow runs pipeline ${p.spec.name}`);
         }
         if (request.jobs?.some((j) => !JOB_NAMES.includes(j))) throw new Error(`jobs must be among ${JOB_NAMES.join(', ')}`);
-        p.redeploying = { toVersion: request.spec ? parseSpec(request.spec).version : p.spec.version };
       },
     },
   );

@@ -16,7 +16,7 @@
  * reason, not a failed workflow: the run is always judged, signalled and (if the sink answers) recorded.
  * Deterministic: probe ids from uuid4(), every time from an activity.
  */
-import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, proxyActivities, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, getExternalWorkflowHandle, log, proxyActivities, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { VerifyActivities } from '../activities/verify';
 import { pipelineWorkflowId } from '../constants';
 import { PipelineSpec, parseSpec } from '../pipeline/spec';
@@ -33,6 +33,7 @@ import {
   verifyLimits,
 } from '../pipeline/verify';
 import { verificationSignal } from './definitions';
+import { failureMessage } from './failures';
 
 // One proxy per timeout/retry profile (awaitProbe's depends on the input: made in the workflow).
 const observe = proxyActivities<VerifyActivities>({
@@ -45,10 +46,6 @@ const record = proxyActivities<VerifyActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 
-function failureMessage(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
-}
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
 

@@ -448,6 +448,14 @@ describe('sink records', () => {
     expect(await listVerificationRuns(scratchSink, pipeline, 1)).toHaveLength(1);
     await expect(recordVerificationRun(scratchSink, { ...run, pipeline: 'other' })).rejects.toThrow(/already exists for another pipeline/);
     expect(await sql(scratchSink, 'SELECT count(*)::int AS n FROM gridflow.verification_runs')).toEqual([{ n: 2 }]);
+
+    // Retention: a finished run prunes the pipeline's runs older than 30 days (and only those).
+    const old = { id: `verify-${suffix}-old`, pipeline, startedAt: new Date(Date.now() - 31 * 86_400_000).toISOString() };
+    await recordVerificationRun(scratchSink, old);
+    await recordVerificationRun(scratchSink, { id: `verify-${suffix}-3`, pipeline, startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), ok: true });
+    expect((await listVerificationRuns(scratchSink, pipeline, 10)).map((r) => r.id).sort()).toEqual(
+      [`verify-${suffix}-1`, `verify-${suffix}-2`, `verify-${suffix}-3`].sort(),
+    );
   });
 });
 

@@ -52,3 +52,34 @@ test('the source Postgres is started for logical decoding; the sink is not', () 
   expect(source).toMatch(/max_replication_slots=\d+/);
   expect(serverSettings('sink', '127.0.0.1', 15433).join(' ')).not.toContain('wal_level');
 });
+
+describe('ensureReachable (Postgres runs as the postgres user when gridflow runs as root)', () => {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const os = require('node:os') as typeof import('node:os');
+  const path = require('node:path') as typeof import('node:path');
+  const { ensureReachable } = require('../../../src/stack/components/postgres') as typeof import('../../../src/stack/components/postgres');
+  const postgresUser = (() => {
+    try {
+      const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+      return { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) };
+    } catch {
+      return null;
+    }
+  })();
+  const asRoot = process.getuid?.() === 0 && postgresUser !== null;
+
+  (asRoot ? test : test.skip)('a 0700 folder inside the stack folder is opened up; one outside is reported by name', () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'gf-reach-')); // 0700, not ours to change
+    const home = path.join(outside, 'home');
+    fs.mkdirSync(path.join(home, 'postgres'), { recursive: true });
+    expect(() => ensureReachable(path.join(home, 'postgres'), postgresUser!, home)).toThrow(
+      new RegExp(`the postgres user cannot reach ${outside} \\(mode 700\\).*chmod o\\+x ${outside}`),
+    );
+    fs.chmodSync(outside, 0o755);
+    fs.chmodSync(home, 0o700);
+    ensureReachable(path.join(home, 'postgres'), postgresUser!, home);
+    expect(fs.statSync(home).mode & 0o011).toBe(0o011);
+    // Not running as root: nothing to check.
+    expect(() => ensureReachable('/root/x', {}, '/root')).not.toThrow();
+  });
+});
