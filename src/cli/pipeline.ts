@@ -5,7 +5,7 @@ import { pipelineHandle, startPipeline } from '../client';
 import { pipelineWorkflowId } from '../constants';
 import { JOB_NAMES, JobName, parseSpec } from '../pipeline/spec';
 import { PipelineStatus } from '../pipeline/types';
-import { UPGRADE_MODES, UpgradeMode } from '../pipeline/upgrade';
+import { OPERATOR_UPGRADE_MODES, UpgradeMode } from '../pipeline/upgrade';
 import {
   decommissionSignal,
   pauseUpdate,
@@ -163,8 +163,8 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
       case 'redeploy': {
         allowFlags(args, ['name', 'json', 'spec', 'mode', 'jobs']);
         const mode = args.flags.mode;
-        if (mode !== undefined && !UPGRADE_MODES.includes(mode as UpgradeMode)) {
-          throw new UsageError(`--mode must be one of ${UPGRADE_MODES.join(', ')}`);
+        if (mode !== undefined && !(OPERATOR_UPGRADE_MODES as readonly string[]).includes(String(mode))) {
+          throw new UsageError(`--mode must be one of ${OPERATOR_UPGRADE_MODES.join(', ')}`);
         }
         const spec = typeof args.flags.spec === 'string' ? parseSpec(specFromArgs(args, config)) : undefined;
         out.progress(`redeploying ${name}${spec ? ` to v${spec.version}` : ''} (${mode ?? 'savepoint'} mode)…`);

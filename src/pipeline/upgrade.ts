@@ -5,8 +5,9 @@
  *
  *   savepoint   stop with a savepoint, start the new version from it (default; exact state)
  *   last-state  cancel (checkpoints are retained), start from the newest retained checkpoint
- *   stateless   cancel, start empty: the job rebuilds its state from its sources (Fluss tables hold
- *               the full changelog, the CDC source re-snapshots), so results converge again
+ *   stateless   cancel, start empty — a fallback only (no savepoint, no checkpoint): the job re-reads
+ *               its sources, but rows its predecessor wrote and that were deleted upstream since its
+ *               sources' last snapshot stay behind; the workflow raises an alert to verify
  *
  * No Node built-ins (workflow sandbox).
  */
@@ -16,6 +17,13 @@ import { JobRecord, RestorePoint, isTerminal } from './types';
 
 export const UPGRADE_MODES = ['savepoint', 'last-state', 'stateless'] as const;
 export type UpgradeMode = (typeof UPGRADE_MODES)[number];
+
+/**
+ * What an operator may ask for. Stateless is only a fallback: a dws, ads or sink job started empty never
+ * deletes rows its predecessor wrote (sql/NOTES.md), so it is taken only when nothing else exists, and
+ * raises an alert saying to verify.
+ */
+export const OPERATOR_UPGRADE_MODES = ['savepoint', 'last-state'] as const;
 
 export type JobUpgradeStep =
   | { job: JobName; mode: 'savepoint'; stop: 'stop-with-savepoint'; jobId: string; fallback: null }

@@ -351,6 +351,9 @@ async function watch(p: PipelineModel): Promise<void> {
           await act.cancelJob({ spec: p.spec, jobId: action.jobId });
           break;
         case 'resubmit': {
+          if (!action.restore) {
+            p.alert(obs.observedAt, 'stateless-start', `${action.job} restarts without state (no checkpoint or savepoint to restore): rows deleted upstream earlier may stay in its outputs; run gridflow verify now`);
+          }
           const r = p.records[action.job];
           p.records[action.job] = { ...r, restarts: [...r.restarts, obs.observedAt] };
           resubmitted.push([action.job, await submit(p, p.spec, action.job, action.restore)]);
@@ -455,6 +458,9 @@ async function redeploy(p: PipelineModel, request: RedeployRequest): Promise<Red
     for (const job of stopOrder(moving)) {
       const step = planJobUpgrade(mode, p.records[job]);
       if (step.fallback) await event(p, 'redeploy', `${job}: ${step.fallback}`);
+      if (step.mode === 'stateless') {
+        p.alert(p.observedAt ?? 0, 'stateless-start', `${job} starts without state (${step.fallback ?? 'requested'}): rows deleted upstream earlier may stay in its outputs; run gridflow verify now`);
+      }
       if (step.mode === 'savepoint') {
         const point = (await stopJobs(p, [job]))[job]!;
         restore[job] = point;

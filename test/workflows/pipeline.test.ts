@@ -198,6 +198,18 @@ describe('watch', () => {
     });
   });
 
+  test('a job that fails before any checkpoint restarts without state and raises an alert to verify', async () => {
+    const model = new ClusterModel();
+    model.stallCheckpoints = true;
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      model.failJob('sink');
+      const s = await waitFor(handle, 'alert', (x) => x.alerts.some((a) => a.kind === 'stateless-start'));
+      expect(s.alerts.find((a) => a.kind === 'stateless-start')!.message).toMatch(/^sink restarts without state .*gridflow verify now$/);
+      expect(model.submissions.filter((x) => x.job === 'sink').pop()!.restorePath).toBeNull();
+    });
+  });
+
   test('jobs lost with a JobManager restart are resubmitted, each from its own last checkpoint', async () => {
     const model = new ClusterModel();
     await withPipeline(model, testSpec(), async (handle) => {
