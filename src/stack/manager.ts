@@ -136,16 +136,40 @@ export interface UpResult {
   seconds: number;
 }
 
+/**
+ * Independent chains start side by side; within a chain each component waits for the one before it
+ * (Fluss needs ZooKeeper, TaskManagers and the SQL Gateway need the JobManager).
+ */
+export function startChains(all: Component[]): Component[][] {
+  const chainOf = (name: string): string => {
+    if (name === 'zookeeper' || name.startsWith('fluss-')) return 'fluss';
+    if (name.startsWith('flink-') || name.startsWith('taskmanager-') || name === 'sql-gateway') return 'flink';
+    return name;
+  };
+  const chains = new Map<string, Component[]>();
+  for (const c of all) chains.set(chainOf(c.name), [...(chains.get(chainOf(c.name)) ?? []), c]);
+  return [...chains.values()];
+}
+
 export async function stackUp(ctx: StackContext, only?: string[]): Promise<UpResult> {
   const t0 = Date.now();
   // Fetch first, so a missing prerequisite is reported before anything starts.
   ctx.artifacts();
   const result: UpResult = { started: [], alreadyRunning: [], seconds: 0 };
-  for (const c of components(ctx)) {
-    if (only && !only.includes(c.name)) continue;
-    const outcome = await bringUp(ctx, c);
-    (outcome === 'started' ? result.started : result.alreadyRunning).push(c.name);
-  }
+  const wanted = components(ctx).filter((c) => !only || only.includes(c.name));
+  const outcomes = await Promise.allSettled(
+    startChains(wanted).map(async (chain) => {
+      for (const c of chain) {
+        const outcome = await bringUp(ctx, c);
+        (outcome === 'started' ? result.started : result.alreadyRunning).push(c.name);
+      }
+    }),
+  );
+  // Every chain has finished (or failed) before the first failure is reported: nothing is left half-started.
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
+  const order = wanted.map((c) => c.name);
+  for (const list of [result.started, result.alreadyRunning]) list.sort((a, b) => order.indexOf(a) - order.indexOf(b));
   result.seconds = (Date.now() - t0) / 1000;
   return result;
 }

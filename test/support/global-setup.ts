@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { loadConfig } from '../../src/config';
+import { ensureArtifacts } from '../../src/stack/fetch';
 import { applyTestStackEnv } from './env';
 
 /** Beside the stack the tests use (GRIDFLOW_HOME after applyTestStackEnv), so two runs never share it. */
@@ -17,6 +19,9 @@ export default async function globalSetup(globalConfig: { testPathPattern?: stri
   applyTestStackEnv();
   const pattern = globalConfig.testPathPattern ?? '';
   if (/test\/unit/.test(pattern) && !/workflows|e2e/.test(pattern)) return;
+  // Downloads and the Temporal CLI build happen here, once, before any test: on a new machine they take
+  // minutes, longer than a test hook may (the workflow tests start the Temporal CLI binary).
+  ensureArtifacts(loadConfig(), (m) => process.stderr.write(`[setup] ${m}\n`));
   const { code } = await bundleWorkflowCode({
     workflowsPath: path.resolve(__dirname, '..', '..', 'src', 'workflows', 'index.ts'),
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,

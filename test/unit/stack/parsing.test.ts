@@ -83,3 +83,15 @@ describe('ensureReachable (Postgres runs as the postgres user when gridflow runs
     expect(() => ensureReachable('/root/x', {}, '/root')).not.toThrow();
   });
 });
+
+test('start chains: independent components side by side, dependencies in order', () => {
+  const { startChains, components, createContext } = require('../../../src/stack/manager') as typeof import('../../../src/stack/manager');
+  const ctx = createContext(loadConfig({ GRIDFLOW_HOME: '/nonexistent/gridflow-chains', GRIDFLOW_TASKMANAGERS: '2' }), () => undefined);
+  expect(startChains(components(ctx)).map((chain) => chain.map((c) => c.name))).toEqual([
+    ['postgres-source'],
+    ['postgres-sink'],
+    ['zookeeper', 'fluss-coordinator', 'fluss-tablet-0'],
+    ['flink-jobmanager', 'taskmanager-1', 'taskmanager-2', 'sql-gateway'],
+    ['temporal'],
+  ]);
+});
