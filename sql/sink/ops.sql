@@ -60,6 +60,13 @@ CREATE TABLE IF NOT EXISTS gridflow.savepoints (
 );
 CREATE INDEX IF NOT EXISTS savepoints_pipeline_job_taken
   ON gridflow.savepoints (pipeline, job, taken_at DESC);
+-- What a later workflow needs to resume from a savepoint it did not take (src/pipeline/resume.ts): the
+-- Flink job id, the job's SQL fingerprint, and for the ingest job stopped with a savepoint, where each
+-- replication slot stood once the job had stopped ({"slot": "0/1A2B3C"}). Added after the first
+-- release, hence ALTER.
+ALTER TABLE gridflow.savepoints ADD COLUMN IF NOT EXISTS job_id text;
+ALTER TABLE gridflow.savepoints ADD COLUMN IF NOT EXISTS fingerprint text;
+ALTER TABLE gridflow.savepoints ADD COLUMN IF NOT EXISTS source_positions jsonb;
 
 -- Operational event log (deploys, heals, upgrades, failures), human readable.
 CREATE TABLE IF NOT EXISTS gridflow.events (

@@ -10,7 +10,20 @@ import { FlinkApiError } from '../flink/errors';
 import { CompletedCheckpoint, FlinkRestClient, TERMINAL_JOB_STATES } from '../flink/rest';
 import { planJobs, slotsNeeded } from '../pipeline/plan';
 import { renderJob } from '../pipeline/render';
-import { DeployError, FlinkClients, Submitted, awaitJobRunning, createFlussTables, resetOutputs, submitJob } from '../pipeline/deploy';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  DeployError,
+  FlinkClients,
+  Submitted,
+  awaitJobRunning,
+  createFlussTables,
+  existingFlussTables,
+  expectedFlussTables,
+  resetOutputs,
+  submitJob,
+} from '../pipeline/deploy';
+import { RecordedSavepoint, ResumeDecision, judgeResume } from '../pipeline/resume';
 import { JOB_NAMES, JobName, PipelineSpec } from '../pipeline/spec';
 import {
   ClusterObservation,
@@ -19,9 +32,16 @@ import {
   Observation,
   RestorePoint,
 } from '../pipeline/types';
-import { recordEvent as writeEvent, recordSavepoint as writeSavepoint } from '../postgres/sink';
+import { listSavepoints, recordEvent as writeEvent, recordSavepoint as writeSavepoint } from '../postgres/sink';
 import { applySinkSchema } from '../postgres/sink';
-import { CAPTURED_TABLES, dropSourceArtifacts as dropArtifacts, prepareSource as prepare, sourcePreflight } from '../postgres/source';
+import {
+  CAPTURED_TABLES,
+  artifactName,
+  dropSourceArtifacts as dropArtifacts,
+  inspectReplication,
+  prepareSource as prepare,
+  sourcePreflight,
+} from '../postgres/source';
 import { ActivityDeps, connectionsFor } from './context';
 import { classified, nonRetryable } from './failure';
 
@@ -60,6 +80,20 @@ async function waitForSavepoint(rest: FlinkRestClient, jobId: string, triggerId:
     }
     await deps.sleep(1000);
   }
+}
+
+/**
+ * Whether a savepoint's metadata is on this machine's disk: true/false for file: paths and plain paths,
+ * null for other file systems (s3://, hdfs://), which the worker cannot check.
+ */
+export function savepointOnDisk(path: string): boolean | null {
+  let dir: string;
+  if (path.startsWith('file:')) {
+    // Flink writes file:/a/b as well as file:///a/b.
+    dir = fileURLToPath(path.replace(/^file:\/*/, 'file:///'));
+  } else if (path.startsWith('/')) dir = path;
+  else return null;
+  return existsSync(`${dir.replace(/\/+$/, '')}/_metadata`);
 }
 
 export function createPipelineActivities(deps: ActivityDeps) {
@@ -117,6 +151,10 @@ export function createPipelineActivities(deps: ActivityDeps) {
             .filter((j) => j.name === planned.flinkName)
             .sort((a, b) => b.startTime - a.startTime)
             .map((j) => ({ jobId: j.jid, state: j.state as FlinkJobState, startTime: j.startTime, endTime: j.endTime }));
+          const waiting = (jobId: string) => {
+            const tasks = all.find((j) => j.jid === jobId)?.tasks ?? {};
+            return (tasks.created ?? 0) + (tasks.scheduled ?? 0);
+          };
           const wanted = input.tracked[planned.job] ?? null;
           const tracked =
             instances.find((i) => i.jobId === wanted) ??
@@ -132,6 +170,7 @@ export function createPipelineActivities(deps: ActivityDeps) {
             completedCheckpoints: 0,
             numRestarts: null,
             rootCause: null,
+            tasksWaiting: tracked ? waiting(tracked.jobId) : 0,
           };
           if (tracked) {
             const [stats, metrics, exceptions] = await Promise.all([
@@ -155,6 +194,62 @@ export function createPipelineActivities(deps: ActivityDeps) {
           cluster: { taskManagers: overview.taskManagers, slotsTotal: overview.slotsTotal, slotsAvailable: overview.slotsAvailable },
           jobs,
         };
+      });
+    },
+
+    /**
+     * Where each of the pipeline's replication slots stands once nothing consumes it any more: waits
+     * (heartbeating) until every slot is inactive — the stopped ingest job's walsender has exited and
+     * its last confirmed position is final — then reads confirmed_flush_lsn. A slot still in use after
+     * the wait fails non-retryably: its position would not mean anything.
+     */
+    async sourcePositions(spec: PipelineSpec): Promise<Record<string, string>> {
+      return classified('read replication slot positions', async () => {
+        const names = CAPTURED_TABLES.map((t) => artifactName(spec.name, t));
+        const deadline = deps.now() + 60_000;
+        for (;;) {
+          const observed = await inspectReplication(deps.connection(spec.source.connection), { pipeline: spec.name, tables: CAPTURED_TABLES });
+          const busy = observed.slots.filter((s) => s.active).map((s) => s.name);
+          if (!busy.length) {
+            const positions: Record<string, string> = {};
+            for (const s of observed.slots) if (s.confirmedFlushLsn) positions[s.name] = s.confirmedFlushLsn;
+            const missing = names.filter((n) => !(n in positions));
+            if (missing.length) throw nonRetryable('SlotMissing', `replication slot(s) ${missing.join(', ')} missing or never confirmed`);
+            return positions;
+          }
+          if (deps.now() > deadline) throw nonRetryable('SlotInUse', `replication slot(s) ${busy.join(', ')} still in use 60 s after the ingest job stopped`);
+          heartbeat({ busy });
+          await deps.sleep(500);
+        }
+      });
+    },
+
+    /**
+     * For a new workflow whose jobs are all stopped: the savepoints an earlier workflow recorded, if the
+     * pipeline can continue from them (src/pipeline/resume.ts says when), else why not. Read-only.
+     */
+    async recordedRestorePoints(input: { spec: PipelineSpec; fingerprints: Record<JobName, string> }): Promise<ResumeDecision> {
+      const { spec } = input;
+      return classified('look up recorded savepoints', async () => {
+        const newest = {} as Record<JobName, RecordedSavepoint | null>;
+        const savepointExists: Record<string, boolean | null> = {};
+        for (const job of JOB_NAMES) {
+          const [row] = await listSavepoints(sinkConn(spec), spec.name, { job, limit: 1 });
+          newest[job] = row ? { ...row, takenAt: new Date(Date.parse(row.takenAt)).toISOString() } : null;
+          if (row) savepointExists[row.path] = savepointOnDisk(row.path);
+        }
+        const observed = await inspectReplication(deps.connection(spec.source.connection), { pipeline: spec.name, tables: CAPTURED_TABLES });
+        const conns = connectionsFor(deps, spec);
+        const present = new Set(await existingFlussTables(flink(spec), spec, conns));
+        return judgeResume({
+          fingerprints: input.fingerprints,
+          newest,
+          slots: observed.slots,
+          slotNames: CAPTURED_TABLES.map((t) => artifactName(spec.name, t)),
+          missingFlussTables: expectedFlussTables(spec, conns).filter((t) => !present.has(t)),
+          savepointExists,
+          version: spec.version,
+        });
       });
     },
 
@@ -330,7 +425,13 @@ export function createPipelineActivities(deps: ActivityDeps) {
       );
     },
 
-    async recordSavepoint(input: { spec: PipelineSpec; job: JobName; point: RestorePoint }): Promise<void> {
+    async recordSavepoint(input: {
+      spec: PipelineSpec;
+      job: JobName;
+      point: RestorePoint;
+      fingerprint?: string | null;
+      sourcePositions?: Record<string, string>;
+    }): Promise<void> {
       await classified('record savepoint', () =>
         writeSavepoint(sinkConn(input.spec), {
           pipeline: input.spec.name,
@@ -338,6 +439,9 @@ export function createPipelineActivities(deps: ActivityDeps) {
           path: input.point.path,
           kind: input.point.reason === 'stop' ? 'stop-with-savepoint' : 'savepoint',
           takenAt: new Date(input.point.at).toISOString(),
+          ...(/^[0-9a-f]{32}$/.test(input.point.jobId) ? { jobId: input.point.jobId } : {}),
+          ...(input.fingerprint ? { fingerprint: input.fingerprint } : {}),
+          ...(input.sourcePositions ? { sourcePositions: input.sourcePositions } : {}),
         }),
       );
     },

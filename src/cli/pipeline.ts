@@ -29,8 +29,10 @@ export const PIPELINE_HELP = `Pipeline commands (each takes --name NAME, default
   gridflow pause | resume          stop every job with a savepoint / start them again from it
   gridflow savepoint [--jobs ...]  take savepoints now
   gridflow decommission [--drop-slots] [--reason TEXT] [--no-wait]
-                                   stop every job with a savepoint and end the workflow (--drop-slots also
-                                   drops the replication slots and publications: their WAL position is lost)
+                                   stop every job with a savepoint and end the workflow; a later deploy of
+                                   the same spec resumes from those savepoints (--drop-slots also drops the
+                                   replication slots and publications: the WAL position is lost, and the
+                                   next deploy is a fresh start)
 Without --spec, the spec is the local stack's SGCC pipeline. Specs are JSON or YAML (see docs/OPERATIONS.md).`;
 
 const ago = (now: number, at: number | null | undefined) => {

@@ -42,6 +42,34 @@ export async function createFlussTables(flink: FlinkClients, spec: PipelineSpec,
 }
 
 /**
+ * The pipeline's Fluss tables that exist now (names without catalog and database; empty when the
+ * database itself is gone). Read-only: a resume checks the outputs its savepoints continue are still there.
+ */
+export async function existingFlussTables(flink: FlinkClients, spec: PipelineSpec, conns: Connections): Promise<string[]> {
+  const session = await flink.gateway.openSession({}, `gridflow-${spec.name}-inspect`);
+  try {
+    const [catalog] = renderFlussDdl(spec, conns);
+    await flink.gateway.runStatement(session, catalog, { timeoutMs: 60_000 });
+    const databases = await flink.gateway.query(session, 'SHOW DATABASES IN fluss_catalog', { timeoutMs: 60_000 });
+    if (!databases.rows.some((r) => r.fields[0] === spec.fluss.database)) return [];
+    const tables = await flink.gateway.query(session, `SHOW TABLES IN fluss_catalog.${spec.fluss.database}`, { timeoutMs: 60_000 });
+    return tables.rows.map((r) => String(r.fields[0])).sort();
+  } finally {
+    await flink.gateway.closeSession(session).catch(() => undefined);
+  }
+}
+
+/** The Fluss tables the pipeline's DDL creates (names without catalog and database). */
+export function expectedFlussTables(spec: PipelineSpec, conns: Connections): string[] {
+  const names: string[] = [];
+  for (const statement of renderFlussDdl(spec, conns)) {
+    const m = /^\s*CREATE TABLE IF NOT EXISTS fluss_catalog\.[A-Za-z0-9_]+\.([A-Za-z0-9_]+)/m.exec(statement);
+    if (m) names.push(m[1]);
+  }
+  return names.sort();
+}
+
+/**
  * A fresh start: the pipeline's replication slots are new, so no earlier state (checkpoint, savepoint,
  * Fluss table contents, sink rows) can continue from them — changes made between the old slot and the
  * new one were never captured, and a delete among them would leave a stale row forever. Drop the

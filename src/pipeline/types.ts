@@ -112,6 +112,12 @@ export interface JobObservation {
   numRestarts: number | null;
   /** Root cause line of the tracked instance's latest exception, if any. */
   rootCause: string | null;
+  /**
+   * Subtasks of the tracked instance waiting for a task slot (CREATED or SCHEDULED). After a lost
+   * TaskManager Flink reports the job RUNNING again while its tasks wait for slots that never come.
+   * Absent in observations recorded before it existed (read as 0).
+   */
+  tasksWaiting?: number;
 }
 
 export interface ClusterObservation {

@@ -117,6 +117,10 @@ export function decideWatch(
       slotsForResubmits += spec.jobs[o.job].parallelism;
       continue;
     }
+    if (r.flinkState === 'RUNNING' && (o.tasksWaiting ?? 0) > 0) {
+      // RUNNING in name only: tasks wait for slots (after a lost TaskManager). Make sure they exist.
+      slotsForResubmits += spec.jobs[o.job].parallelism;
+    }
     if (r.flinkState === 'RUNNING') {
       const since = Math.max(r.lastCheckpoint?.at ?? 0, r.submittedAt ?? 0);
       const stall = durationMs(spec.watch.checkpointStallAfter);

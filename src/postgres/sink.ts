@@ -126,6 +126,12 @@ const SavepointInput = z.object({
   kind: z.enum(['savepoint', 'stop-with-savepoint', 'checkpoint']),
   /** Default: now. */
   takenAt: instant.optional(),
+  /** The Flink job instance it was taken from. */
+  jobId: z.string().regex(/^[0-9a-f]{32}$/, 'a Flink job id').optional(),
+  /** The job's SQL fingerprint when the savepoint was taken (a later version cannot trust it blindly). */
+  fingerprint: z.string().min(1).max(200).optional(),
+  /** Replication slot → confirmed_flush_lsn once the ingest job had stopped (stop-with-savepoint only). */
+  sourcePositions: z.record(z.string().regex(IDENTIFIER, 'a slot name'), z.string().regex(/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i, 'an LSN')).optional(),
 });
 export type SavepointInput = z.input<typeof SavepointInput>;
 
@@ -136,6 +142,9 @@ const SavepointRow = z.object({
   path: z.string(),
   taken_at: z.string(),
   kind: z.string(),
+  job_id: z.string().nullable(),
+  fingerprint: z.string().nullable(),
+  source_positions: z.record(z.string()).nullable(),
 });
 export interface SavepointRecord {
   id: string;
@@ -144,29 +153,31 @@ export interface SavepointRecord {
   path: string;
   takenAt: string;
   kind: string;
+  jobId: string | null;
+  fingerprint: string | null;
+  sourcePositions: Record<string, string> | null;
 }
 
-/** Record a savepoint. Idempotent on (pipeline, job, path), the table's unique key: a repeat keeps the first row. */
+/**
+ * Record a savepoint. Idempotent on (pipeline, job, path), the table's unique key: a repeat keeps the
+ * first row's kind and time, and only fills in a fingerprint or source positions it did not have.
+ */
 export async function recordSavepoint(sinkConn: PgConnection, input: SavepointInput): Promise<{ id: string; inserted: boolean }> {
   const s = parseInput(SavepointInput, input, 'savepoint');
   return withClient(sinkConn, async (client) => {
-    const res = await query<{ id: string }>(
+    const res = await query<{ id: string; inserted: boolean }>(
       client,
       'record savepoint',
-      `INSERT INTO gridflow.savepoints (pipeline, job, path, kind, taken_at)
-       VALUES ($1, $2, $3, $4, coalesce($5::timestamptz, now()))
-       ON CONFLICT (pipeline, job, path) DO NOTHING
-       RETURNING id::text`,
-      [s.pipeline, s.job, s.path, s.kind, s.takenAt ?? null],
+      `INSERT INTO gridflow.savepoints AS t (pipeline, job, path, kind, taken_at, fingerprint, source_positions, job_id)
+       VALUES ($1, $2, $3, $4, coalesce($5::timestamptz, now()), $6, $7::jsonb, $8)
+       ON CONFLICT (pipeline, job, path) DO UPDATE
+         SET job_id = coalesce(t.job_id, EXCLUDED.job_id),
+             fingerprint = coalesce(t.fingerprint, EXCLUDED.fingerprint),
+             source_positions = coalesce(t.source_positions, EXCLUDED.source_positions)
+       RETURNING t.id::text, (t.xmax = 0) AS inserted`,
+      [s.pipeline, s.job, s.path, s.kind, s.takenAt ?? null, s.fingerprint ?? null, s.sourcePositions ? JSON.stringify(s.sourcePositions) : null, s.jobId ?? null],
     );
-    if (res.rows[0]) return { id: res.rows[0].id, inserted: true };
-    const existing = await query<{ id: string }>(
-      client,
-      'find savepoint',
-      'SELECT id::text FROM gridflow.savepoints WHERE pipeline = $1 AND job = $2 AND path = $3',
-      [s.pipeline, s.job, s.path],
-    );
-    return { id: existing.rows[0].id, inserted: false };
+    return { id: res.rows[0].id, inserted: res.rows[0].inserted };
   });
 }
 
@@ -181,7 +192,7 @@ export async function listSavepoints(
     query(
       client,
       'list savepoints',
-      `SELECT id::text, pipeline, job, path, taken_at::text, kind FROM gridflow.savepoints
+      `SELECT id::text, pipeline, job, path, taken_at::text, kind, job_id, fingerprint, source_positions FROM gridflow.savepoints
        WHERE pipeline = $1 AND ($2::text IS NULL OR job = $2)
        ORDER BY taken_at DESC, id DESC LIMIT $3`,
       [pipeline, options.job ?? null, checkLimit(options.limit ?? 100)],
@@ -189,7 +200,17 @@ export async function listSavepoints(
   );
   return res.rows.map((r) => {
     const row = parseRow(SavepointRow, r, 'gridflow.savepoints');
-    return { id: row.id, pipeline: row.pipeline, job: row.job, path: row.path, takenAt: row.taken_at, kind: row.kind };
+    return {
+      id: row.id,
+      pipeline: row.pipeline,
+      job: row.job,
+      path: row.path,
+      takenAt: row.taken_at,
+      kind: row.kind,
+      jobId: row.job_id,
+      fingerprint: row.fingerprint,
+      sourcePositions: row.source_positions,
+    };
   });
 }
 

@@ -67,6 +67,10 @@ const record = proxyActivities<PipelineActivities>({
 
 /** patched() id of the fresh start on new replication slots (histories recorded before it replay without it). */
 const FRESH_START_PATCH = 'fresh-start-on-new-slots';
+/** patched() id of resuming from savepoints an earlier workflow recorded (src/pipeline/resume.ts). */
+const RESUME_PATCH = 'resume-recorded-savepoints';
+/** patched() id of the watch re-checking, under the lock, that the pipeline is not paused. */
+const WATCH_RECHECK_PATCH = 'watch-rechecks-pause';
 
 const triggerId = () => uuid4().replace(/-/g, '');
 const ORDER = jobOrder() as JobName[];
@@ -260,13 +264,24 @@ async function deploySteps(p: PipelineModel): Promise<void> {
   // the new one were never captured, so every restore point is void), or no job with state to restore
   // (a job started empty over existing outputs never deletes the rows its predecessor wrote). The
   // outputs are then rebuilt from the source snapshot. Never under a live job.
-  const noState = ORDER.every((job) => !isLive(p.records[job]) && bestRestorePoint(p.records[job]) === null);
+  let noState = ORDER.every((job) => !isLive(p.records[job]) && bestRestorePoint(p.records[job]) === null);
+  // A new workflow knows no restore point of its own; an earlier one may have recorded savepoints the
+  // pipeline can continue from (decommission without dropping the slots, then deploy).
+  let whyNotResumed = '';
+  if (noState && createdSlots.length === 0 && patched(RESUME_PATCH)) {
+    const found = await act.recordedRestorePoints({ spec: p.spec, fingerprints: plan.fingerprints });
+    if (found.resume) {
+      for (const job of ORDER) p.records[job] = { ...p.records[job], savepoints: [found.points[job], ...p.records[job].savepoints] };
+      await event(p, 'resume', `continuing from the savepoints an earlier workflow recorded: ${found.summary}`);
+      noState = false;
+    } else whyNotResumed = ` (recorded savepoints unusable: ${found.reason})`;
+  }
   const fresh = ORDER.every((job) => !isLive(p.records[job])) && (createdSlots.length > 0 || noState);
   if (patched(FRESH_START_PATCH) && fresh) {
     await event(
       p,
       'fresh-start',
-      `${createdSlots.length ? `new replication slot(s) ${createdSlots.join(', ')}` : 'no job has state to restore'}: rebuilding the Fluss and sink tables from the source snapshot`,
+      `${createdSlots.length ? `new replication slot(s) ${createdSlots.join(', ')}` : `no job has state to restore${whyNotResumed}`}: rebuilding the Fluss and sink tables from the source snapshot`,
     );
     await act.resetOutputs(p.spec);
     for (const job of ORDER) {
@@ -325,6 +340,9 @@ function absorb(p: PipelineModel, obs: Observation): void {
 }
 
 async function watch(p: PipelineModel): Promise<void> {
+  // The loop checked before waiting for the lock; a pause or decommission may have run meanwhile (a
+  // watch that ran anyway reported RUNNING for a paused pipeline until the next round).
+  if ((p.state === 'PAUSED' || p.decommission) && patched(WATCH_RECHECK_PATCH)) return;
   let obs: Observation;
   try {
     obs = await observe.observeJobs({ spec: p.spec, tracked: trackedIds(p) });
@@ -392,7 +410,7 @@ async function savepointNow(p: PipelineModel, jobs: JobName[], reason: 'periodic
       const point = await act.triggerSavepoint({ spec: p.spec, job, jobId: r.jobId, triggerId: triggerId(), reason });
       p.addSavepoint(job, point);
       taken.push(point);
-      await record.recordSavepoint({ spec: p.spec, job, point }).catch((err) => log.warn(failureMessage(err)));
+      await record.recordSavepoint({ spec: p.spec, job, point, fingerprint: r.fingerprint }).catch((err) => log.warn(failureMessage(err)));
       for (const old of savepointsToDispose(p.records[job], p.spec.savepoints.retain)) {
         await act.disposeSavepoint({ spec: p.spec, path: old.path });
         p.records[job] = { ...p.records[job], savepoints: p.records[job].savepoints.filter((s) => s.path !== old.path) };
@@ -418,7 +436,7 @@ async function stopJobs(p: PipelineModel, jobs: JobName[]): Promise<Partial<Reco
     p.addSavepoint(job, point);
     p.records[job] = { ...p.records[job], stopped: true, flinkState: 'FINISHED' };
     points[job] = point;
-    await record.recordSavepoint({ spec: p.spec, job, point }).catch((err) => log.warn(failureMessage(err)));
+    await record.recordSavepoint({ spec: p.spec, job, point, fingerprint: r.fingerprint }).catch((err) => log.warn(failureMessage(err)));
   }
   return points;
 }
@@ -530,9 +548,25 @@ async function redeploy(p: PipelineModel, request: RedeployRequest): Promise<Red
 
 // -------------------------------------------------------------------- pause / resume / decommission
 
+/**
+ * After the ingest job stopped with a savepoint (pause, decommission): record where the replication
+ * slots stand with it, so a later workflow can resume from these savepoints (src/pipeline/resume.ts).
+ * Failing here loses nothing now; a later workflow would start fresh instead of resuming.
+ */
+async function recordSourcePositions(p: PipelineModel, point: RestorePoint | undefined): Promise<void> {
+  if (!point || !patched(RESUME_PATCH)) return;
+  try {
+    const sourcePositions = await act.sourcePositions(p.spec);
+    await record.recordSavepoint({ spec: p.spec, job: 'ingest', point, fingerprint: p.records.ingest.fingerprint, sourcePositions });
+  } catch (err) {
+    await event(p, 'error', `replication slot positions not recorded (${failureMessage(err)}): a new workflow would start fresh rather than resume`);
+  }
+}
+
 async function pause(p: PipelineModel): Promise<PipelineStatus> {
   await transition(p, 'PAUSING');
-  await stopJobs(p, [...JOB_NAMES]);
+  const points = await stopJobs(p, [...JOB_NAMES]);
+  await recordSourcePositions(p, points.ingest);
   await transition(p, 'PAUSED');
   return p.status();
 }
@@ -552,7 +586,8 @@ async function decommission(p: PipelineModel): Promise<void> {
   const request = p.decommission!;
   await transition(p, 'DECOMMISSIONING', request.reason);
   try {
-    await stopJobs(p, [...JOB_NAMES]);
+    const points = await stopJobs(p, [...JOB_NAMES]);
+    if (!request.dropSourceArtifacts) await recordSourcePositions(p, points.ingest);
   } catch (err) {
     // A job that cannot take a savepoint is cancelled: decommissioning must finish.
     await event(p, 'error', `stop with savepoint failed (${failureMessage(err)}); cancelling`);

@@ -1,7 +1,8 @@
 /**
  * The pipeline's life on the real stack, driven by PipelineWorkflow with the real activities and a real
  * worker: deploy from empty, redeploy a changed job from its savepoint, kill -9 the TaskManager under
- * load, lose every job with a JobManager restart — and after each, the sink equals sql/contract.
+ * load, lose every job with a JobManager restart, decommission and resume in a new workflow from the
+ * recorded savepoints — and after each, the sink equals sql/contract.
  * Measured recovery times are printed at the end (docs/BENCHMARKS.md records them).
  */
 import { randomUUID } from 'node:crypto';
@@ -20,7 +21,7 @@ import { PipelineWorkflow } from '../../src/workflows/pipeline';
 import { BUNDLE_PATH } from '../support/global-setup';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
 import { quietRuntime } from '../support/temporal';
-import { describeMismatch, resetWarehouse, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
+import { describeMismatch, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
 
 jest.setTimeout(15 * 60_000);
 
@@ -32,6 +33,13 @@ let client: Client;
 let handle: WorkflowHandle<typeof PipelineWorkflow>;
 const taskQueue = `e2e-${randomUUID().slice(0, 8)}`;
 const spec = () => testSpec({ watch: { interval: '2s', readinessTimeout: '3min', checkpointStallAfter: '3min' } as never });
+/** The redeploy's version: ads runs at parallelism 2. */
+const specV2 = () =>
+  testSpec({
+    version: 2,
+    jobs: { ads: { parallelism: 2 } } as never,
+    watch: { interval: '2s', readinessTimeout: '3min', checkpointStallAfter: '3min' } as never,
+  });
 const rest = () => new FlinkRestClient(loadConfig().flink.restUrl);
 
 async function waitStatus(what: string, predicate: (s: PipelineStatus) => boolean, timeoutMs = 240_000): Promise<PipelineStatus> {
@@ -50,6 +58,18 @@ const allRunning = (s: PipelineStatus) => s.state === 'RUNNING' && s.jobs.every(
 async function expectConsistent(label: string): Promise<void> {
   const { result, ms } = await waitConsistent(spec(), 180_000);
   if (!result.ok) throw new Error(`${label}: sink differs from the contract after ${ms} ms\n${describeMismatch(result)}`);
+}
+
+/** Every subtask of every live pipeline job runs (a job can be RUNNING while its tasks wait for slots). */
+async function tasksRunning(timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const jobs = (await rest().jobsOverview()).filter((j) => j.name.startsWith('gridflow/e2e/') && !TERMINAL_JOB_STATES.has(j.state));
+    const waiting = jobs.filter((j) => (j.tasks.running ?? 0) + (j.tasks.finished ?? 0) < (j.tasks.total ?? 0));
+    if (jobs.length === 4 && waiting.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`tasks not running: ${JSON.stringify(waiting.map((j) => [j.name, j.state, j.tasks]))}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** Live Flink jobs per gridflow job name: never more than one. */
@@ -90,6 +110,7 @@ test('deploy from empty: the workflow brings every job to RUNNING and the sink e
     args: [{ spec: spec() }],
   });
   const s = await waitStatus('RUNNING', allRunning);
+  await tasksRunning();
   timings.coldDeployToRunning = Date.now() - t0;
   await expectConsistent('after deploy');
   timings.coldDeployToConsistent = Date.now() - t0;
@@ -99,11 +120,7 @@ test('deploy from empty: the workflow brings every job to RUNNING and the sink e
 
 test('redeploy with a changed job: only it moves, restored from its savepoint, sink still equal, no duplicate', async () => {
   const before = await handle.query(statusQuery);
-  const v2 = testSpec({
-    version: 2,
-    jobs: { ads: { parallelism: 2 } } as never,
-    watch: { interval: '2s', readinessTimeout: '3min', checkpointStallAfter: '3min' } as never,
-  });
+  const v2 = specV2();
   await sourceSql("UPDATE power_equipment SET status = '检修' WHERE equipment_id = (SELECT min(equipment_id) FROM power_equipment WHERE status = '运行')");
   const outcome = await handle.executeUpdate(redeployUpdate, { args: [{ spec: v2 }] });
   expect(outcome).toMatchObject({ outcome: 'deployed', fromVersion: 1, toVersion: 2, jobs: ['ads'] });
@@ -134,6 +151,7 @@ test('kill -9 the TaskManager under load: slots come back, jobs recover, the sin
   process.kill(pid, 'SIGKILL');
   await waitStatus('jobs not running', (s) => s.jobs.some((j) => j.flinkState !== 'RUNNING'), 60_000);
   await waitStatus('RUNNING again', allRunning, 300_000);
+  await tasksRunning();
   timings.taskManagerKillToRunning = Date.now() - t0;
   await load;
   await expectConsistent('after TaskManager loss');
@@ -153,6 +171,7 @@ test('JobManager stopped and restarted (jobs lost): resubmitted from retained ch
   await sourceSql("UPDATE power_equipment SET status = '备用' WHERE equipment_id = (SELECT min(equipment_id) FROM power_equipment WHERE status = '运行')");
   await stackUp(createContext(config, () => undefined), ['flink-jobmanager']);
   const after = await waitStatus('resubmitted and RUNNING', (s) => allRunning(s) && s.jobs.every((j, i) => j.jobId !== before.jobs[i].jobId), 300_000);
+  await tasksRunning();
   timings.jobManagerRestartToRunning = Date.now() - t0;
   for (const j of after.jobs) expect(j.restoredFrom?.kind).toMatch(/checkpoint|savepoint/);
   await expectConsistent('after JobManager restart');
@@ -160,6 +179,41 @@ test('JobManager stopped and restarted (jobs lost): resubmitted from retained ch
   expect(Object.values(await liveByName())).toEqual([1, 1, 1, 1]);
   // The TaskManager that was reconnecting was waited for, not doubled by a second one.
   expect((await rest().taskManagers()).length).toBe(1);
+});
+
+test('decommission keeping the slots, changes meanwhile, deploy again: a new workflow resumes from the recorded savepoints', async () => {
+  await waitStatus('RUNNING', allRunning);
+  await handle.signal(decommissionSignal, { reason: 'e2e: the worker moves' });
+  const final = await handle.result();
+  expect(final.state).toBe('DECOMMISSIONED');
+  expect(await liveByName()).toEqual({});
+  const stops = Object.fromEntries(final.jobs.map((j) => [j.job, j.lastSavepoint!.path]));
+  // Changes while nothing runs wait in the replication slots; a delete among them must reach the sink,
+  // which a job started without its state would never do.
+  await sourceSql("UPDATE power_equipment SET region = '华东' WHERE equipment_id = (SELECT max(equipment_id) FROM power_equipment WHERE region = '西北')");
+  await sourceSql('DELETE FROM power_equipment WHERE equipment_id = (SELECT max(equipment_id) FROM power_equipment)');
+
+  const t0 = Date.now();
+  handle = await client.workflow.start(PipelineWorkflow, {
+    taskQueue,
+    workflowId: `pipeline:e2e-${randomUUID().slice(0, 8)}`,
+    // The version the pipeline ran when it stopped: its savepoints fit that SQL (any other is refused).
+    args: [{ spec: specV2() }],
+  });
+  const s = await waitStatus('RUNNING', allRunning);
+  await tasksRunning();
+  timings.resumeToRunning = Date.now() - t0;
+  for (const j of s.jobs) {
+    expect(j.restoredFrom?.path).toBe(stops[j.job]);
+    // Flink itself says each job started from that savepoint.
+    const restored = (await rest().checkpoints(j.jobId!)).latest.restored;
+    expect(restored?.externalPath.replace(/^file:\/*/, '/')).toBe(stops[j.job].replace(/^file:\/*/, '/'));
+  }
+  const [last] = await sinkSql("SELECT kind, message FROM gridflow.events WHERE pipeline = 'e2e' AND kind IN ('resume', 'fresh-start') ORDER BY id DESC LIMIT 1");
+  expect(last).toMatchObject({ kind: 'resume' });
+  await expectConsistent('after resuming in a new workflow');
+  timings.resumeToConsistent = Date.now() - t0;
+  expect(Object.values(await liveByName())).toEqual([1, 1, 1, 1]);
 });
 
 test('decommission with slot removal: jobs stopped with savepoints, replication slots gone, workflow completed', async () => {

@@ -434,6 +434,15 @@ describe('sink records', () => {
       ['file:///tmp/sp/savepoint-1', 'savepoint'],
     ]);
     expect(await listSavepoints(scratchSink, pipeline)).toHaveLength(3);
+    // A repeat fills in what the first write lacked (the positions read once the job had stopped), never overwrites.
+    const stop = { ...sp, path: 'file:///tmp/sp/savepoint-2', kind: 'stop-with-savepoint' as const };
+    await recordSavepoint(scratchSink, { ...stop, fingerprint: 'f1', sourcePositions: { gridflow_x_power_equipment: '0/16B3748' } });
+    await recordSavepoint(scratchSink, { ...stop, fingerprint: 'f2', sourcePositions: { gridflow_x_power_equipment: '0/FFFFFFF' } });
+    expect((await listSavepoints(scratchSink, pipeline, { job: 'ingest', limit: 1 }))[0]).toMatchObject({
+      fingerprint: 'f1',
+      sourcePositions: { gridflow_x_power_equipment: '0/16B3748' },
+    });
+    await expect(recordSavepoint(scratchSink, { ...stop, sourcePositions: { slot: 'not an lsn' } })).rejects.toThrow(/LSN/);
 
     const run = { id: `verify-${suffix}-1`, pipeline, startedAt: '2026-11-26T12:00:00Z' };
     expect(await recordVerificationRun(scratchSink, run)).toBe(run.id);

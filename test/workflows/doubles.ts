@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PipelineActivities } from '../../src/activities/pipeline';
 import { flinkJobName } from '../../src/constants';
 import { JOB_NAMES, JobName, PipelineSpec } from '../../src/pipeline/spec';
+import { RecordedSavepoint, judgeResume } from '../../src/pipeline/resume';
 import { FlinkJobState, JobObservation, Observation, RestorePoint } from '../../src/pipeline/types';
 
 export interface JobInstanceModel {
@@ -41,6 +42,12 @@ export class ClusterModel {
   calls: string[] = [];
   events: Array<{ kind: string; message: string }> = [];
   savepointsRecorded: string[] = [];
+  /** gridflow.savepoints as the sink would hold it (one row per job and path; repeats fill in fields). */
+  savepointTable: Array<{ job: JobName } & RecordedSavepoint> = [];
+  /** Where the source's replication slots stand (confirmed_flush_lsn); a consumer moves it. */
+  slotLsn = '0/1000000';
+  /** The Fluss tables were lost (the database dropped or purged). */
+  flussTablesGone = false;
   disposed: string[] = [];
   provisioned = 0;
   preflightProblems: string[] = [];
@@ -169,7 +176,7 @@ export class ClusterModel {
       },
       async prepareSource(spec: PipelineSpec) {
         model.calls.push('prepareSource');
-        const createdSlots = model.slotsExist ? [] : ['power_equipment', 'equipment_reading', 'gridflow_probe'].map((t) => `gridflow_${spec.name}_${t}`);
+        const createdSlots = model.slotsExist ? [] : slotNames(spec);
         model.slotsExist = true;
         return { notes: createdSlots.map((s) => `Created slot ${s}.`), createdSlots };
       },
@@ -248,18 +255,64 @@ export class ClusterModel {
       },
       async dropSourceArtifacts(spec: PipelineSpec) {
         model.calls.push('dropSourceArtifacts');
+        model.slotsExist = false;
         return [`dropped slot gridflow_${spec.name}_power_equipment`];
       },
       async recordEvent(input: { spec: PipelineSpec; kind: string; message: string }) {
         model.events.push({ kind: input.kind, message: input.message });
       },
-      async recordSavepoint(input: { spec: PipelineSpec; job: JobName; point: RestorePoint }) {
+      async recordSavepoint(input: {
+        spec: PipelineSpec;
+        job: JobName;
+        point: RestorePoint;
+        fingerprint?: string | null;
+        sourcePositions?: Record<string, string>;
+      }) {
         model.savepointsRecorded.push(input.point.path);
+        const row = model.savepointTable.find((r) => r.job === input.job && r.path === input.point.path);
+        if (row) {
+          row.fingerprint ??= input.fingerprint ?? null;
+          row.sourcePositions ??= input.sourcePositions ?? null;
+          return;
+        }
+        model.savepointTable.push({
+          job: input.job,
+          path: input.point.path,
+          kind: input.point.reason === 'stop' ? 'stop-with-savepoint' : 'savepoint',
+          takenAt: new Date(input.point.at).toISOString(),
+          jobId: input.point.jobId,
+          fingerprint: input.fingerprint ?? null,
+          sourcePositions: input.sourcePositions ?? null,
+        });
+      },
+      async sourcePositions(spec: PipelineSpec) {
+        model.calls.push('sourcePositions');
+        return Object.fromEntries(slotNames(spec).map((n) => [n, model.slotLsn]));
+      },
+      async recordedRestorePoints(input: { spec: PipelineSpec; fingerprints: Record<JobName, string> }) {
+        model.calls.push('recordedRestorePoints');
+        const newest = Object.fromEntries(
+          JOB_NAMES.map((job) => {
+            const rows = model.savepointTable.filter((r) => r.job === job).sort((a, b) => Date.parse(b.takenAt) - Date.parse(a.takenAt));
+            return [job, (rows[0] as RecordedSavepoint | undefined) ?? null];
+          }),
+        ) as Record<JobName, RecordedSavepoint | null>;
+        return judgeResume({
+          fingerprints: input.fingerprints,
+          newest,
+          slots: model.slotsExist ? slotNames(input.spec).map((name) => ({ name, active: false, confirmedFlushLsn: model.slotLsn })) : [],
+          slotNames: slotNames(input.spec),
+          missingFlussTables: model.flussTablesGone ? ['dwd_power_equipment'] : [],
+          savepointExists: {},
+          version: input.spec.version,
+        });
       },
     };
     return acts;
   }
 }
+
+const slotNames = (spec: PipelineSpec) => ['power_equipment', 'equipment_reading', 'gridflow_probe'].map((t) => `gridflow_${spec.name}_${t}`);
 
 export function testSpec(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {

@@ -124,6 +124,51 @@ describe('deploy', () => {
     });
   });
 
+  test('a new workflow after a decommission that kept the slots resumes every job from its stop savepoint', async () => {
+    const model = new ClusterModel();
+    let stops: Record<string, string | undefined> = {};
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      await handle.signal(decommissionSignal, { reason: 'moving the worker' });
+      const final = await handle.result();
+      stops = Object.fromEntries(final.jobs.map((j) => [j.job, j.lastSavepoint?.path]));
+    });
+    expect(model.calls).toContain('sourcePositions');
+    expect(model.savepointTable.find((r) => r.job === 'ingest')?.sourcePositions).toEqual({
+      gridflow_wf_power_equipment: '0/1000000',
+      gridflow_wf_equipment_reading: '0/1000000',
+      gridflow_wf_gridflow_probe: '0/1000000',
+    });
+    const before = model.submissions.length;
+    await withPipeline(model, testSpec(), async (handle) => {
+      const s = await waitFor(handle, 'RUNNING', running);
+      const resumed = model.submissions.slice(before);
+      expect(resumed.map((r) => [r.job, r.restorePath])).toEqual(['ingest', 'dws', 'ads', 'sink'].map((job) => [job, stops[job]]));
+      expect(s.jobs.every((j) => j.restoredFrom?.path === stops[j.job])).toBe(true);
+      expect(model.calls.filter((c) => c === 'resetOutputs')).toHaveLength(1); // the first deploy's only
+      expect(model.events.find((e) => e.kind === 'resume')?.message).toMatch(/^continuing from the savepoints an earlier workflow recorded: ingest from /);
+    });
+  });
+
+  test('recorded savepoints are not used once the slot moved on: fresh start, saying why', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      await handle.signal(decommissionSignal, {});
+      await handle.result();
+    });
+    model.slotLsn = '0/2000000'; // something consumed the slot meanwhile: the ingest savepoint would skip changes
+    const before = model.submissions.length;
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      expect(model.submissions.slice(before).every((r) => r.restorePath === null)).toBe(true);
+      expect(model.calls.filter((c) => c === 'resetOutputs')).toHaveLength(2);
+      expect(model.events.filter((e) => e.kind === 'fresh-start').pop()?.message).toMatch(
+        /recorded savepoints unusable: replication slot gridflow_wf_power_equipment moved since the ingest stop \(0\/1000000 then, 0\/2000000 now\)/,
+      );
+    });
+  });
+
   test('a source that is not ready blocks with the reason, changes nothing, and deploys once fixed', async () => {
     const model = new ClusterModel();
     model.preflightProblems = ['wal_level is replica; CDC needs logical: ALTER SYSTEM SET wal_level = logical and restart.'];

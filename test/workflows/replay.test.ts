@@ -17,8 +17,14 @@ test.each(historyFiles())('%s replays on today\'s code without non-determinism',
   await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history);
 });
 
-test('the histories cover the main workflows, before and after the fresh-start patch', () => {
-  expect(historyFiles()).toEqual(['pipeline-lifecycle-fresh-start.json', 'pipeline-lifecycle.json', 'verify-difference.json']);
+test('the histories cover the main workflows, before and after each patch, and a resumed second life', () => {
+  expect(historyFiles()).toEqual([
+    'pipeline-lifecycle-fresh-start.json',
+    'pipeline-lifecycle-resume-resumed.json',
+    'pipeline-lifecycle-resume.json',
+    'pipeline-lifecycle.json',
+    'verify-difference.json',
+  ]);
 });
 
 test('a replay notices when the workflow makes different decisions than the recording', async () => {

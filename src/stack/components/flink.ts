@@ -42,7 +42,8 @@ export function flinkConfig(config: GridflowConfig, paths: Layout): Record<strin
     web: { 'tmpdir': path.join(paths.flinkTmp, 'web'), 'upload.dir': path.join(paths.flinkTmp, 'upload') },
     // RocksDB with incremental checkpoints: the latest-reading Top-N holds every reading, which on
     // the heap backend fills a TaskManager at ~300k readings (measured, sql/NOTES.md).
-    state: { 'backend.type': 'rocksdb', 'backend.incremental': true },
+    // RocksDB's own LOG files (one per operator and job) go beside, not among, the component logs.
+    state: { 'backend.type': 'rocksdb', 'backend.incremental': true, 'backend.rocksdb.log.dir': path.join(paths.flinkTmp, 'rocksdb-logs') },
     execution: {
       checkpointing: {
         dir: `file://${paths.checkpoints}`,
@@ -65,7 +66,7 @@ export function flinkConfig(config: GridflowConfig, paths: Layout): Record<strin
 
 export function writeFlinkConfig(config: GridflowConfig, paths: Layout): string {
   fs.mkdirSync(paths.flinkConf, { recursive: true });
-  for (const dir of [paths.flinkTmp, paths.checkpoints, paths.savepoints]) fs.mkdirSync(dir, { recursive: true });
+  for (const dir of [paths.flinkTmp, path.join(paths.flinkTmp, 'rocksdb-logs'), paths.checkpoints, paths.savepoints]) fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(paths.flinkConf, 'config.yaml'), stringify(flinkConfig(config, paths)));
   return paths.flinkConf;
 }

@@ -97,6 +97,17 @@ test('jobs waiting for slots that the cluster lacks → provision the missing sl
   expect(d.actions.filter((a) => a.kind === 'resubmit')).toEqual([]);
 });
 
+test('a job RUNNING in name only, its tasks waiting for slots of a lost TaskManager → provision', () => {
+  const lost = { taskManagers: 0, slotsTotal: 0, slotsAvailable: 0 };
+  const d = decideWatch(spec, running(), obs({ ads: { tasksWaiting: 3 }, sink: { tasksWaiting: 2 } }, lost), memory);
+  expect(d.actions).toEqual([{ kind: 'provision', missingSlots: 2 }]);
+  expect(d.notes).toEqual(['need 2 task slots, 0 free: 2 missing']);
+  // Tasks briefly scheduled while slots are free (a fresh submission) need nothing.
+  expect(decideWatch(spec, running(), obs({ ads: { tasksWaiting: 3 } }), memory).actions).toEqual([]);
+  // Observations recorded before tasksWaiting existed read as none waiting.
+  expect(decideWatch(spec, running(), obs({}, lost), memory).actions).toEqual([]);
+});
+
 test('a second live job with our name is cancelled; ours is kept', () => {
   const d = decideWatch(spec, running(), obs({ sink: { instances: [
     { jobId: 'sink-dup', state: 'RUNNING', startTime: NOW - 1000, endTime: null },

@@ -78,6 +78,8 @@ test('Flink settings match the local stack (slots, memory, retained checkpoints)
   expect(props).toContain(`taskmanager.memory.task.off-heap.size: ${local.taskmanager['memory.task.off-heap.size']}`);
   expect(props).toContain(`state.backend.type: ${local.state['backend.type']}`);
   expect(props).toContain(`state.backend.incremental: ${local.state['backend.incremental']}`);
+  expect(local.state['backend.rocksdb.log.dir']).toBeDefined();
+  expect(props).toMatch(/^state\.backend\.rocksdb\.log\.dir: \/data\/flink\/rocksdb-logs$/m);
 });
 
 test('the source Postgres decodes logically and Temporal registers the search attributes', () => {

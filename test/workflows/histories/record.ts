@@ -1,7 +1,8 @@
 /**
  * Records the history the replay test replays: one PipelineWorkflow life on the real Temporal dev server
  * with the activity doubles — deploy, a failed job resubmitted, a redeploy, pause, resume, a savepoint,
- * a failed verification, decommission. Re-record only on purpose (a deliberate, versioned workflow
+ * a failed verification, decommission keeping the slots — and the pipeline's second life, a new
+ * workflow that resumes from the recorded savepoints (`<file>-resumed.json`). Re-record only on purpose (a deliberate, versioned workflow
  * change), never to make the replay test pass:
  *
  *   npx ts-node -T test/workflows/histories/record.ts [file.json]
@@ -71,19 +72,34 @@ async function main(out: string): Promise<void> {
     await handle.executeUpdate(savepointUpdate, { args: [{ jobs: ['sink'] }] });
     await handle.signal(verificationSignal, { runId: 'r1', at: model.now, ok: false, freshnessMs: 812, summary: 'dws_region_stats: 1 different' });
     await new Promise((r) => setTimeout(r, 1500));
-    await handle.signal(decommissionSignal, { dropSourceArtifacts: true, reason: 'recorded' });
+    // Keep the slots: the pipeline's second life below resumes from these savepoints.
+    await handle.signal(decommissionSignal, { reason: 'recorded' });
     await handle.result();
-    return handle.fetchHistory();
+    const first = await handle.fetchHistory();
+
+    const second = await env.client.workflow.start(PipelineWorkflow, { taskQueue, workflowId: 'pipeline:wf', args: [{ spec: parseSpec({ ...spec, version: 2, jobs: { ads: { parallelism: 2 } } }) as never }] });
+    for (;;) {
+      const s = await second.query(statusQuery);
+      if (s.state === 'RUNNING' && s.jobs.every((j) => j.flinkState === 'RUNNING')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    if (!model.events.some((e) => e.kind === 'resume')) throw new Error('the second life did not resume from the recorded savepoints');
+    await second.signal(decommissionSignal, { dropSourceArtifacts: true, reason: 'recorded' });
+    await second.result();
+    return [first, await second.fetchHistory()] as const;
   });
-  saveHistory(out, history);
+  const resumed = out.replace(/\.json$/, '-resumed.json');
+  saveHistory(out, history[0]);
+  saveHistory(resumed, history[1]);
   await env.teardown();
-  process.stdout.write(`wrote ${out} (${history.events?.length} events)\n`);
+  process.stdout.write(`wrote ${out} (${history[0].events?.length} events) and ${resumed} (${history[1].events?.length} events)\n`);
 }
 
 if (require.main === module) {
-  // pipeline-lifecycle.json was recorded before the fresh-start patch and stays, so histories of
-  // workflows started before it keep replaying; newer recordings get new names.
-  main(process.argv[2] ?? 'pipeline-lifecycle-fresh-start.json').catch((err) => {
+  // pipeline-lifecycle.json was recorded before the fresh-start patch and -fresh-start.json before the
+  // resume patch; both stay, so histories of workflows started before them keep replaying. Newer
+  // recordings get new names.
+  main(process.argv[2] ?? 'pipeline-lifecycle-resume.json').catch((err) => {
     process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);
   });
