@@ -17,7 +17,7 @@ import { ParsedArgs, allowFlags, intFlag } from './args';
 import { temporalClient, temporalUiLink } from './common';
 import { describeLoad } from './load';
 import { Out } from './output';
-import { renderStatus } from './pipeline';
+import { follow, renderStatus } from './pipeline';
 import { ensureDetachedWorker } from './worker';
 import { renderVerification, scheduleVerification } from './verify';
 import { TASK_QUEUE } from '../constants';
@@ -98,18 +98,15 @@ export async function demoCommand(args: ParsedArgs, out: Out): Promise<number> {
     out.progress(`follow it in the Temporal UI: ${temporalUiLink(config, pipelineWorkflowId(spec.name))}`);
     const handle = pipelineHandle(client, spec.name);
     const deadline = Date.now() + 10 * 60_000;
-    let last = '';
+    // DEGRADED during a deploy is retried by the workflow: keep following until RUNNING or the deadline.
     for (;;) {
-      status = await handle.query(statusQuery);
-      const line = `${status.state}: ${status.jobs.map((j) => `${j.job}=${j.flinkState ?? '-'}`).join(' ')}`;
-      if (line !== last) out.progress(line);
-      last = line;
-      if (status.state === 'RUNNING' && status.jobs.every((j) => j.flinkState === 'RUNNING')) break;
-      if (status.state === 'BLOCKED' || Date.now() > deadline) {
-        renderStatus(out, status);
-        return 1;
-      }
-      await new Promise((r) => setTimeout(r, 1000));
+      status = await follow(out, handle, Math.max(1000, deadline - Date.now()));
+      if (status.state !== 'DEGRADED' || Date.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    if (status.state !== 'RUNNING' || !status.jobs.every((j) => j.flinkState === 'RUNNING')) {
+      renderStatus(out, status);
+      return 1;
     }
     const initial = await waitConsistent(120_000);
     out.progress(`the sink equals the contract on the source ${initial.ok ? `(${initial.ms} ms after RUNNING)` : 'NOT YET'}`);

@@ -47,7 +47,7 @@ export function renderStatus(out: Out, s: PipelineStatus): void {
     return;
   }
   const now = s.observedAt ?? Date.now();
-  out.text(`pipeline ${s.pipeline} v${s.version}: ${s.state}${s.reason ? ` — ${s.reason}` : ''}`);
+  out.text(`pipeline ${s.pipeline} v${s.version}: ${s.state}${s.reason ? ` — ${s.reason}` : ''} ${observedLine(s, Date.now())}`);
   out.table(
     s.jobs,
     ['job', 'flink job', 'state', 'checkpoint', 'savepoint', 'restarts', 'last error'],
@@ -72,20 +72,43 @@ export function renderStatus(out: Out, s: PipelineStatus): void {
   for (const a of s.alerts.slice(0, 5)) out.text(`alert ${ago(now, a.at)} [${a.kind}] ${a.message.split('\n')[0]}`);
 }
 
+/** How old the workflow's view of Flink is: a status is only as true as its last observation. */
+export function observedLine(s: Pick<PipelineStatus, 'observedAt'>, now: number): string {
+  return s.observedAt === null ? '(Flink not observed yet)' : `(Flink observed ${ago(now, s.observedAt)})`;
+}
+
 const SETTLED = new Set(['RUNNING', 'DEGRADED', 'BLOCKED', 'PAUSED', 'DECOMMISSIONED']);
 
+/**
+ * Whether a status can be reported as the outcome of a deploy. RUNNING must rest on an observation
+ * made after `freshSince`: a workflow that outlived a machine restart still says RUNNING from before,
+ * until its next look at Flink finds the jobs gone.
+ */
+export function settledStatus(s: PipelineStatus, freshSince: number): boolean {
+  if (!SETTLED.has(s.state)) return false;
+  if (s.state !== 'RUNNING') return true;
+  return s.jobs.every((j) => j.flinkState === 'RUNNING') && s.observedAt !== null && s.observedAt >= freshSince;
+}
+
 /** Print state and job changes until the pipeline settles (or the timeout passes). */
-async function follow(out: Out, handle: ReturnType<typeof pipelineHandle>, timeoutMs: number): Promise<PipelineStatus> {
+/**
+ * Follow a pipeline workflow until it settles (see settledStatus), printing each change. Observations
+ * older than a few seconds before the call do not count (clocks of CLI and worker may differ a little).
+ */
+export async function follow(out: Out, handle: ReturnType<typeof pipelineHandle>, timeoutMs: number): Promise<PipelineStatus> {
   const deadline = Date.now() + timeoutMs;
+  const freshSince = Date.now() - 5000;
   let last = '';
   let s: PipelineStatus;
   for (;;) {
     s = await handle.query(statusQuery);
-    const line = `${s.state}${s.reason ? ` (${s.reason})` : ''}: ${s.jobs.map((j) => `${j.job}=${j.flinkState ?? '-'}`).join(' ')}`;
+    const stale = s.state === 'RUNNING' && (s.observedAt === null || s.observedAt < freshSince);
+    const line =
+      `${s.state}${s.reason ? ` (${s.reason})` : ''}: ${s.jobs.map((j) => `${j.job}=${j.flinkState ?? '-'}`).join(' ')}` +
+      (stale ? ` — as of ${observedLine(s, Date.now()).slice(1, -1)}; waiting for the workflow's next look` : '');
     if (line !== last) out.progress(line);
     last = line;
-    const jobsSettled = s.state !== 'RUNNING' || s.jobs.every((j) => j.flinkState === 'RUNNING');
-    if (SETTLED.has(s.state) && jobsSettled) return s;
+    if (settledStatus(s, freshSince)) return s;
     if (Date.now() > deadline) {
       out.progress(`still ${s.state} after ${Math.round(timeoutMs / 1000)} s; the workflow keeps going (gridflow status to check)`);
       return s;

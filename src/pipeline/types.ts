@@ -9,6 +9,8 @@ export const PIPELINE_STATES = [
   'DEPLOYING',
   'RUNNING',
   'DEGRADED',
+  /** The watch is bringing jobs back (resubmitting lost or failed jobs, adding task slots). */
+  'RECOVERING',
   'REDEPLOYING',
   'ROLLING_BACK',
   'PAUSING',

@@ -69,6 +69,8 @@ const record = proxyActivities<PipelineActivities>({
 const FRESH_START_PATCH = 'fresh-start-on-new-slots';
 /** patched() id of resuming from savepoints an earlier workflow recorded (src/pipeline/resume.ts). */
 const RESUME_PATCH = 'resume-recorded-savepoints';
+/** patched() id of the RECOVERING state while the watch resubmits jobs or adds slots. */
+const RECOVERING_PATCH = 'watch-recovering-state';
 /** patched() id of the watch re-checking, under the lock, that the pipeline is not paused. */
 const WATCH_RECHECK_PATCH = 'watch-rechecks-pause';
 
@@ -358,6 +360,12 @@ async function watch(p: PipelineModel): Promise<void> {
   p.records = decision.records;
   for (const note of decision.notes) await event(p, 'watch', note);
 
+  const healing = decision.actions.filter((a) => a.kind === 'resubmit' || a.kind === 'provision');
+  if (healing.length && patched(RECOVERING_PATCH)) {
+    // Say so while it happens: the jobs being brought back are not running.
+    const what = healing.map((a) => (a.kind === 'resubmit' ? `resubmitting ${a.job}` : `adding ${a.missingSlots} task slot(s)`));
+    await transition(p, 'RECOVERING', what.join(', '));
+  }
   const resubmitted: Array<[JobName, string]> = [];
   for (const action of decision.actions) {
     try {
@@ -397,7 +405,11 @@ async function watch(p: PipelineModel): Promise<void> {
 
   if (p.state === 'BLOCKED' && decision.actions.some((a) => a.kind === 'provision')) return;
   const reason = [decision.health.reason, ...failures].filter(Boolean).join('; ') || null;
-  await transition(p, reason ? 'DEGRADED' : 'RUNNING', reason);
+  // Jobs Flink is still restarting (or whose tasks wait for slots) are not RUNNING yet. Jobs resubmitted
+  // above were awaited already; the rest is what this observation saw.
+  const stillComing = (decision.notRunning ?? []).filter((n) => !resubmitted.some(([job]) => n.startsWith(`${job}:`)));
+  if (!reason && stillComing.length && patched(RECOVERING_PATCH)) await transition(p, 'RECOVERING', stillComing.join('; '));
+  else await transition(p, reason ? 'DEGRADED' : 'RUNNING', reason);
 }
 
 /** Savepoints of running jobs now; retention disposes the oldest beyond spec.savepoints.retain. */

@@ -279,6 +279,10 @@ describe('watch', () => {
       model.killTaskManagers();
       await waitFor(handle, 'recovered', (s) => running(s) && model.provisioned === 1);
       expect(model.submissions).toHaveLength(4);
+      // While slots were added and Flink restarted the jobs, the pipeline said so.
+      const states = model.events.filter((e) => e.kind === 'state').map((e) => e.message);
+      expect(states).toContain('RECOVERING: adding 4 task slot(s)');
+      expect(states.slice(states.indexOf('RECOVERING: adding 4 task slot(s)'))).toContain('RUNNING');
     });
   });
 
