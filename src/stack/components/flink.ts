@@ -175,6 +175,8 @@ export function taskManagerComponent(config: GridflowConfig, home: string, index
       const rid = currentRid();
       const me = (res.data.taskmanagers as Array<{ id: string; slotsNumber: number; freeSlots: number }>).find((t) => t.id === rid);
       if (!me) return unhealthy(`not registered with the JobManager as ${rid} yet`);
+      // Registration comes first, the slot report a moment later: without slots it is of no use yet.
+      if (!(me.slotsNumber > 0)) return unhealthy(`registered as ${rid}, but its task slots are not reported yet`);
       return healthy(`registered as ${rid}, ${me.freeSlots}/${me.slotsNumber} slots free`);
     },
   };
