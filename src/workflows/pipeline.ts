@@ -16,6 +16,7 @@
  * effect is an activity (src/activities/pipeline.ts).
  */
 import {
+  ActivityOptions,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -55,11 +56,22 @@ const observe = proxyActivities<PipelineActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
 });
-const act = proxyActivities<PipelineActivities>({
+const ACT_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
-});
+};
+const act = proxyActivities<PipelineActivities>(ACT_OPTIONS);
+
+/** An `act` activity with a one-line summary that the Temporal UI shows beside its name ("submit ads v2 from savepoint …"). */
+function actSay<K extends 'submitJob' | 'awaitJobRunning' | 'stopJobWithSavepoint' | 'triggerSavepoint' | 'cancelJob'>(
+  name: K,
+  summary: string,
+  input: Parameters<PipelineActivities[K]>[0],
+): ReturnType<PipelineActivities[K]> {
+  const fn = act[name] as unknown as { executeWithOptions(o: ActivityOptions, a: unknown[]): ReturnType<PipelineActivities[K]> };
+  return fn.executeWithOptions({ ...ACT_OPTIONS, summary }, [input]);
+}
 const record = proxyActivities<PipelineActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1s', maximumAttempts: 3 },
@@ -207,7 +219,11 @@ async function provision(p: PipelineModel, missing: number): Promise<boolean> {
 
 /** Submit one job (idempotent by name) and remember it. */
 async function submit(p: PipelineModel, spec: PipelineSpec, job: JobName, restore: RestorePoint | null): Promise<string> {
-  const res = await act.submitJob({ spec, job, restorePath: restore?.path ?? null });
+  const res = await actSay('submitJob', `submit ${job} v${spec.version} ${restore ? `from ${restore.kind} ${restore.path}` : 'without state'}`, {
+    spec,
+    job,
+    restorePath: restore?.path ?? null,
+  });
   const r = p.records[job];
   p.records[job] = {
     ...r,
@@ -315,7 +331,9 @@ async function deploySteps(p: PipelineModel): Promise<void> {
 async function awaitRunning(p: PipelineModel, spec: PipelineSpec, jobs: Array<[JobName, string]>): Promise<string[]> {
   const failures: string[] = [];
   const timeoutMs = durationMs(spec.watch.readinessTimeout);
-  const results = await Promise.allSettled(jobs.map(([job, jobId]) => act.awaitJobRunning({ spec, job, jobId, timeoutMs })));
+  const results = await Promise.allSettled(
+    jobs.map(([job, jobId]) => actSay('awaitJobRunning', `wait for ${job} (${jobId}) to run`, { spec, job, jobId, timeoutMs })),
+  );
   results.forEach((res, i) => {
     const [job] = jobs[i];
     if (res.status === 'fulfilled') p.records[job] = { ...p.records[job], flinkState: 'RUNNING' };
@@ -374,7 +392,7 @@ async function watch(p: PipelineModel): Promise<void> {
           if (!(await provision(p, action.missingSlots))) return;
           break;
         case 'cancel-duplicate':
-          await act.cancelJob({ spec: p.spec, jobId: action.jobId });
+          await actSay('cancelJob', `cancel duplicate ${action.job} job ${action.jobId}`, { spec: p.spec, jobId: action.jobId });
           break;
         case 'resubmit': {
           if (!action.restore) {
@@ -419,7 +437,7 @@ async function savepointNow(p: PipelineModel, jobs: JobName[], reason: 'periodic
     const r = p.records[job];
     if (!r.jobId || r.stopped || r.flinkState !== 'RUNNING') continue;
     try {
-      const point = await act.triggerSavepoint({ spec: p.spec, job, jobId: r.jobId, triggerId: triggerId(), reason });
+      const point = await actSay('triggerSavepoint', `${reason} savepoint of ${job}`, { spec: p.spec, job, jobId: r.jobId, triggerId: triggerId(), reason });
       p.addSavepoint(job, point);
       taken.push(point);
       await record.recordSavepoint({ spec: p.spec, job, point, fingerprint: r.fingerprint }).catch((err) => log.warn(failureMessage(err)));
@@ -444,7 +462,7 @@ async function stopJobs(p: PipelineModel, jobs: JobName[]): Promise<Partial<Reco
       p.records[job] = { ...r, stopped: true };
       continue;
     }
-    const point = await act.stopJobWithSavepoint({ spec: p.spec, job, jobId: r.jobId!, triggerId: triggerId() });
+    const point = await actSay('stopJobWithSavepoint', `stop ${job} (${r.jobId}) with a savepoint`, { spec: p.spec, job, jobId: r.jobId!, triggerId: triggerId() });
     p.addSavepoint(job, point);
     p.records[job] = { ...p.records[job], stopped: true, flinkState: 'FINISHED' };
     points[job] = point;

@@ -99,6 +99,11 @@ describe('deploy', () => {
       expect(model.calls).toEqual(expect.arrayContaining(['preflightSource', 'prepareSource', 'prepareSink', 'createFlussTables']));
       const description = await handle.describe();
       expect(description.searchAttributes[SEARCH_ATTRIBUTES.state]).toEqual(['RUNNING']);
+      // The Temporal UI shows what each step was for, beside the activity's name.
+      const summaries = ((await handle.fetchHistory()).events ?? [])
+        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'submitJob')
+        .map((e) => JSON.parse(Buffer.from(e.userMetadata!.summary!.data!).toString('utf8')));
+      expect(summaries).toEqual(['submit ingest v1 without state', 'submit dws v1 without state', 'submit ads v1 without state', 'submit sink v1 without state']);
     });
   });
 
