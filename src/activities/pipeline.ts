@@ -10,7 +10,7 @@ import { FlinkApiError } from '../flink/errors';
 import { CompletedCheckpoint, FlinkRestClient, TERMINAL_JOB_STATES } from '../flink/rest';
 import { planJobs, slotsNeeded } from '../pipeline/plan';
 import { renderJob } from '../pipeline/render';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   DeployError,
@@ -373,6 +373,23 @@ export function createPipelineActivities(deps: ActivityDeps) {
           }
           await deps.sleep(500);
         }
+      });
+    },
+
+    /**
+     * Remove a retained-checkpoint directory the workflow no longer needs (src/pipeline/watch.ts,
+     * checkpointDirToDispose says when). Only on the local stack, whose Flink shares this machine's
+     * disk, and only a `.../<32-hex job id>` directory. Idempotent: a missing directory is fine.
+     */
+    async disposeCheckpointDir(input: { spec: PipelineSpec; dir: string }): Promise<{ removed: boolean; note: string }> {
+      const { spec, dir } = input;
+      return classified('remove old checkpoints', async () => {
+        if (spec.provisioner !== 'local') return { removed: false, note: `kept ${dir}: its storage is not this machine's (remove it with your storage's tools)` };
+        const local = dir.startsWith('file:') ? fileURLToPath(dir.replace(/^file:\/*/, 'file:///')) : dir;
+        if (!local.startsWith('/') || !/\/[0-9a-f]{32}$/.test(local)) throw nonRetryable('BadInput', `not a job checkpoint directory: ${dir}`);
+        if (!existsSync(local)) return { removed: false, note: `${dir} was already gone` };
+        rmSync(local, { recursive: true, force: true });
+        return { removed: true, note: `removed ${dir}` };
       });
     },
 

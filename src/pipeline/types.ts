@@ -74,6 +74,11 @@ export interface JobRecord {
   stopped: boolean;
   flinkState: FlinkJobState | null;
   lastError: string | null;
+  /**
+   * The retained-checkpoint directory of the instance this one restored from, once removed (see
+   * checkpointDirToDispose). Absent in records from before it existed.
+   */
+  disposedCheckpointDir?: string | null;
 }
 
 export function newJobRecord(job: JobName): JobRecord {

@@ -169,6 +169,37 @@ export function decideWatch(
   };
 }
 
+/** The directory a checkpoint path lives in, per job instance: `.../checkpoints/<jobId>` of `.../<jobId>/chk-12`. */
+export function checkpointJobDir(path: string): string | null {
+  const m = /^(.*\/[0-9a-f]{32})\/chk-\d+\/?$/.exec(path);
+  return m ? m[1] : null;
+}
+
+/**
+ * The retained checkpoints of the instance a job restored from, once they are garbage: Flink keeps a
+ * failed or cancelled job's checkpoints (RETAIN_ON_CANCELLATION) and never removes them, so every
+ * resubmission would leave a directory behind. Removable only when all of these hold:
+ * - the current instance restored from a checkpoint and is RUNNING with a checkpoint of its own: in
+ *   Flink's default NO_CLAIM restore mode its first checkpoint is a full one and shares no file with
+ *   the old directory (CLAIM mode would — then nothing is removed);
+ * - no restore point still listed lives in that directory;
+ * - it was not removed already. Pure; the workflow acts.
+ */
+export function checkpointDirToDispose(spec: PipelineSpec, record: JobRecord): string | null {
+  const from = record.restoredFrom;
+  const own = record.lastCheckpoint;
+  if (!from || from.kind !== 'checkpoint' || !own || own.kind !== 'checkpoint') return null;
+  if (record.flinkState !== 'RUNNING' || !record.jobId || own.jobId !== record.jobId) return null;
+  const config = spec.jobs[record.job].config;
+  const mode = config['execution.state-recovery.claim-mode'] ?? config['execution.savepoint-restore-mode'];
+  if (mode !== undefined && String(mode).toUpperCase() !== 'NO_CLAIM') return null;
+  const dir = checkpointJobDir(from.path);
+  if (!dir || dir === checkpointJobDir(own.path) || dir.endsWith(`/${record.jobId}`)) return null;
+  if (record.disposedCheckpointDir === dir) return null;
+  if ([own, ...record.savepoints].some((p) => p.path.startsWith(`${dir}/`))) return null;
+  return dir;
+}
+
 /** Savepoints beyond the newest `retain` of a job, except the one its current instance restored from. */
 export function savepointsToDispose(record: JobRecord, retain: number): RestorePoint[] {
   const keep = new Set(record.savepoints.slice(0, retain).map((s) => s.path));

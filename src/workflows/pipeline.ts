@@ -33,7 +33,7 @@ import { jobOrder, stopOrder } from '../pipeline/plan';
 import { JOB_NAMES, JobName, PipelineSpec, durationMs, parseSpec } from '../pipeline/spec';
 import { JobRecord, Observation, PipelineStatus, RedeployOutcome, RestorePoint, isTerminal } from '../pipeline/types';
 import { changedJobs, planJobUpgrade } from '../pipeline/upgrade';
-import { bestRestorePoint, decideWatch, savepointsToDispose } from '../pipeline/watch';
+import { bestRestorePoint, checkpointDirToDispose, decideWatch, savepointsToDispose } from '../pipeline/watch';
 import {
   PipelineWorkflowInput,
   RedeployRequest,
@@ -81,6 +81,8 @@ const record = proxyActivities<PipelineActivities>({
 const FRESH_START_PATCH = 'fresh-start-on-new-slots';
 /** patched() id of resuming from savepoints an earlier workflow recorded (src/pipeline/resume.ts). */
 const RESUME_PATCH = 'resume-recorded-savepoints';
+/** patched() id of removing the retained checkpoints a restored job no longer needs. */
+const DISPOSE_CHECKPOINTS_PATCH = 'dispose-old-checkpoints';
 /** patched() id of the RECOVERING state while the watch resubmits jobs or adds slots. */
 const RECOVERING_PATCH = 'watch-recovering-state';
 /** patched() id of the watch re-checking, under the lock, that the pipeline is not paused. */
@@ -420,6 +422,7 @@ async function watch(p: PipelineModel): Promise<void> {
     await savepointNow(p, savepoints, 'periodic');
   }
   const failures = resubmitted.length ? await awaitRunning(p, p.spec, resubmitted) : [];
+  await disposeOldCheckpoints(p);
 
   if (p.state === 'BLOCKED' && decision.actions.some((a) => a.kind === 'provision')) return;
   const reason = [decision.health.reason, ...failures].filter(Boolean).join('; ') || null;
@@ -428,6 +431,22 @@ async function watch(p: PipelineModel): Promise<void> {
   const stillComing = (decision.notRunning ?? []).filter((n) => !resubmitted.some(([job]) => n.startsWith(`${job}:`)));
   if (!reason && stillComing.length && patched(RECOVERING_PATCH)) await transition(p, 'RECOVERING', stillComing.join('; '));
   else await transition(p, reason ? 'DEGRADED' : 'RUNNING', reason);
+}
+
+/** Remove the retained checkpoints of instances a running job has left behind (checkpointDirToDispose). */
+async function disposeOldCheckpoints(p: PipelineModel): Promise<void> {
+  for (const job of JOB_NAMES) {
+    const dir = checkpointDirToDispose(p.spec, p.records[job]);
+    if (!dir || !patched(DISPOSE_CHECKPOINTS_PATCH)) continue;
+    // Remembered before acting: a failure is reported once, not every round.
+    p.records[job] = { ...p.records[job], disposedCheckpointDir: dir };
+    try {
+      const { note } = await act.disposeCheckpointDir({ spec: p.spec, dir });
+      await event(p, 'dispose', `${job}: the checkpoints of the instance it restored from are no longer needed; ${note}`);
+    } catch (err) {
+      await event(p, 'error', `${job}: removing old checkpoints ${dir} failed: ${failureMessage(err)}`);
+    }
+  }
 }
 
 /** Savepoints of running jobs now; retention disposes the oldest beyond spec.savepoints.retain. */

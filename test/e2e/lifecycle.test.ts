@@ -6,6 +6,8 @@
  * Measured recovery times are printed at the end (docs/BENCHMARKS.md records them).
  */
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { loadConfig, resolveConnection } from '../../src/config';
@@ -176,6 +178,20 @@ test('JobManager stopped and restarted (jobs lost): resubmitted from retained ch
   for (const j of after.jobs) expect(j.restoredFrom?.kind).toMatch(/checkpoint|savepoint/);
   await expectConsistent('after JobManager restart');
   timings.jobManagerRestartToConsistent = Date.now() - t0;
+  // The lost instances' retained checkpoints are removed once the new ones have checkpoints of their own.
+  const oldDirs = before.jobs.map((j) => path.join(layout(config).checkpoints, j.jobId!));
+  const deadline = Date.now() + 90_000;
+  while (oldDirs.some((d) => fs.existsSync(d)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
+  expect(oldDirs.filter((d) => fs.existsSync(d))).toEqual([]);
+  expect(fs.existsSync(path.join(layout(config).checkpoints, after.jobs[0].jobId!))).toBe(true);
+  // The new checkpoints stand on their own: lose the TaskManager, and Flink restores every job from them.
+  await sourceSql("UPDATE power_equipment SET status = '运行' WHERE equipment_id = (SELECT min(equipment_id) FROM power_equipment WHERE status = '备用')");
+  await waitStatus('a checkpoint after the removal', (s) => allRunning(s) && s.jobs.every((j) => (j.lastCheckpoint?.at ?? 0) > Date.now() - 4000), 60_000);
+  process.kill(readPid(layout(config).pidFile('taskmanager-1'))!, 'SIGKILL');
+  await waitStatus('jobs not running', (s) => s.state !== 'RUNNING', 60_000);
+  await waitStatus('RUNNING again', allRunning, 300_000);
+  await tasksRunning();
+  await expectConsistent('after a restore from the checkpoints taken since');
   expect(Object.values(await liveByName())).toEqual([1, 1, 1, 1]);
   // The TaskManager that was reconnecting was waited for, not doubled by a second one.
   expect((await rest().taskManagers()).length).toBe(1);

@@ -49,6 +49,7 @@ export class ClusterModel {
   /** The Fluss tables were lost (the database dropped or purged). */
   flussTablesGone = false;
   disposed: string[] = [];
+  checkpointDirsRemoved: string[] = [];
   provisioned = 0;
   preflightProblems: string[] = [];
   /** job → message: the next submit of that job fails non-retryably with it. */
@@ -244,6 +245,10 @@ export class ClusterModel {
       },
       async disposeSavepoint(input: { spec: PipelineSpec; path: string }) {
         model.disposed.push(input.path);
+      },
+      async disposeCheckpointDir(input: { spec: PipelineSpec; dir: string }) {
+        model.checkpointDirsRemoved.push(input.dir);
+        return { removed: true, note: `removed ${input.dir}` };
       },
       async provisionSlots(input: { spec: PipelineSpec; missingSlots: number }) {
         if (input.spec.provisioner !== 'local') {

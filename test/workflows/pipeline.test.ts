@@ -245,6 +245,12 @@ describe('watch', () => {
       expect(resubmit.restorePath).toBe(newest);
       expect(s.jobs.find((j) => j.job === 'ads')!.restartsInWindow).toBe(1);
       expect(model.events.some((e) => /ads: job .* is FAILED: NullPointerException: boom/.test(e.message))).toBe(true);
+      // Once the new instance has a checkpoint of its own, the failed one's retained checkpoints go, once.
+      expect(model.checkpointDirsRemoved).toEqual([]);
+      await waitFor(handle, 'the new ads instance checkpointed', (x) => x.jobs.find((j) => j.job === 'ads')!.lastCheckpoint?.jobId === resubmit.jobId);
+      await waitFor(handle, 'two more watch rounds', () => model.checkpointDirsRemoved.length > 0);
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(model.checkpointDirsRemoved).toEqual([`file:///ckpt/${failed.jobId}`]);
     });
   });
 

@@ -1,7 +1,7 @@
 /** The watch step's decisions, branch by branch, as a pure function (no cluster, no Temporal). */
 import { JOB_NAMES, JobName, parseSpec } from '../../../src/pipeline/spec';
 import { JobObservation, JobRecord, Observation, RestorePoint, newJobRecord } from '../../../src/pipeline/types';
-import { bestRestorePoint, decideWatch, foldObservation, savepointsToDispose } from '../../../src/pipeline/watch';
+import { bestRestorePoint, checkpointDirToDispose, checkpointJobDir, decideWatch, foldObservation, savepointsToDispose } from '../../../src/pipeline/watch';
 import { testSpec } from '../../workflows/doubles';
 
 const spec = parseSpec(testSpec({ savepoints: { every: '30min', retain: 2 }, watch: { maxRestarts: 2, restartWindow: '10min', checkpointStallAfter: '2min' } }));
@@ -138,4 +138,42 @@ test('periodic savepoints when due and everything runs; retention keeps the newe
   expect(due.actions.map((a) => a.kind)).toEqual(['savepoint', 'savepoint', 'savepoint', 'savepoint']);
   const record = { ...running().ads, savepoints: [sp('s4', 4), sp('s3', 3), sp('s2', 2), sp('s1', 1)], restoredFrom: sp('s1', 1) };
   expect(savepointsToDispose(record, 2).map((s) => s.path)).toEqual(['s2']);
+});
+
+describe('checkpointDirToDispose: the retained checkpoints a restored job left behind', () => {
+  const OLD = 'a'.repeat(32);
+  const NEW = 'b'.repeat(32);
+  const restored = (): JobRecord => ({
+    ...newJobRecord('dws'),
+    jobId: NEW,
+    flinkState: 'RUNNING',
+    restoredFrom: cp(OLD, 7, NOW - 60_000),
+    lastCheckpoint: cp(NEW, 1, NOW - 1_000),
+  });
+
+  test('checkpointJobDir takes the per-job directory of a chk-N path, nothing else', () => {
+    expect(checkpointJobDir(`file:/data/ck/${OLD}/chk-7`)).toBe(`file:/data/ck/${OLD}`);
+    expect(checkpointJobDir('file:/data/savepoints/savepoint-aaaaaa-0123456789ab')).toBeNull();
+    expect(checkpointJobDir('file:/data/ck/not-a-job/chk-7')).toBeNull();
+  });
+
+  test('once the new instance has its own checkpoint, the old directory goes', () => {
+    expect(checkpointDirToDispose(spec, restored())).toBe(`file:///ck/${OLD}`);
+  });
+
+  test.each<[string, (r: JobRecord) => JobRecord]>([
+    ['no checkpoint of its own yet', (r) => ({ ...r, lastCheckpoint: cp(OLD, 7, NOW - 60_000) })],
+    ['not running', (r) => ({ ...r, flinkState: 'RESTARTING' })],
+    ['restored from a savepoint', (r) => ({ ...r, restoredFrom: sp('file:///sp/savepoint-1', NOW - 60_000) })],
+    ['already removed', (r) => ({ ...r, disposedCheckpointDir: `file:///ck/${OLD}` })],
+    ['a listed restore point lives there', (r) => ({ ...r, savepoints: [{ ...cp(OLD, 8, NOW - 30_000), kind: 'savepoint' }] })],
+    ['never started', (r) => ({ ...r, jobId: null })],
+  ])('kept: %s', (_label, edit) => {
+    expect(checkpointDirToDispose(spec, edit(restored()))).toBeNull();
+  });
+
+  test('kept when the job restores in CLAIM mode (its new checkpoints may share the old files)', () => {
+    const claim = parseSpec(testSpec({ jobs: { dws: { config: { 'execution.state-recovery.claim-mode': 'CLAIM' } } } }));
+    expect(checkpointDirToDispose(claim, restored())).toBeNull();
+  });
 });
