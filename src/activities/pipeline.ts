@@ -82,18 +82,20 @@ async function waitForSavepoint(rest: FlinkRestClient, jobId: string, triggerId:
   }
 }
 
+/** A Flink path on this machine's disk (file:/a/b, file:///a/b or /a/b), without trailing slashes; null for other file systems. */
+export function localPath(path: string): string | null {
+  // Flink writes file:/a/b as well as file:///a/b.
+  const local = path.startsWith('file:') ? fileURLToPath(path.replace(/^file:\/*/, 'file:///')) : path;
+  return local.startsWith('/') ? local.replace(/\/+$/, '') : null;
+}
+
 /**
  * Whether a savepoint's metadata is on this machine's disk: true/false for file: paths and plain paths,
  * null for other file systems (s3://, hdfs://), which the worker cannot check.
  */
 export function savepointOnDisk(path: string): boolean | null {
-  let dir: string;
-  if (path.startsWith('file:')) {
-    // Flink writes file:/a/b as well as file:///a/b.
-    dir = fileURLToPath(path.replace(/^file:\/*/, 'file:///'));
-  } else if (path.startsWith('/')) dir = path;
-  else return null;
-  return existsSync(`${dir.replace(/\/+$/, '')}/_metadata`);
+  const dir = localPath(path);
+  return dir === null ? null : existsSync(`${dir}/_metadata`);
 }
 
 export function createPipelineActivities(deps: ActivityDeps) {
@@ -385,8 +387,8 @@ export function createPipelineActivities(deps: ActivityDeps) {
       const { spec, dir } = input;
       return classified('remove old checkpoints', async () => {
         if (spec.provisioner !== 'local') return { removed: false, note: `kept ${dir}: its storage is not this machine's (remove it with your storage's tools)` };
-        const local = dir.startsWith('file:') ? fileURLToPath(dir.replace(/^file:\/*/, 'file:///')) : dir;
-        if (!local.startsWith('/') || !/\/[0-9a-f]{32}$/.test(local)) throw nonRetryable('BadInput', `not a job checkpoint directory: ${dir}`);
+        const local = localPath(dir);
+        if (local === null || !/\/[0-9a-f]{32}$/.test(local)) throw nonRetryable('BadInput', `not a job checkpoint directory: ${dir}`);
         if (!existsSync(local)) return { removed: false, note: `${dir} was already gone` };
         rmSync(local, { recursive: true, force: true });
         return { removed: true, note: `removed ${dir}` };

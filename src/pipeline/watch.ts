@@ -22,7 +22,7 @@ export interface WatchDecision {
    * Live jobs that are not (fully) running yet — restarting, waiting for slots, initialising: the
    * pipeline is RECOVERING rather than RUNNING while this is not empty (and nothing is DEGRADED).
    */
-  notRunning: string[];
+  notRunning: Array<{ job: JobName; why: string }>;
   actions: WatchAction[];
   /** Human-readable notes for the event log ("ingest: FAILED → resubmitting from checkpoint chk-12"). */
   notes: string[];
@@ -98,7 +98,7 @@ export function decideWatch(
   const next = { ...records };
 
   let slotsForResubmits = 0;
-  const notRunning: string[] = [];
+  const notRunning: WatchDecision['notRunning'] = [];
   for (const o of obs.jobs) {
     const before = records[o.job];
     const r = foldObservation(before, o, now, windowMs);
@@ -126,9 +126,9 @@ export function decideWatch(
     if (r.flinkState === 'RUNNING' && (o.tasksWaiting ?? 0) > 0) {
       // RUNNING in name only: tasks wait for slots (after a lost TaskManager). Make sure they exist.
       slotsForResubmits += spec.jobs[o.job].parallelism;
-      notRunning.push(`${o.job}: ${o.tasksWaiting} task(s) waiting for a slot`);
+      notRunning.push({ job: o.job, why: `${o.tasksWaiting} task(s) waiting for a slot` });
     } else if (r.flinkState !== 'RUNNING') {
-      notRunning.push(`${o.job}: ${r.flinkState}`);
+      notRunning.push({ job: o.job, why: String(r.flinkState) });
     }
     if (r.flinkState === 'RUNNING') {
       const since = Math.max(r.lastCheckpoint?.at ?? 0, r.submittedAt ?? 0);

@@ -426,11 +426,11 @@ async function watch(p: PipelineModel): Promise<void> {
 
   if (p.state === 'BLOCKED' && decision.actions.some((a) => a.kind === 'provision')) return;
   const reason = [decision.health.reason, ...failures].filter(Boolean).join('; ') || null;
-  // Jobs Flink is still restarting (or whose tasks wait for slots) are not RUNNING yet. Jobs resubmitted
-  // above were awaited already; the rest is what this observation saw.
-  const stillComing = (decision.notRunning ?? []).filter((n) => !resubmitted.some(([job]) => n.startsWith(`${job}:`)));
-  if (!reason && stillComing.length && patched(RECOVERING_PATCH)) await transition(p, 'RECOVERING', stillComing.join('; '));
-  else await transition(p, reason ? 'DEGRADED' : 'RUNNING', reason);
+  // Jobs Flink is still restarting (or whose tasks wait for slots) are not RUNNING yet. (Jobs resubmitted
+  // above are not among them: they were not live, and were awaited.)
+  if (!reason && decision.notRunning.length && patched(RECOVERING_PATCH)) {
+    await transition(p, 'RECOVERING', decision.notRunning.map((n) => `${n.job}: ${n.why}`).join('; '));
+  } else await transition(p, reason ? 'DEGRADED' : 'RUNNING', reason);
 }
 
 /** Remove the retained checkpoints of instances a running job has left behind (checkpointDirToDispose). */

@@ -5,7 +5,7 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { savepointOnDisk } from '../../../src/activities/pipeline';
+import { localPath, savepointOnDisk } from '../../../src/activities/pipeline';
 import { RecordedSavepoint, ResumeFacts, judgeResume } from '../../../src/pipeline/resume';
 import { JOB_NAMES, JobName } from '../../../src/pipeline/spec';
 
@@ -96,4 +96,7 @@ test('savepointOnDisk: file: URIs in both spellings and plain paths are checked;
   expect(savepointOnDisk(`file://${sp}`)).toBe(true);
   expect(savepointOnDisk(`${sp}/`)).toBe(true);
   expect(savepointOnDisk('s3://bucket/savepoints/savepoint-1')).toBeNull();
+  expect(localPath('file:/data/ck/x/')).toBe('/data/ck/x');
+  expect(localPath('file:///data/ck/x')).toBe('/data/ck/x');
+  expect(localPath('relative/x')).toBeNull();
 });

@@ -96,7 +96,7 @@ test('jobs waiting for slots that the cluster lacks → provision the missing sl
   const d = decideWatch(spec, running(), obs({ ingest: restarting('ingest'), dws: restarting('dws'), ads: restarting('ads'), sink: restarting('sink') }, { taskManagers: 0, slotsTotal: 0, slotsAvailable: 0 }), memory);
   expect(d.actions[0]).toEqual({ kind: 'provision', missingSlots: 4 });
   expect(d.actions.filter((a) => a.kind === 'resubmit')).toEqual([]);
-  expect(d.notRunning).toEqual(['ingest: RESTARTING', 'dws: RESTARTING', 'ads: RESTARTING', 'sink: RESTARTING']);
+  expect(d.notRunning).toEqual((['ingest', 'dws', 'ads', 'sink'] as const).map((job) => ({ job, why: 'RESTARTING' })));
 });
 
 test('a job RUNNING in name only, its tasks waiting for slots of a lost TaskManager → provision', () => {
@@ -104,7 +104,10 @@ test('a job RUNNING in name only, its tasks waiting for slots of a lost TaskMana
   const d = decideWatch(spec, running(), obs({ ads: { tasksWaiting: 3 }, sink: { tasksWaiting: 2 } }, lost), memory);
   expect(d.actions).toEqual([{ kind: 'provision', missingSlots: 2 }]);
   expect(d.notes).toEqual(['need 2 task slots, 0 free: 2 missing']);
-  expect(d.notRunning).toEqual(['ads: 3 task(s) waiting for a slot', 'sink: 2 task(s) waiting for a slot']);
+  expect(d.notRunning).toEqual([
+    { job: 'ads', why: '3 task(s) waiting for a slot' },
+    { job: 'sink', why: '2 task(s) waiting for a slot' },
+  ]);
   // Tasks briefly scheduled while slots are free (a fresh submission) need nothing.
   expect(decideWatch(spec, running(), obs({ ads: { tasksWaiting: 3 } }), memory).actions).toEqual([]);
   // Observations recorded before tasksWaiting existed read as none waiting.
