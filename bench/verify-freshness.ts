@@ -102,18 +102,16 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 3000)); // let the pipeline reach a steady state under load
   }
   const fresh: number[] = [];
-  const dws: number[] = [];
-  const ads: number[] = [];
+  const hops: Record<string, number[]> = { health: [], capacity: [], dashboard: [] };
   let lost = 0;
   for (let i = 0; i < probes; i++) {
     const probeId = `bench-${randomUUID()}`;
-    await acts.sendProbe({ spec, probeId });
-    const a = await acts.awaitProbe({ spec, probeId, timeoutMs: 30_000, pollMs: 50 });
+    const sent = await acts.sendProbe({ spec, probeId });
+    const a = await acts.awaitProbe({ spec, probeId, value: sent.value, sentAt: sent.sentAt, timeoutMs: 30_000, pollMs: 50 });
     if (!a.arrived || a.freshnessMs === null) lost++;
     else {
       fresh.push(a.freshnessMs);
-      if (a.dwsMs !== null) dws.push(a.dwsMs);
-      if (a.adsMs !== null) ads.push(a.adsMs);
+      for (const [hop, ms] of Object.entries(a.hopsMs)) if (ms !== null) hops[hop].push(ms);
     }
     if ((i + 1) % 25 === 0) log(`${i + 1}/${probes} probes, last ${Math.round(a.freshnessMs ?? NaN)} ms`);
     if (gapMs) await new Promise((r) => setTimeout(r, gapMs));
@@ -171,7 +169,7 @@ async function main(): Promise<void> {
     `- command: \`npx ts-node bench/verify-freshness.ts ${process.argv.slice(2).join(' ')}\`; pipeline ${spec.name}, checkpoint interval ${spec.checkpointInterval}`,
     `- load during the probes and the verifications: ${loadResult ? `${loadResult.operations} changes at ${loadResult.achievedRatePerSecond.toFixed(0)}/s` : 'none (idle source)'}`,
     `- freshness over ${f.n} probes (${lost} lost): p50 ${f.p50} ms, p90 ${f.p90} ms, p99 ${f.p99} ms, min ${f.min} ms, max ${f.max} ms`,
-    `- hops (ms after sent, p50 / p99): dws ${stats(dws).p50} / ${stats(dws).p99}, ads ${stats(ads).p50} / ${stats(ads).p99}, sink ${f.p50} / ${f.p99}`,
+    `- hops (ms after sent, p50 / p99): ${Object.entries(hops).map(([hop, v]) => `${hop} ${stats(v).p50} / ${stats(v).p99}`).join(', ')}`,
   ];
   if (verifications) {
     const d = stats(durations);

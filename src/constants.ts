@@ -28,3 +28,13 @@ export function flinkJobName(pipeline: string, job: string): string {
 export function pipelineWorkflowId(pipeline: string): string {
   return `pipeline:${pipeline}`;
 }
+
+/**
+ * The freshness probe is a reading of this equipment id in the source's equipment_reading: it travels
+ * the readings' own slot, reader, writers and aggregates, and the sink job routes it to
+ * gridflow.probe_hops instead of dw. No power_equipment row may have this id (it would make the probe's
+ * readings its latest); the reading's load_mw is the probe's number, PROBE_EPOCH_S seconds after which
+ * it was sent (3 decimals: milliseconds), so every hop, even through a SUM, says when its probe left.
+ */
+export const PROBE_EQUIPMENT_ID = '~gridflow-probe';
+export const PROBE_EPOCH_S = 1_577_836_800; // 2020-01-01T00:00:00Z

@@ -1,38 +1,39 @@
--- gridflow job "ads": Fluss DWD -> Fluss ADS (three tables) + probe hop, one statement set.
--- Needs (same session, in order): catalog.sql, then this file. Placeholder: ${fluss_database}.
+-- gridflow job "ads": Fluss DWS -> Fluss ADS (three tables), one statement set.
+-- Needs (same session, in order): catalog.sql, then this file. Placeholders: ${fluss_database},
+-- ${probe_equipment}.
 --
--- latest_reading: Top-1 per equipment_id by (measured_at DESC, reading_id DESC) over the reading
---   changelog. Its input has deletes, so Flink uses the retracting Top-N: it keeps every reading of the
---   equipment in state, a deleted latest reading falls back to the previous one, and a late reading that
---   is older than the current latest never wins. Readings of unknown equipment stay in that state (they
---   win as soon as the equipment appears) but never pass the LEFT JOIN below.
---   State grows with the reading count (~1 KB heap per reading on the hashmap backend; see NOTES.md).
--- equipment_health: every equipment LEFT JOIN its latest reading (NULL latest_* without a reading).
--- ads_capacity_planning and ads_grid_dashboard aggregate the Fluss table ads_equipment_health (the
--- contract's own definition: alarm/attention counts come from ads_equipment_health.risk_level). Reading
--- the view instead would make the planner build the Top-N and the join three times (each INSERT prunes
--- different columns, so the sub-plans are not reused), i.e. three copies of every reading in state.
+-- equipment_health: every equipment with its latest reading, scored — a stateless projection of
+-- dws_equipment_latest (the dws job has done the join as an aggregate), keeping the rows that have an
+-- equipment row. The filter is on a non-key column, so the planner sends -U/+U and the Fluss sink
+-- deletes a row whose equipment went (EXPLAIN shows no DropUpdateBefore before it). Plus the freshness
+-- probe: a reading of equipment ${probe_equipment}, which has no equipment row, passes as a row of its own
+-- (region and dashboard group ${probe_equipment}), so it goes through this job's writers and both
+-- aggregates like the equipment rows; the sink job sends it to gridflow.probe_hops, never to dw.
+-- ads_capacity_planning and ads_grid_dashboard aggregate that same view (one scan of
+-- dws_equipment_latest; the contract's alarm/attention counts are ads_equipment_health.risk_level).
+-- Mini-batch, as in the dws job: this job has no join, so nothing here meets Flink 1.20's mini-batch
+-- join (which loses retractions); never add a regular join to a job that runs with mini-batch.
 -- No non-deterministic function is used on the data path (see NOTES.md, updated_at).
 
-CREATE TEMPORARY VIEW latest_reading AS
-SELECT equipment_id, load_mw, temperature_c, measured_at
-FROM (
-  SELECT equipment_id, load_mw, temperature_c, measured_at,
-         ROW_NUMBER() OVER (PARTITION BY equipment_id ORDER BY measured_at DESC, reading_id DESC) AS rn
-  FROM fluss_catalog.${fluss_database}.dwd_equipment_reading
-)
-WHERE rn = 1;
+SET 'table.exec.mini-batch.enabled' = 'true';
+SET 'table.exec.mini-batch.allow-latency' = '200ms';
+SET 'table.exec.mini-batch.size' = '20000';
 
 CREATE TEMPORARY VIEW equipment_latest AS
-SELECT e.equipment_id, e.equipment_name, e.equipment_type, e.region, e.status, e.rated_capacity_mw,
-       r.load_mw       AS latest_load_mw,
-       r.temperature_c AS latest_temperature_c,
-       r.measured_at   AS latest_measured_at,
-       CASE WHEN e.rated_capacity_mw IS NULL OR e.rated_capacity_mw = 0 OR r.load_mw IS NULL
+SELECT equipment_id,
+       CASE WHEN equipment_id = '${probe_equipment}' THEN 'gridflow freshness probe' ELSE equipment_name END AS equipment_name,
+       CASE WHEN equipment_id = '${probe_equipment}' THEN '${probe_equipment}' ELSE equipment_type END AS equipment_type,
+       CASE WHEN equipment_id = '${probe_equipment}' THEN '${probe_equipment}' ELSE region END AS region,
+       CASE WHEN equipment_id = '${probe_equipment}' THEN '运行' ELSE status END AS status,
+       rated_capacity_mw,
+       load_mw       AS latest_load_mw,
+       temperature_c AS latest_temperature_c,
+       measured_at   AS latest_measured_at,
+       CASE WHEN rated_capacity_mw IS NULL OR rated_capacity_mw = 0 OR load_mw IS NULL
             THEN CAST(NULL AS DECIMAL(20, 4))
-            ELSE CAST(ROUND(r.load_mw / e.rated_capacity_mw, 4) AS DECIMAL(20, 4)) END AS load_ratio
-FROM fluss_catalog.${fluss_database}.dwd_power_equipment AS e
-LEFT JOIN latest_reading AS r ON r.equipment_id = e.equipment_id;
+            ELSE CAST(ROUND(load_mw / rated_capacity_mw, 4) AS DECIMAL(20, 4)) END AS load_ratio
+FROM fluss_catalog.${fluss_database}.dws_equipment_latest
+WHERE equipment_name IS NOT NULL OR equipment_id = '${probe_equipment}';
 
 CREATE TEMPORARY VIEW equipment_scored AS
 SELECT l.*,
@@ -67,24 +68,25 @@ BEGIN
              CAST(COALESCE(SUM(rated_capacity_mw) FILTER (WHERE status IN ('运行', '备用')), 0) AS DECIMAL(20, 2))
                AS installed_capacity_mw,
              CAST(COALESCE(SUM(latest_load_mw), 0) AS DECIMAL(20, 3)) AS current_load_mw
-      FROM fluss_catalog.${fluss_database}.ads_equipment_health
+      FROM equipment_health
       GROUP BY region
     )
   );
 
-  -- A global aggregate: no row until the first equipment arrives, -D when the last one is deleted.
+  -- One group, 'grid': no row until the first equipment arrives, -D when the last one is deleted. The
+  -- probe's row is a group of its own (the sink job does not write it to dw.ads_grid_dashboard).
   INSERT INTO fluss_catalog.${fluss_database}.ads_grid_dashboard
-  SELECT 'grid'                                                              AS dashboard_id,
+  SELECT dashboard_id,
          COUNT(*)                                                            AS equipment_total,
          COUNT(*) FILTER (WHERE status = '运行')                             AS running_total,
          CAST(COALESCE(SUM(rated_capacity_mw), 0) AS DECIMAL(20, 2))         AS installed_capacity_mw,
          CAST(COALESCE(SUM(latest_load_mw), 0) AS DECIMAL(20, 3))            AS current_load_mw,
          COUNT(*) FILTER (WHERE risk_level = '告警')                         AS alarm_count,
          COUNT(*) FILTER (WHERE risk_level = '关注')                         AS attention_count
-  FROM fluss_catalog.${fluss_database}.ads_equipment_health;
-
-  -- probe hop: stateless, keyed by probe_id end to end
-  INSERT INTO fluss_catalog.${fluss_database}.ads_gridflow_probe
-  SELECT probe_id, sent_at, dws_at, CURRENT_TIMESTAMP AS ads_at
-  FROM fluss_catalog.${fluss_database}.dws_gridflow_probe;
+  FROM (
+    SELECT CASE WHEN equipment_id = '${probe_equipment}' THEN '${probe_equipment}' ELSE 'grid' END AS dashboard_id,
+           status, rated_capacity_mw, latest_load_mw, risk_level
+    FROM equipment_health
+  )
+  GROUP BY dashboard_id;
 END;

@@ -1,4 +1,4 @@
--- gridflow: Fluss tables (DWD, DWS, ADS and the probe path), all primary-key tables. Idempotent.
+-- gridflow: Fluss tables (DWD, DWS, ADS), all primary-key tables. Idempotent.
 -- Run once per pipeline (after catalog.sql), before any job is submitted. Placeholder: ${fluss_database}.
 -- Fluss types: STRING instead of VARCHAR(n) (Fluss rejects bounded VARCHAR), TIMESTAMP_LTZ for timestamptz.
 -- Every table also carries Fluss client options (ALTER TABLE .. SET at the end; Fluss stores them as table
@@ -32,7 +32,38 @@ CREATE TABLE IF NOT EXISTS fluss_catalog.${fluss_database}.dwd_equipment_reading
   PRIMARY KEY (reading_id) NOT ENFORCED
 );
 
+-- The readings again, keyed and bucketed by equipment: the history that the latest reading falls back to.
+-- Written by the ingest job beside dwd_equipment_reading; its own changelog feeds EQUIPMENT_LATEST in the
+-- dws job, which looks the equipment's readings up here (prefix lookup on the bucket key) when deletes
+-- have emptied the few it keeps. Both must be this table: a lookup into a table with another writer
+-- could see an older state than the change being aggregated (sql/udf/gridflow/udf/EquipmentLatest.java).
+CREATE TABLE IF NOT EXISTS fluss_catalog.${fluss_database}.dwd_reading_by_equipment (
+  equipment_id  STRING NOT NULL,
+  reading_id    BIGINT NOT NULL,
+  measured_at   TIMESTAMP_LTZ(6) NOT NULL,
+  load_mw       DECIMAL(12, 3) NOT NULL,
+  temperature_c DECIMAL(6, 2) NOT NULL,
+  PRIMARY KEY (equipment_id, reading_id) NOT ENFORCED
+) WITH ('bucket.key' = 'equipment_id');
+
 -- DWS ------------------------------------------------------------------------------------------------
+-- Every equipment id that has an equipment row or readings: the equipment's attributes (NULL without a
+-- row) and its latest reading (NULL without readings, or for a moment while EQUIPMENT_LATEST catches up
+-- after deletes). Written by the dws job; the ads job scores the rows that have an equipment row.
+CREATE TABLE IF NOT EXISTS fluss_catalog.${fluss_database}.dws_equipment_latest (
+  equipment_id      STRING NOT NULL,
+  equipment_name    STRING,
+  equipment_type    STRING,
+  region            STRING,
+  status            STRING,
+  rated_capacity_mw DECIMAL(12, 2),
+  reading_id        BIGINT,
+  measured_at       TIMESTAMP_LTZ(6),
+  load_mw           DECIMAL(12, 3),
+  temperature_c     DECIMAL(6, 2),
+  PRIMARY KEY (equipment_id) NOT ENFORCED
+);
+
 CREATE TABLE IF NOT EXISTS fluss_catalog.${fluss_database}.dws_equipment_type_stats (
   equipment_type    STRING NOT NULL,
   equipment_count   BIGINT NOT NULL,
@@ -98,29 +129,6 @@ CREATE TABLE IF NOT EXISTS fluss_catalog.${fluss_database}.ads_grid_dashboard (
   PRIMARY KEY (dashboard_id) NOT ENFORCED
 );
 
--- Freshness probe path: ingest -> dwd -> (dws job) -> dws -> (ads job) -> ads -> (sink job) -> Postgres.
--- Each job stamps the time it forwarded the probe, so a slow or stalled job can be located.
-CREATE TABLE IF NOT EXISTS fluss_catalog.${fluss_database}.dwd_gridflow_probe (
-  probe_id STRING NOT NULL,
-  sent_at  TIMESTAMP_LTZ(6) NOT NULL,
-  PRIMARY KEY (probe_id) NOT ENFORCED
-);
-
-CREATE TABLE IF NOT EXISTS fluss_catalog.${fluss_database}.dws_gridflow_probe (
-  probe_id STRING NOT NULL,
-  sent_at  TIMESTAMP_LTZ(6) NOT NULL,
-  dws_at   TIMESTAMP_LTZ(3) NOT NULL,
-  PRIMARY KEY (probe_id) NOT ENFORCED
-);
-
-CREATE TABLE IF NOT EXISTS fluss_catalog.${fluss_database}.ads_gridflow_probe (
-  probe_id STRING NOT NULL,
-  sent_at  TIMESTAMP_LTZ(6) NOT NULL,
-  dws_at   TIMESTAMP_LTZ(3) NOT NULL,
-  ads_at   TIMESTAMP_LTZ(3) NOT NULL,
-  PRIMARY KEY (probe_id) NOT ENFORCED
-);
-
 -- Latency tuning, applied to every table (idempotent; re-run after changing a value, then restart the
 -- jobs that read or write the table, since clients read the options when a job is planned).
 -- * client.scanner.log.fetch.wait-max-time (default 500ms): Fluss 0.9 does not complete a waiting log
@@ -135,6 +143,10 @@ ALTER TABLE fluss_catalog.${fluss_database}.dwd_power_equipment SET ('client.sca
   'client.writer.buffer.memory-size' = '8mb', 'client.writer.batch-size' = '1mb');
 ALTER TABLE fluss_catalog.${fluss_database}.dwd_equipment_reading SET ('client.scanner.log.fetch.wait-max-time' = '100ms', 'client.writer.batch-timeout' = '20ms',
   'client.writer.buffer.memory-size' = '8mb', 'client.writer.batch-size' = '1mb');
+ALTER TABLE fluss_catalog.${fluss_database}.dwd_reading_by_equipment SET ('client.scanner.log.fetch.wait-max-time' = '100ms', 'client.writer.batch-timeout' = '20ms',
+  'client.writer.buffer.memory-size' = '8mb', 'client.writer.batch-size' = '1mb');
+ALTER TABLE fluss_catalog.${fluss_database}.dws_equipment_latest SET ('client.scanner.log.fetch.wait-max-time' = '100ms', 'client.writer.batch-timeout' = '20ms',
+  'client.writer.buffer.memory-size' = '8mb', 'client.writer.batch-size' = '1mb');
 ALTER TABLE fluss_catalog.${fluss_database}.dws_equipment_type_stats SET ('client.scanner.log.fetch.wait-max-time' = '100ms', 'client.writer.batch-timeout' = '20ms',
   'client.writer.buffer.memory-size' = '8mb', 'client.writer.batch-size' = '1mb');
 ALTER TABLE fluss_catalog.${fluss_database}.dws_region_stats SET ('client.scanner.log.fetch.wait-max-time' = '100ms', 'client.writer.batch-timeout' = '20ms',
@@ -146,10 +158,4 @@ ALTER TABLE fluss_catalog.${fluss_database}.ads_equipment_health SET ('client.sc
 ALTER TABLE fluss_catalog.${fluss_database}.ads_capacity_planning SET ('client.scanner.log.fetch.wait-max-time' = '100ms', 'client.writer.batch-timeout' = '20ms',
   'client.writer.buffer.memory-size' = '8mb', 'client.writer.batch-size' = '1mb');
 ALTER TABLE fluss_catalog.${fluss_database}.ads_grid_dashboard SET ('client.scanner.log.fetch.wait-max-time' = '100ms', 'client.writer.batch-timeout' = '20ms',
-  'client.writer.buffer.memory-size' = '8mb', 'client.writer.batch-size' = '1mb');
-ALTER TABLE fluss_catalog.${fluss_database}.dwd_gridflow_probe SET ('client.scanner.log.fetch.wait-max-time' = '100ms', 'client.writer.batch-timeout' = '20ms',
-  'client.writer.buffer.memory-size' = '8mb', 'client.writer.batch-size' = '1mb');
-ALTER TABLE fluss_catalog.${fluss_database}.dws_gridflow_probe SET ('client.scanner.log.fetch.wait-max-time' = '100ms', 'client.writer.batch-timeout' = '20ms',
-  'client.writer.buffer.memory-size' = '8mb', 'client.writer.batch-size' = '1mb');
-ALTER TABLE fluss_catalog.${fluss_database}.ads_gridflow_probe SET ('client.scanner.log.fetch.wait-max-time' = '100ms', 'client.writer.batch-timeout' = '20ms',
   'client.writer.buffer.memory-size' = '8mb', 'client.writer.batch-size' = '1mb');

@@ -5,6 +5,8 @@
 --               ${source_schema}, ${source_user}, ${source_password}.
 --
 -- One replication slot and one publication per captured table, both named gridflow_${pipeline}_<table>.
+-- The freshness probe is a reading too (equipment ${probe_equipment}, which no equipment row has): it
+-- takes the readings' own slot, reader and writers, so it waits behind whatever they wait behind.
 -- changelog-mode 'all' (needs REPLICA IDENTITY FULL): updates arrive as -U/+U with full before-images
 -- and deletes as -D with the full row, so no ChangelogNormalize (no state) is needed in this job.
 -- Incremental snapshot ON with backfill skipped: the snapshot is chunked and checkpointable, and no
@@ -16,6 +18,13 @@
 -- written by other tables is not retained behind it (observed: all three slots advance together).
 -- The slots advance only when checkpoints complete (scan.lsn-commit.checkpoints-num-delay after the
 -- snapshot): run this job with checkpointing on.
+
+-- dwd_reading_by_equipment's key (equipment_id, reading_id) is not the source's (reading_id): the planner
+-- then sends -U/+U (the Fluss sink writes -U as a delete, so a reading moved to another equipment leaves
+-- its old key) and, by default, adds a SinkUpsertMaterializer that keeps every reading in state. Its
+-- only use is to reorder changes of one key that arrive through different paths; here each key has
+-- one path (one CDC reader, in commit order), so it is not needed.
+SET 'table.exec.sink.upsert-materialize' = 'NONE';
 
 CREATE TEMPORARY TABLE src_power_equipment (
   equipment_id        STRING NOT NULL,
@@ -77,30 +86,6 @@ CREATE TEMPORARY TABLE src_equipment_reading (
   'debezium.poll.interval.ms' = '100'
 );
 
-CREATE TEMPORARY TABLE src_gridflow_probe (
-  probe_id STRING NOT NULL,
-  sent_at  TIMESTAMP_LTZ(6) NOT NULL,
-  PRIMARY KEY (probe_id) NOT ENFORCED
-) WITH (
-  'connector' = 'postgres-cdc',
-  'hostname' = '${source_host}',
-  'port' = '${source_port}',
-  'username' = '${source_user}',
-  'password' = '${source_password}',
-  'database-name' = '${source_database}',
-  'schema-name' = '${source_schema}',
-  'table-name' = 'gridflow_probe',
-  'slot.name' = 'gridflow_${pipeline}_gridflow_probe',
-  'decoding.plugin.name' = 'pgoutput',
-  'debezium.publication.autocreate.mode' = 'disabled',
-  'debezium.publication.name' = 'gridflow_${pipeline}_gridflow_probe',
-  'changelog-mode' = 'all',
-  'scan.incremental.snapshot.enabled' = 'true',
-  'scan.incremental.snapshot.backfill.skip' = 'true',
-  'heartbeat.interval.ms' = '10s',
-  'debezium.poll.interval.ms' = '100'
-);
-
 EXECUTE STATEMENT SET
 BEGIN
   INSERT INTO fluss_catalog.${fluss_database}.dwd_power_equipment
@@ -112,7 +97,7 @@ BEGIN
   SELECT reading_id, equipment_id, load_mw, temperature_c, voltage_kv, measured_at
   FROM src_equipment_reading;
 
-  INSERT INTO fluss_catalog.${fluss_database}.dwd_gridflow_probe
-  SELECT probe_id, sent_at
-  FROM src_gridflow_probe;
+  INSERT INTO fluss_catalog.${fluss_database}.dwd_reading_by_equipment
+  SELECT equipment_id, reading_id, measured_at, load_mw, temperature_c
+  FROM src_equipment_reading;
 END;

@@ -132,18 +132,20 @@ CREATE TEMPORARY TABLE sink_ads_grid_dashboard (
   'sink.max-retries' = '5'
 );
 
-CREATE TEMPORARY TABLE sink_probe_arrivals (
-  probe_id STRING NOT NULL,
-  sent_at  TIMESTAMP(6) NOT NULL,
-  dws_at   TIMESTAMP(3) NOT NULL,
-  ads_at   TIMESTAMP(3) NOT NULL,
-  PRIMARY KEY (probe_id) NOT ENFORCED
+-- Where the freshness probe comes out: one row per pipeline and hop (the ADS table it came through),
+-- the probe's number (its latest_load_mw / current_load_mw) and, through ads_equipment_health, its
+-- sent_at. The sink database stamps arrived_at and logs every arrival (sql/sink/ops.sql).
+CREATE TEMPORARY TABLE sink_probe_hops (
+  pipeline    STRING NOT NULL,
+  hop         STRING NOT NULL,
+  probe_value DECIMAL(20, 3),
+  PRIMARY KEY (pipeline, hop) NOT ENFORCED
 ) WITH (
   'connector' = 'jdbc',
   'url' = '${sink_jdbc_url}',
   'username' = '${sink_user}',
   'password' = '${sink_password}',
-  'table-name' = 'gridflow.probe_arrivals',
+  'table-name' = 'gridflow.probe_hops',
   'sink.buffer-flush.interval' = '200ms',
   'sink.buffer-flush.max-rows' = '1000',
   'sink.max-retries' = '5'
@@ -167,18 +169,33 @@ BEGIN
   SELECT equipment_id, equipment_name, equipment_type, region, status, rated_capacity_mw,
          latest_load_mw, latest_temperature_c, CAST(latest_measured_at AS TIMESTAMP(6)), load_ratio,
          health_score, risk_level
-  FROM fluss_catalog.${fluss_database}.ads_equipment_health;
+  FROM fluss_catalog.${fluss_database}.ads_equipment_health
+  WHERE equipment_id <> '${probe_equipment}';
 
   INSERT INTO sink_ads_capacity_planning
   SELECT region, installed_capacity_mw, current_load_mw, utilization, headroom_mw, overload_alert
-  FROM fluss_catalog.${fluss_database}.ads_capacity_planning;
+  FROM fluss_catalog.${fluss_database}.ads_capacity_planning
+  WHERE region <> '${probe_equipment}';
 
   INSERT INTO sink_ads_grid_dashboard
   SELECT dashboard_id, equipment_total, running_total, installed_capacity_mw, current_load_mw,
          alarm_count, attention_count
-  FROM fluss_catalog.${fluss_database}.ads_grid_dashboard;
+  FROM fluss_catalog.${fluss_database}.ads_grid_dashboard
+  WHERE dashboard_id <> '${probe_equipment}';
 
-  INSERT INTO sink_probe_arrivals
-  SELECT probe_id, CAST(sent_at AS TIMESTAMP(6)), CAST(dws_at AS TIMESTAMP(3)), CAST(ads_at AS TIMESTAMP(3))
-  FROM fluss_catalog.${fluss_database}.ads_gridflow_probe;
+  -- The probe, out of each ADS table (filters on the key, so every version of a row goes the same way).
+  INSERT INTO sink_probe_hops
+  SELECT '${pipeline}', 'health', latest_load_mw
+  FROM fluss_catalog.${fluss_database}.ads_equipment_health
+  WHERE equipment_id = '${probe_equipment}';
+
+  INSERT INTO sink_probe_hops
+  SELECT '${pipeline}', 'capacity', current_load_mw
+  FROM fluss_catalog.${fluss_database}.ads_capacity_planning
+  WHERE region = '${probe_equipment}';
+
+  INSERT INTO sink_probe_hops
+  SELECT '${pipeline}', 'dashboard', current_load_mw
+  FROM fluss_catalog.${fluss_database}.ads_grid_dashboard
+  WHERE dashboard_id = '${probe_equipment}';
 END;

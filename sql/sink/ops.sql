@@ -2,24 +2,45 @@
 
 CREATE SCHEMA IF NOT EXISTS gridflow;
 
--- Written by the sink job (sql/flink/sink.sql) from the probe path. The control plane inserts
--- (probe_id, sent_at) into the source table gridflow_probe and waits for the row to appear here.
--- dws_at / ads_at: when the dws and ads jobs forwarded the probe (Flink CURRENT_TIMESTAMP);
--- arrived_at: when the sink job wrote the row (stamped by the database, like dw.*.updated_at).
--- freshness_ms = arrived_at - sent_at. Deleting a probe in the source deletes it here too.
-CREATE TABLE IF NOT EXISTS gridflow.probe_arrivals (
-  probe_id     text        PRIMARY KEY,
-  sent_at      timestamptz NOT NULL,
-  dws_at       timestamptz,
-  ads_at       timestamptz,
-  arrived_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
-  freshness_ms double precision GENERATED ALWAYS AS (extract(epoch FROM (arrived_at - sent_at)) * 1000) STORED
+-- The freshness probe (src/postgres/probe.ts). The control plane writes a reading of equipment
+-- '~gridflow-probe' into the source (recorded in gridflow.probes); the pipeline carries it like any
+-- reading, and the sink job writes it, out of each ADS table it went through, into gridflow.probe_hops
+-- (one row per pipeline and hop). probe_value is the probe's number: seconds after 2020-01-01 UTC at
+-- which it was sent, in milliseconds. Every write of a hop is logged in gridflow.probe_log with the
+-- database's arrival time, so a probe superseded by a newer one still has an arrival (the newer one's).
+CREATE TABLE IF NOT EXISTS gridflow.probes (
+  pipeline    text          NOT NULL,
+  reading_id  bigint        NOT NULL,
+  probe_value numeric(20,3) NOT NULL,
+  sent_at     timestamptz   NOT NULL,
+  PRIMARY KEY (pipeline, reading_id)
 );
 
-CREATE OR REPLACE FUNCTION gridflow.stamp_arrived_at() RETURNS trigger
+CREATE TABLE IF NOT EXISTS gridflow.probe_hops (
+  pipeline    text          NOT NULL,
+  hop         text          NOT NULL,            -- health | capacity | dashboard
+  probe_value numeric(20,3),
+  arrived_at  timestamptz   NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (pipeline, hop)
+);
+
+CREATE TABLE IF NOT EXISTS gridflow.probe_log (
+  pipeline    text          NOT NULL,
+  hop         text          NOT NULL,
+  probe_value numeric(20,3) NOT NULL,
+  arrived_at  timestamptz   NOT NULL,
+  PRIMARY KEY (pipeline, hop, probe_value)
+);
+
+CREATE OR REPLACE FUNCTION gridflow.log_probe_hop() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   NEW.arrived_at := clock_timestamp();
+  IF NEW.probe_value IS NOT NULL THEN
+    INSERT INTO gridflow.probe_log (pipeline, hop, probe_value, arrived_at)
+    VALUES (NEW.pipeline, NEW.hop, NEW.probe_value, NEW.arrived_at)
+    ON CONFLICT DO NOTHING;
+  END IF;
   RETURN NEW;
 END
 $$;
@@ -27,9 +48,9 @@ $$;
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_trigger
-                 WHERE tgname = 'stamp_arrived_at' AND tgrelid = 'gridflow.probe_arrivals'::regclass) THEN
-    CREATE TRIGGER stamp_arrived_at BEFORE INSERT OR UPDATE ON gridflow.probe_arrivals
-      FOR EACH ROW EXECUTE FUNCTION gridflow.stamp_arrived_at();
+                 WHERE tgname = 'log_probe_hop' AND tgrelid = 'gridflow.probe_hops'::regclass) THEN
+    CREATE TRIGGER log_probe_hop BEFORE INSERT OR UPDATE ON gridflow.probe_hops
+      FOR EACH ROW EXECUTE FUNCTION gridflow.log_probe_hop();
   END IF;
 END
 $$;

@@ -1,5 +1,5 @@
 -- gridflow source schema (PostgreSQL 15, database sgcc_source). Idempotent.
--- The two contract tables exactly as in PIPELINE.md, plus gridflow_probe for the freshness probe.
+-- The two contract tables exactly as in PIPELINE.md (the freshness probe is a reading, see below).
 -- REPLICA IDENTITY FULL: the CDC sources run with changelog-mode 'all' (see sql/NOTES.md), which needs
 -- the complete before-image of every UPDATE and DELETE in the WAL.
 
@@ -25,20 +25,15 @@ CREATE TABLE IF NOT EXISTS equipment_reading (           -- telemetry, high volu
   measured_at    TIMESTAMPTZ   NOT NULL
 );
 
--- Freshness probe: the control plane inserts a row (probe_id, sent_at = now()); the pipeline carries it
--- through every job (ingest -> dws -> ads -> sink) to gridflow.probe_arrivals in the sink.
--- It never touches a contract table.
-CREATE TABLE IF NOT EXISTS gridflow_probe (
-  probe_id  TEXT        PRIMARY KEY,
-  sent_at   TIMESTAMPTZ NOT NULL DEFAULT now()
-);
+-- The freshness probe is a reading of equipment '~gridflow-probe' (src/constants.ts PROBE_EQUIPMENT_ID),
+-- which no equipment row has: it changes no contract value and travels the readings' own path.
 
 -- Only when not FULL already: ALTER TABLE takes an ACCESS EXCLUSIVE lock even when nothing changes,
 -- which would queue every writer of a live source behind it.
 DO $$
 DECLARE t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['power_equipment', 'equipment_reading', 'gridflow_probe'] LOOP
+  FOREACH t IN ARRAY ARRAY['power_equipment', 'equipment_reading'] LOOP
     IF (SELECT relreplident FROM pg_class WHERE oid = to_regclass(t)) <> 'f' THEN
       EXECUTE format('ALTER TABLE %I REPLICA IDENTITY FULL', t);
     END IF;

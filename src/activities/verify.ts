@@ -1,7 +1,7 @@
 /**
  * The verification workflow's activities (src/workflows/verify.ts). Thin and idempotent:
- *   act     — sendProbe (one row in the source's gridflow_probe, id chosen by the workflow),
- *             cleanupProbes (keep the newest N);
+ *   act     — sendProbe (one probe reading in the source, src/postgres/probe.ts), cleanupProbes
+ *             (keep the newest N);
  *   observe — awaitProbe, observePipelineJobs, compareWarehouse, checkReplicationHealth;
  *   record  — beginVerificationRun, recordVerificationRun (an upsert on the run id).
  * Connections come by name from the spec; credentials are resolved here, in the worker. Observations
@@ -12,11 +12,11 @@ import { flinkJobName } from '../constants';
 import { TERMINAL_JOB_STATES } from '../flink/rest';
 import { JOB_NAMES, PipelineSpec } from '../pipeline/spec';
 import { JobState, ProbeArrival, ProbeSent, ReplicationHealth, VerificationResult, WarehouseComparison, verificationDetails } from '../pipeline/verify';
-import { ident, query, withClient } from '../postgres/client';
+import { PROBE_HOPS, cleanupProbes, probeArrivals, sendProbe } from '../postgres/probe';
 import { compareTracked } from '../postgres/differences';
 import { readContract, readSink } from '../postgres/reconcile';
 import { recordVerificationRun as writeVerificationRun } from '../postgres/sink';
-import { CAPTURED_TABLES, DEFAULT_MAX_LAG_BYTES, PROBE_TABLE, artifactName, checkReplication, inspectReplication } from '../postgres/source';
+import { CAPTURED_TABLES, DEFAULT_MAX_LAG_BYTES, artifactName, checkReplication, inspectReplication } from '../postgres/source';
 import { ActivityDeps } from './context';
 import { classified, nonRetryable } from './failure';
 
@@ -38,7 +38,6 @@ function heartbeat(details?: unknown): void {
 export function createVerifyActivities(deps: ActivityDeps) {
   const source = (spec: PipelineSpec) => deps.connection(spec.source.connection);
   const sink = (spec: PipelineSpec) => deps.connection(spec.sink.connection);
-  const probeTable = (spec: PipelineSpec) => `${ident(spec.source.schema)}.${ident(PROBE_TABLE)}`;
 
   return {
     // ---------------------------------------------------------------- record
@@ -72,52 +71,39 @@ export function createVerifyActivities(deps: ActivityDeps) {
 
     // ---------------------------------------------------------------- act
 
-    /** Insert the probe (sent_at = the source's clock). Idempotent: a retry finds the row the first attempt wrote. */
+    /**
+     * Write a probe reading into the source (sent_at = the source's clock). A retry after a lost response
+     * writes a second probe: harmless, the workflow waits for the one it was told about (or a newer one).
+     */
     async sendProbe(input: { spec: PipelineSpec; probeId: string }): Promise<ProbeSent> {
       checkProbeId(input.probeId);
-      return classified('send freshness probe', () =>
-        withClient(source(input.spec), async (client) => {
-          const table = probeTable(input.spec);
-          await query(client, `insert probe into ${input.spec.source.schema}.${PROBE_TABLE}`, `INSERT INTO ${table} (probe_id, sent_at) VALUES ($1, clock_timestamp()) ON CONFLICT (probe_id) DO NOTHING`, [input.probeId]);
-          const res = await query<{ sent_ms: number }>(
-            client,
-            'read probe',
-            `SELECT (extract(epoch FROM sent_at) * 1000)::float8 AS sent_ms FROM ${table} WHERE probe_id = $1`,
-            [input.probeId],
-          );
-          const row = res.rows[0];
-          if (!row) throw new Error(`probe ${input.probeId} vanished right after it was inserted (deleted concurrently?)`);
-          return { probeId: input.probeId, sentAt: row.sent_ms, at: deps.now() };
-        }),
-      );
+      return classified('send freshness probe', async () => {
+        const sent = await sendProbe(source(input.spec), sink(input.spec), input.spec.name, input.spec.source.schema);
+        return { probeId: input.probeId, value: sent.value, sentAt: sent.sentAt, at: deps.now() };
+      });
     },
 
-    /** Delete all but the newest `keep` probes from the source (the pipeline deletes their arrivals). */
+    /** Delete all but the newest `keep` probes of this pipeline from the source, and their records. */
     async cleanupProbes(input: { spec: PipelineSpec; keep: number }): Promise<{ deleted: number }> {
       if (!Number.isInteger(input.keep) || input.keep < 1) throw nonRetryable('InvalidInput', `keep must be an integer ≥ 1, got ${input.keep}`);
-      return classified('clean up probes', () =>
-        withClient(source(input.spec), async (client) => {
-          const table = probeTable(input.spec);
-          const res = await query(
-            client,
-            'delete old probes',
-            `DELETE FROM ${table} WHERE probe_id IN (SELECT probe_id FROM ${table} ORDER BY sent_at DESC, probe_id DESC OFFSET $1)`,
-            [input.keep],
-          );
-          return { deleted: res.rowCount ?? 0 };
-        }),
-      );
+      return classified('clean up probes', async () => ({
+        deleted: await cleanupProbes(source(input.spec), sink(input.spec), input.spec.name, input.spec.source.schema, input.keep),
+      }));
     },
 
     // ---------------------------------------------------------------- observe
 
     /**
-     * Poll gridflow.probe_arrivals until the probe is there or `timeoutMs` has passed since the first
-     * attempt started (kept in the heartbeat, so a retried attempt does not wait the whole time again).
-     * Never fails for lateness: arrived=false is the answer.
+     * Poll the probe log until the probe (or a newer one) has come out of every hop, or `timeoutMs` has
+     * passed since the first attempt started (kept in the heartbeat, so a retried attempt does not wait
+     * the whole time again). Never fails for lateness: arrived=false is the answer.
      */
-    async awaitProbe(input: { spec: PipelineSpec; probeId: string; timeoutMs: number; pollMs?: number }): Promise<ProbeArrival> {
+    async awaitProbe(input: { spec: PipelineSpec; probeId: string; value?: string; sentAt?: number; timeoutMs: number; pollMs?: number }): Promise<ProbeArrival> {
       checkProbeId(input.probeId);
+      if (input.value === undefined || !/^\d{1,9}(\.\d{1,3})?$/.test(input.value) || typeof input.sentAt !== 'number') {
+        throw nonRetryable('InvalidInput', `awaitProbe needs the probe's value and sentAt from sendProbe, got ${JSON.stringify({ value: input.value, sentAt: input.sentAt })}`);
+      }
+      const { value, sentAt } = input;
       let began = deps.now();
       try {
         const previous = Context.current().info.heartbeatDetails as { began?: number } | undefined;
@@ -126,31 +112,22 @@ export function createVerifyActivities(deps: ActivityDeps) {
         /* plain call */
       }
       const pollMs = input.pollMs ?? 100;
-      return classified('await freshness probe', () =>
-        withClient(sink(input.spec), async (client) => {
-          for (;;) {
-            heartbeat({ began });
-            const res = await query<{ freshness_ms: number; dws_ms: number | null; ads_ms: number | null }>(
-              client,
-              'read probe arrival',
-              `SELECT freshness_ms,
-                      (extract(epoch FROM (dws_at - sent_at)) * 1000)::float8 AS dws_ms,
-                      (extract(epoch FROM (ads_at - sent_at)) * 1000)::float8 AS ads_ms
-               FROM gridflow.probe_arrivals WHERE probe_id = $1`,
-              [input.probeId],
-            );
-            const now = deps.now();
-            const row = res.rows[0];
-            if (row) {
-              return { probeId: input.probeId, arrived: true, freshnessMs: row.freshness_ms, dwsMs: row.dws_ms, adsMs: row.ads_ms, waitedMs: now - began, at: now };
-            }
-            if (now - began >= input.timeoutMs) {
-              return { probeId: input.probeId, arrived: false, freshnessMs: null, dwsMs: null, adsMs: null, waitedMs: now - began, at: now };
-            }
-            await deps.sleep(Math.min(pollMs, Math.max(1, input.timeoutMs - (now - began))));
+      return classified('await freshness probe', async () => {
+        for (;;) {
+          heartbeat({ began });
+          const arrivals = await probeArrivals(sink(input.spec), input.spec.name, value);
+          const now = deps.now();
+          const hopsMs = Object.fromEntries(PROBE_HOPS.map((h) => [h, arrivals[h] === null ? null : Math.max(0, arrivals[h]! - sentAt)])) as ProbeArrival['hopsMs'];
+          const times = PROBE_HOPS.map((h) => hopsMs[h]);
+          if (times.every((t) => t !== null)) {
+            return { probeId: input.probeId, arrived: true, freshnessMs: Math.max(...(times as number[])), hopsMs, waitedMs: now - began, at: now };
           }
-        }),
-      );
+          if (now - began >= input.timeoutMs) {
+            return { probeId: input.probeId, arrived: false, freshnessMs: null, hopsMs, waitedMs: now - began, at: now };
+          }
+          await deps.sleep(Math.min(pollMs, Math.max(1, input.timeoutMs - (now - began))));
+        }
+      });
     },
 
     /** The state of each of the pipeline's Flink jobs, found by name (to explain a probe that never arrived). */

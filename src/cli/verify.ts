@@ -122,7 +122,7 @@ export function renderVerification(out: Out, r: VerificationResult): void {
   out.text(`verification of ${r.pipeline}: ${r.ok ? 'PASS' : 'FAIL'} in ${formatMs(r.durationMs)} (run ${r.runId})`);
   const f = r.freshness;
   const freshness = f.arrived
-    ? `${formatMs(f.freshnessMs ?? 0)}${f.dwsMs !== null && f.adsMs !== null ? ` (dws +${formatMs(f.dwsMs)}, ads +${formatMs(f.adsMs)}, sink +${formatMs(f.freshnessMs ?? 0)})` : ''}, limit ${formatMs(f.limitMs)}`
+    ? `${formatMs(f.freshnessMs ?? 0)}${f.hopsMs ? ` (${Object.entries(f.hopsMs).map(([hop, ms]) => `${hop} +${ms === null ? '?' : formatMs(ms)}`).join(', ')})` : ''}, limit ${formatMs(f.limitMs)}`
     : f.sent
       ? `probe did not arrive within ${formatMs(f.timeoutMs)}`
       : `probe not sent: ${f.error}`;

@@ -9,7 +9,7 @@ import { JOB_NAMES, JobName, PipelineSpec } from './spec';
 export const JOB_DEPENDENCIES: Readonly<Record<JobName, readonly JobName[]>> = {
   ingest: [],
   dws: ['ingest'],
-  ads: ['ingest'],
+  ads: ['dws'],
   sink: ['dws', 'ads'],
 };
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PgConnection } from '../config';
-import { flinkJobName } from '../constants';
+import { PROBE_EQUIPMENT_ID, flinkJobName } from '../constants';
 import { JobName, PipelineSpec, durationMs } from './spec';
 import { PlaceholderValue, fillPlaceholders, ident, isDml, literal, readSqlFile, splitStatements } from './sql';
 
@@ -44,6 +44,7 @@ function values(spec: PipelineSpec, conns: Connections, mask: boolean): Record<s
     sink_jdbc_url: { kind: 'jdbcUrl', value: `jdbc:postgresql://${conns.sink.host}:${conns.sink.port}/${conns.sink.database}` },
     sink_user: literal(conns.sink.user),
     sink_password: secret(conns.sink.password),
+    probe_equipment: literal(PROBE_EQUIPMENT_ID),
   };
 }
 

@@ -20,8 +20,8 @@ export const VerifyOptions = z
   .object({
     /** How long to wait for the probe to reach the sink before calling the pipeline stalled. */
     probeTimeout: duration.default('60s'),
-    /** A probe that arrives later than this is a freshness failure (reference: end-to-end under 3 s). */
-    maxFreshness: duration.default('30s'),
+    /** A probe that arrives later than this is a freshness failure (default: the spec's watch.maxFreshness). */
+    maxFreshness: duration.optional(),
     /** Comparisons before a difference counts as real (changes may still be in flight). */
     compareAttempts: z.number().int().min(1).max(20).default(4),
     /** Wait between comparisons. */
@@ -65,10 +65,10 @@ export interface VerifyLimits {
   compareRetryWaitMs: number;
 }
 
-export function verifyLimits(options: VerifyOptions): VerifyLimits {
+export function verifyLimits(options: VerifyOptions, spec?: { watch: { maxFreshness: string } }): VerifyLimits {
   return {
     probeTimeoutMs: durationMs(options.probeTimeout),
-    maxFreshnessMs: durationMs(options.maxFreshness),
+    maxFreshnessMs: durationMs(options.maxFreshness ?? spec?.watch.maxFreshness ?? '30s'),
     compareRetryWaitMs: durationMs(options.compareRetryWait),
   };
 }
@@ -79,19 +79,23 @@ export function verifyLimits(options: VerifyOptions): VerifyLimits {
 
 export interface ProbeSent {
   probeId: string;
+  /** The probe's number (src/postgres/probe.ts), as numeric text. */
+  value?: string;
   /** Epoch ms, the source's clock. */
   sentAt: number;
   at: number;
 }
 
+/** The ADS tables the probe comes out of (src/postgres/probe.ts PROBE_HOPS). */
+export type ProbeHopsMs = Record<'health' | 'capacity' | 'dashboard', number | null>;
+
 export interface ProbeArrival {
   probeId: string;
   arrived: boolean;
-  /** arrived_at − sent_at as the sink computed it (sink clock − source clock). */
+  /** When the probe (or a newer one) had come out of every hop, minus when it was sent (sink clock − source clock). */
   freshnessMs: number | null;
-  /** When the dws and ads jobs forwarded the probe, ms after it was sent: locates a slow job. */
-  dwsMs: number | null;
-  adsMs: number | null;
+  /** Per hop, ms after sending (null: not yet). The hops share the path up to the ads job's health writer. */
+  hopsMs: ProbeHopsMs;
   /** How long the activity waited. */
   waitedMs: number;
   at: number;
@@ -157,16 +161,20 @@ export interface ReplicationHealth {
 
 export interface FreshnessResult {
   probeId: string;
+  /** The probe's number (src/postgres/probe.ts): how to find it in gridflow.probe_log. */
+  value?: string | null;
   sent: boolean;
   arrived: boolean;
   freshnessMs: number | null;
-  dwsMs: number | null;
-  adsMs: number | null;
+  /** Per hop, ms after sending; null before the probe was awaited. */
+  hopsMs: ProbeHopsMs | null;
   waitedMs: number | null;
   limitMs: number;
   timeoutMs: number;
   /** Only when the probe did not arrive: which of the pipeline's jobs run. */
   jobs: JobState[] | null;
+  /** Only when the probe was late or did not arrive: the operator Flink's metrics show saturated. */
+  bottleneck?: string | null;
   error: string | null;
 }
 
@@ -254,6 +262,13 @@ function describeJobs(jobs: readonly JobState[] | null): string {
   return `: ${stopped.map((j) => `job ${j.flinkName} is ${j.state ?? 'not deployed'}`).join(', ')}`;
 }
 
+/** A probe that never came out: a stopped job says why; else a saturated operator; else a job emits nothing. */
+function notMoving(f: FreshnessResult): string {
+  const stopped = (f.jobs ?? []).some((j) => j.state !== 'RUNNING');
+  if (!stopped && f.bottleneck) return `at least that far behind (bottleneck: ${f.bottleneck})`;
+  return `not moving data${describeJobs(f.jobs)}`;
+}
+
 /** Why the run fails, one sentence each; empty = pass. Pure. */
 export function judgeVerification(r: Pick<VerificationResult, 'freshness' | 'compare' | 'replication'>): string[] {
   const problems: string[] = [];
@@ -263,7 +278,9 @@ export function judgeVerification(r: Pick<VerificationResult, 'freshness' | 'com
   } else if (f.error && !f.arrived) {
     problems.push(`The freshness probe ${f.probeId} could not be awaited: ${f.error}.`);
   } else if (!f.arrived) {
-    problems.push(`Freshness: probe ${f.probeId} did not reach the sink within ${seconds(f.timeoutMs)}, so the pipeline is not moving data${describeJobs(f.jobs)}.`);
+    problems.push(
+      `Freshness: probe ${f.probeId} did not reach the sink within ${seconds(f.timeoutMs)}, so the pipeline is ${notMoving(f)}.`,
+    );
   } else if (f.freshnessMs !== null && f.freshnessMs > f.limitMs) {
     problems.push(`Freshness: probe ${f.probeId} took ${formatMs(f.freshnessMs)} to reach the sink, more than the limit of ${formatMs(f.limitMs)}${slowestHop(f)}.`);
   }
@@ -278,16 +295,13 @@ export function judgeVerification(r: Pick<VerificationResult, 'freshness' | 'com
   return problems;
 }
 
-/** Which hop took longest: ingest+dws (sent → dws_at), ads (dws_at → ads_at), sink (ads_at → arrival). */
+/** Where the time went: the operator Flink shows saturated, else the hop that came out last. */
 function slowestHop(f: FreshnessResult): string {
-  if (f.freshnessMs === null || f.dwsMs === null || f.adsMs === null) return '';
-  const hops: Array<[string, number]> = [
-    ['ingest + dws', f.dwsMs],
-    ['ads', f.adsMs - f.dwsMs],
-    ['sink', f.freshnessMs - f.adsMs],
-  ];
+  if (f.bottleneck) return ` (bottleneck: ${f.bottleneck})`;
+  const hops = Object.entries(f.hopsMs ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number');
+  if (hops.length === 0) return '';
   const [name, ms] = hops.reduce((a, b) => (b[1] > a[1] ? b : a));
-  return ` (slowest hop: ${name}, ${formatMs(ms)})`;
+  return ` (last out: ${name}, ${formatMs(ms)})`;
 }
 
 const MAX_SUMMARY = 1500;

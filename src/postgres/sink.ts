@@ -22,7 +22,7 @@ export async function applySinkSchema(sinkConn: PgConnection): Promise<void> {
  * snapshot. The ops records (events, savepoints, verification runs) are history and stay.
  */
 export async function truncateWarehouse(sinkConn: PgConnection): Promise<void> {
-  const tables = [...WAREHOUSE_TABLE_NAMES.map((t) => `dw.${t}`), 'gridflow.probe_arrivals'];
+  const tables = [...WAREHOUSE_TABLE_NAMES.map((t) => `dw.${t}`), 'gridflow.probe_hops'];
   await withClient(sinkConn, (client) => query(client, 'truncate the warehouse tables', `TRUNCATE ${tables.join(', ')}`));
 }
 

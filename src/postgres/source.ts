@@ -19,12 +19,13 @@ import { IDENTIFIER } from '../constants';
 import { applySqlFile, describeConnection, ident, inTransaction, isPostgresError, query, withClient } from './client';
 
 /** The tables sql/flink/ingest.sql captures, in its order. */
-export const CAPTURED_TABLES = ['power_equipment', 'equipment_reading', 'gridflow_probe'] as const;
+export const CAPTURED_TABLES = ['power_equipment', 'equipment_reading'] as const;
 
-/** gridflow's own table in the source (freshness probe); the same definition as sql/source/schema.sql. */
-export const PROBE_TABLE = 'gridflow_probe';
-const PROBE_DDL = (qualified: string) =>
-  `CREATE TABLE IF NOT EXISTS ${qualified} (probe_id TEXT PRIMARY KEY, sent_at TIMESTAMPTZ NOT NULL DEFAULT now())`;
+/**
+ * Tables earlier versions captured (the freshness probe had a table and slot of its own; it is a
+ * reading now). prepareSource drops their slot and publication, so no slot is left pinning WAL.
+ */
+export const RETIRED_CAPTURED_TABLES = ['gridflow_probe'] as const;
 
 /** changelog-mode of every CDC source in sql/flink/ingest.sql; 'all' needs full before-images. */
 export const CHANGELOG_MODE: 'all' | 'upsert' = 'all';
@@ -68,7 +69,7 @@ export class SourceStateError extends Error {
 // ---------------------------------------------------------------------------------------------------
 
 /**
- * sql/source/schema.sql: the contract tables, gridflow_probe, REPLICA IDENTITY FULL. Idempotent.
+ * sql/source/schema.sql: the contract tables, REPLICA IDENTITY FULL. Idempotent.
  *
  * Returns whether it ran the file. Skipped when the three tables already exist with REPLICA IDENTITY FULL:
  * the file would change nothing, but its unconditional ALTER TABLE .. REPLICA IDENTITY takes an ACCESS
@@ -419,11 +420,6 @@ export function judgeSource(
   }
   for (const t of facts.tables) {
     const qualified = `${input.schema}.${t.table}`;
-    if (!t.exists && t.table === PROBE_TABLE && facts.schemaExists) {
-      // gridflow's own table, not the application's: prepareSource creates it.
-      add('table-missing', `Table ${qualified} (gridflow's freshness probe) does not exist yet: prepareSource creates it.`, true);
-      continue;
-    }
     if (!t.exists) {
       if (facts.schemaExists) {
         add(
@@ -869,13 +865,6 @@ export async function prepareSource(adminConn: PgConnection, input: PrepareSourc
         }
         for (const t of facts.tables) {
           const qualified = `${ident(schema)}.${ident(t.table)}`;
-          if (!t.exists && t.table === PROBE_TABLE) {
-            await query(client, `create ${schema}.${PROBE_TABLE}`, PROBE_DDL(qualified));
-            await query(client, `set REPLICA IDENTITY FULL on ${schema}.${t.table}`, `ALTER TABLE ${qualified} REPLICA IDENTITY FULL`);
-            await query(client, `grant SELECT on ${schema}.${t.table} to ${cdcRole}`, `GRANT SELECT ON ${qualified} TO ${ident(cdcRole)}`);
-            result.actions.push(`Created gridflow's probe table ${schema}.${PROBE_TABLE}.`);
-            continue;
-          }
           if (CHANGELOG_MODE === 'all' && t.replicaIdentity !== 'full') {
             await query(client, `set REPLICA IDENTITY FULL on ${schema}.${t.table}`, `ALTER TABLE ${qualified} REPLICA IDENTITY FULL`);
             result.actions.push(`Set REPLICA IDENTITY FULL on ${schema}.${t.table} (was ${(t.replicaIdentity ?? 'unknown').toUpperCase()}).`);
@@ -895,6 +884,7 @@ export async function prepareSource(adminConn: PgConnection, input: PrepareSourc
       for (const name of names) {
         result.slots.push(await ensureSlot(client, name, result));
       }
+      await retireArtifacts(client, pipeline, result);
       return result;
     },
     { statementTimeoutMs: 120_000 },
@@ -983,6 +973,31 @@ async function ensureSlot(
   return { name, status: 'created', restartLsn: created?.restartLsn ?? null, walStatus: created?.walStatus ?? null };
 }
 
+/**
+ * The slot and publication of a table this version no longer captures (RETIRED_CAPTURED_TABLES): left
+ * alone, the slot would pin WAL forever. Dropped when inactive; while an old ingest job still reads it,
+ * a warning (the next prepare drops it).
+ */
+async function retireArtifacts(client: Client, pipeline: string, result: PrepareSourceResult): Promise<void> {
+  const names = RETIRED_CAPTURED_TABLES.map((t) => artifactName(pipeline, t));
+  for (const slot of await observeSlots(client, names)) {
+    if (slot.active) {
+      result.warnings.push(`Replication slot ${slot.name} is no longer used by this version but is still read by PID ${slot.activePid}; it is dropped by the next deploy once that job has stopped.`);
+      continue;
+    }
+    try {
+      await query(client, `drop retired replication slot ${slot.name}`, 'SELECT pg_drop_replication_slot($1)', [slot.name]);
+      result.actions.push(`Dropped replication slot ${slot.name}: this version no longer captures its table.`);
+    } catch (err) {
+      if (!isPostgresError(err, 'undefined-object') && !isPostgresError(err, 'object-in-use')) throw err;
+    }
+  }
+  for (const pub of await observePublications(client, names)) {
+    await query(client, `drop retired publication ${pub.name}`, `DROP PUBLICATION IF EXISTS ${ident(pub.name)}`);
+    result.actions.push(`Dropped publication ${pub.name}: this version no longer captures its table.`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Drop
 // ---------------------------------------------------------------------------------------------------
@@ -997,7 +1012,7 @@ export interface DropSourceResult {
  * Refuses, dropping nothing, while any of its slots is active: a job is still reading it.
  */
 export async function dropSourceArtifacts(adminConn: PgConnection, target: ReplicationTarget): Promise<DropSourceResult> {
-  const tables = target.tables ?? CAPTURED_TABLES;
+  const tables = target.tables ?? [...CAPTURED_TABLES, ...RETIRED_CAPTURED_TABLES];
   const names = tables.map((t) => artifactName(target.pipeline, t));
   return withClient(adminConn, async (client) => {
     const slots = await observeSlots(client, names);

@@ -23,8 +23,10 @@ import {
 export type Progress = (message: string) => void;
 
 export interface Artifacts {
-  /** Flink modules + log4j + connectors: the classpath of JobManager, TaskManagers and SQL Gateway. */
+  /** Flink modules + log4j + connectors + the warehouse's functions: the classpath of JobManager, TaskManagers and SQL Gateway. */
   flinkClasspath: string[];
+  /** The warehouse's own Flink functions (sql/udf), built from source: what docker/compose.yml mounts beside the connectors. */
+  udfJar: string;
   /** The shaded fluss-server jar + log4j: Fluss servers and ZooKeeper. */
   flussClasspath: string[];
   /** Classpath (dir + connector jar) running the FlussProbe health check. */
@@ -178,10 +180,44 @@ function ensureFlussProbe(config: GridflowConfig, connectorJars: string[], progr
   return [dir, flussFlink];
 }
 
-/** The connector jars on the Flink classpath (what docker/compose.yml mounts). */
+/** Every .java file under dir, sorted (stable hashing). */
+function javaSources(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.java'))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+/**
+ * The warehouse's Flink functions (sql/udf, e.g. LATEST_READING), compiled against the Flink and Fluss
+ * jars of the pinned versions and packed into one jar, keyed by the sources and those versions.
+ */
+function ensureUdfJar(config: GridflowConfig, flinkJars: string[], connectorJars: string[], progress: Progress): string {
+  const sourceDir = path.join(repoRoot(), 'sql', 'udf');
+  const sources = javaSources(sourceDir);
+  const compileCp = [...flinkJars, ...connectorJars].filter((j) => /\/(flink-(table-common|core|annotations)|fluss-flink|slf4j-api)-[^/]*\.jar$/.test(j));
+  const digest = createHash('sha256');
+  for (const s of sources) digest.update(path.relative(sourceDir, s)).update(fs.readFileSync(s));
+  digest.update(compileCp.map((j) => path.basename(j)).join(','));
+  const dir = path.join(config.cacheDir, `gridflow-udf-${digest.digest('hex').slice(0, 10)}`);
+  const jar = path.join(dir, 'gridflow-udf.jar');
+  if (fs.existsSync(jar)) return jar;
+  progress(`compiling the warehouse's Flink functions (${sources.length} source file(s) in sql/udf)`);
+  const classes = path.join(dir, 'classes');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(classes, { recursive: true });
+  run('javac', ['--release', String(VERSIONS.java), '-d', classes, '-cp', compileCp.join(':'), ...sources]);
+  // Written under another name first: an interrupted build never leaves a jar that looks complete.
+  run('jar', ['--create', '--file', `${jar}.part`, '-C', classes, '.']);
+  fs.renameSync(`${jar}.part`, jar);
+  return jar;
+}
+
+/** The connector jars and the warehouse's function jar on the Flink classpath (what docker/compose.yml mounts). */
 export function connectorJars(artifacts: Artifacts): string[] {
   const names = CONNECTOR_JARS.map((a) => `${a.artifactId}-${a.version}.jar`);
-  return artifacts.flinkClasspath.filter((jar) => names.includes(path.basename(jar)));
+  return [...artifacts.flinkClasspath.filter((jar) => names.includes(path.basename(jar))), artifacts.udfJar];
 }
 
 /** Everything the local stack needs, fetched or built on first use. */
@@ -192,9 +228,11 @@ export function ensureArtifacts(config: GridflowConfig, progress: Progress): Art
   const connectorJars = ensureLib(config, 'connectors', CONNECTOR_JARS, progress);
   const flussJars = ensureLib(config, `fluss-${VERSIONS.fluss}`, [FLUSS_SERVER_JAR, ...LOG4J_JARS], progress);
   const flussProbeClasspath = ensureFlussProbe(config, connectorJars, progress);
+  const udfJar = ensureUdfJar(config, flinkJars, connectorJars, progress);
   const temporalBin = ensureTemporalCli(config, progress);
   return {
-    flinkClasspath: [...flinkJars, ...connectorJars],
+    flinkClasspath: [...flinkJars, ...connectorJars, udfJar],
+    udfJar,
     flussClasspath: flussJars,
     flussProbeClasspath,
     temporalBin,

@@ -3,8 +3,8 @@
  * by the schedule `verify:<name>`):
  *
  *   1. record the run as started (gridflow.verification_runs, ok NULL)
- *   2. freshness: write a probe into the source, wait until the sink job writes it to
- *      gridflow.probe_arrivals; its freshness_ms is the end-to-end latency of the real path
+ *   2. freshness: write a probe reading into the source, wait until it (or a newer one) has come out of
+ *      every ADS table into gridflow.probe_hops: the latency of the path the readings take
  *   3. compare every sink table with the contract on the source — after the probe arrived, so changes
  *      made before it have had their chance to flow; a difference is retried a few times before it
  *      counts (changes may still be in flight)
@@ -16,9 +16,11 @@
  * reason, not a failed workflow: the run is always judged, signalled and (if the sink answers) recorded.
  * Deterministic: probe ids from uuid4(), every time from an activity.
  */
-import { ApplicationFailure, getExternalWorkflowHandle, log, proxyActivities, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { LagActivities } from '../activities/lag';
 import type { VerifyActivities } from '../activities/verify';
 import { pipelineWorkflowId } from '../constants';
+import { describeBottleneck, findBottleneck } from '../pipeline/lag';
 import { PipelineSpec, parseSpec } from '../pipeline/spec';
 import {
   CompareResult,
@@ -36,7 +38,7 @@ import { verificationSignal } from './definitions';
 import { failureMessage } from './failures';
 
 // One proxy per timeout/retry profile (awaitProbe's depends on the input: made in the workflow).
-const observe = proxyActivities<VerifyActivities>({
+const observe = proxyActivities<VerifyActivities & LagActivities>({
   // compareWarehouse reads both databases in one snapshot each (statement timeout 120 s).
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
@@ -46,6 +48,9 @@ const record = proxyActivities<VerifyActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 
+
+/** patched() id of naming the saturated operator when the probe is late (histories from before do not ask). */
+const BOTTLENECK_PATCH = 'verify-names-bottleneck';
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -67,7 +72,7 @@ export async function VerifyPipelineWorkflow(input: VerifyPipelineInput): Promis
     // Bad input fails the run at once (a plain error would retry the workflow task forever).
     throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'InvalidInput');
   }
-  const limits = verifyLimits(options);
+  const limits = verifyLimits(options, spec);
   const info = workflowInfo();
   const runId = input.runId ?? `${info.workflowId}/${info.runId}`;
   const notes: string[] = [];
@@ -156,8 +161,7 @@ async function measureFreshness(
     sent: false,
     arrived: false,
     freshnessMs: null,
-    dwsMs: null,
-    adsMs: null,
+    hopsMs: null,
     waitedMs: null,
     limitMs: limits.maxFreshnessMs,
     timeoutMs: limits.probeTimeoutMs,
@@ -172,15 +176,24 @@ async function measureFreshness(
     heartbeatTimeout: '20 seconds',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
   });
-  const arrival = await attempt(() => waiter.awaitProbe({ spec, probeId, timeoutMs: limits.probeTimeoutMs }).then(seen));
+  const arrival = await attempt(() =>
+    waiter.awaitProbe({ spec, probeId, value: sent.value.value, sentAt: sent.value.sentAt, timeoutMs: limits.probeTimeoutMs }).then(seen),
+  );
   if (!arrival.ok) return { ...base, sent: true, error: arrival.error };
   const a = arrival.value;
-  const result: FreshnessResult = { ...base, sent: true, arrived: a.arrived, freshnessMs: a.freshnessMs, dwsMs: a.dwsMs, adsMs: a.adsMs, waitedMs: a.waitedMs };
+  const result: FreshnessResult = { ...base, value: sent.value.value ?? null, sent: true, arrived: a.arrived, freshnessMs: a.freshnessMs, hopsMs: a.hopsMs ?? null, waitedMs: a.waitedMs };
   if (!a.arrived) {
     // Which job stopped moving data? (Best effort: Flink may be the thing that is down.)
     const jobs = await attempt(() => observe.observePipelineJobs({ spec }));
     result.jobs = jobs.ok ? jobs.value : null;
     if (!jobs.ok) result.error = `the probe did not arrive, and Flink could not be asked why: ${jobs.error}`;
+  }
+  const late = !a.arrived || (a.freshnessMs !== null && a.freshnessMs > limits.maxFreshnessMs);
+  if (late && patched(BOTTLENECK_PATCH)) {
+    // Behind, or stalled: where does Flink say the time goes? (Best effort, like the jobs above.)
+    const load = await attempt(() => observe.observeOperatorLoad({ spec }).then(seen));
+    const b = load.ok ? findBottleneck(load.value.loads) : null;
+    result.bottleneck = b ? describeBottleneck(b) : null;
   }
   return result;
 }

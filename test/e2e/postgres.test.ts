@@ -91,7 +91,7 @@ afterAll(async () => {
   if (sinkAdmin) await sql(sinkAdmin, `DROP DATABASE IF EXISTS ${scratchDb} WITH (FORCE)`);
 });
 
-const captured = { schema: 'public', tables: CAPTURED_TABLES, slotsNeeded: 3, sendersNeeded: 3 };
+const captured = { schema: 'public', tables: CAPTURED_TABLES, slotsNeeded: 2, sendersNeeded: 2 };
 
 test('schema.sql and sample.sql are idempotent; a schema already in place is not re-applied (no table lock)', async () => {
   const counts = () => sql(scratchSource, 'SELECT (SELECT count(*) FROM power_equipment)::int AS e, (SELECT count(*) FROM equipment_reading)::int AS r');
@@ -99,9 +99,9 @@ test('schema.sql and sample.sql are idempotent; a schema already in place is not
   expect(await applySourceSchema(scratchSource)).toBe(false);
   await loadSampleData(scratchSource);
   expect(await counts()).toEqual([{ e: 300, r: 873 }]);
-  await sql(scratchSource, 'ALTER TABLE gridflow_probe REPLICA IDENTITY DEFAULT');
+  await sql(scratchSource, 'ALTER TABLE equipment_reading REPLICA IDENTITY DEFAULT');
   expect(await applySourceSchema(scratchSource)).toBe(true);
-  expect(await sql(scratchSource, `SELECT relreplident FROM pg_class WHERE oid = 'gridflow_probe'::regclass`)).toEqual([{ relreplident: 'f' }]);
+  expect(await sql(scratchSource, `SELECT relreplident FROM pg_class WHERE oid = 'equipment_reading'::regclass`)).toEqual([{ relreplident: 'f' }]);
 });
 
 describe('sourcePreflight', () => {
@@ -124,7 +124,6 @@ describe('sourcePreflight', () => {
     expect(result.problems.map((p) => `${p.check} ${p.fixedByPrepare}`)).toEqual([
       'cdc-select true', // default privileges for the CDC role exist in sgcc_source only
       'replica-identity true',
-      'cdc-select true',
       'cdc-select true',
     ]);
     expect(result.problems[1].message).toContain('ALTER TABLE public.equipment_reading REPLICA IDENTITY FULL');
@@ -170,54 +169,53 @@ describe('prepareSource, inspectReplication, checkReplication, dropSourceArtifac
     await sql(scratchSource, 'ALTER TABLE equipment_reading REPLICA IDENTITY DEFAULT');
     await sql(scratchSource, `REVOKE SELECT ON power_equipment FROM ${cdc.user}`);
     const first = await prepareSource(scratchSource, input());
-    expect(first.publications.map((p) => p.status)).toEqual(['created', 'created', 'created']);
+    expect(first.publications.map((p) => p.status)).toEqual(['created', 'created']);
     expect(first.slots.map((s) => [s.name, s.status])).toEqual(names.map((n) => [n, 'created']));
     expect(first.actions).toEqual(
       expect.arrayContaining([
         'Set REPLICA IDENTITY FULL on public.equipment_reading (was DEFAULT).',
         `Granted SELECT on public.power_equipment to ${cdc.user}.`,
         `Created publication ${names[0]} for public.power_equipment.`,
-        expect.stringMatching(new RegExp(`^Created logical replication slot ${names[2]} \\(pgoutput\\) at \\d+/[0-9A-F]+\\.$`)),
+        expect.stringMatching(new RegExp(`^Created logical replication slot ${names[1]} \\(pgoutput\\) at \\d+/[0-9A-F]+\\.$`)),
       ]),
     );
     const afterFirst = await inspectReplication(scratchSource, { pipeline });
 
     const second = await prepareSource(scratchSource, input());
     expect(second.actions).toEqual([]);
-    expect(second.publications.map((p) => p.status)).toEqual(['unchanged', 'unchanged', 'unchanged']);
-    expect(second.slots.map((s) => s.status)).toEqual(['existing', 'existing', 'existing']);
+    expect(second.publications.map((p) => p.status)).toEqual(['unchanged', 'unchanged']);
+    expect(second.slots.map((s) => s.status)).toEqual(['existing', 'existing']);
     const afterSecond = await inspectReplication(scratchSource, { pipeline });
     expect(slotIdentity(afterSecond)).toEqual(slotIdentity(afterFirst));
     expect(afterSecond.publications).toEqual(afterFirst.publications);
-    expect(afterSecond.slots.map((s) => s.plugin)).toEqual(['pgoutput', 'pgoutput', 'pgoutput']);
+    expect(afterSecond.slots.map((s) => s.plugin)).toEqual(['pgoutput', 'pgoutput']);
     expect(afterSecond.publications.map((p) => p.tables)).toEqual(CAPTURED_TABLES.map((t) => [`public.${t}`]));
     expect(afterSecond.slots.every((s) => typeof s.lagBytes === 'number' && typeof s.retainedBytes === 'number')).toBe(true);
 
     expect(checkReplication(afterSecond, expected)).toEqual([]);
     // nobody reads the slots yet: inactive once the job should run
-    expect(checkReplication(afterSecond, { ...expected, expectActive: true }).map((p) => p.kind)).toEqual(['slot-inactive', 'slot-inactive', 'slot-inactive']);
+    expect(checkReplication(afterSecond, { ...expected, expectActive: true }).map((p) => p.kind)).toEqual(['slot-inactive', 'slot-inactive']);
     // and preflight now counts the pipeline's own slots as available
     expect((await sourcePreflight(scratchSource, { ...captured, cdcRole: cdc.user, pipeline })).ok).toBe(true);
   });
 
   test('a publication holding other tables, a row filter or fewer actions is corrected and reported; slots stay', async () => {
     const before = await inspectReplication(scratchSource, { pipeline });
-    await sql(scratchSource, `ALTER PUBLICATION ${names[0]} ADD TABLE equipment_reading, gridflow_probe`);
+    await sql(scratchSource, `ALTER PUBLICATION ${names[0]} ADD TABLE equipment_reading`);
+    await sql(scratchSource, `ALTER PUBLICATION ${names[0]} SET (publish = 'insert')`);
     await sql(scratchSource, `ALTER PUBLICATION ${names[1]} SET TABLE equipment_reading WHERE (load_mw > 0)`);
-    await sql(scratchSource, `ALTER PUBLICATION ${names[2]} SET (publish = 'insert')`);
     const broken = await inspectReplication(scratchSource, { pipeline });
     expect(checkReplication(broken, expected).map((p) => [p.kind, p.name])).toEqual([
       ['publication-extra-tables', names[0]],
+      ['publication-actions', names[0]],
       ['publication-filter', names[1]],
-      ['publication-actions', names[2]],
     ]);
 
     const fixed = await prepareSource(scratchSource, input());
-    expect(fixed.publications.map((p) => p.status)).toEqual(['corrected', 'corrected', 'corrected']);
+    expect(fixed.publications.map((p) => p.status)).toEqual(['corrected', 'corrected']);
     expect(fixed.actions).toEqual([
-      `Corrected publication ${names[0]} to exactly public.power_equipment (it held public.equipment_reading, public.gridflow_probe, public.power_equipment).`,
+      `Corrected publication ${names[0]} to exactly public.power_equipment (it held public.equipment_reading, public.power_equipment; did not publish every insert, update and delete).`,
       `Corrected publication ${names[1]} to exactly public.equipment_reading (it held public.equipment_reading; a row filter on public.equipment_reading).`,
-      `Corrected publication ${names[2]} to exactly public.gridflow_probe (it held public.gridflow_probe; did not publish every insert, update and delete).`,
     ]);
     const after = await inspectReplication(scratchSource, { pipeline });
     expect(checkReplication(after, expected)).toEqual([]);
@@ -238,21 +236,21 @@ describe('prepareSource, inspectReplication, checkReplication, dropSourceArtifac
     replication.on('error', () => undefined);
     await replication.connect();
     const streaming = replication
-      .query(`START_REPLICATION SLOT ${names[2]} LOGICAL 0/0 (proto_version '1', publication_names '${names[2]}')`)
+      .query(`START_REPLICATION SLOT ${names[1]} LOGICAL 0/0 (proto_version '1', publication_names '${names[1]}')`)
       .catch((err: Error) => err);
     try {
       let active = false;
       for (let i = 0; i < 100 && !active; i++) {
-        active = (await inspectReplication(scratchSource, { pipeline })).slots.find((s) => s.name === names[2])!.active;
+        active = (await inspectReplication(scratchSource, { pipeline })).slots.find((s) => s.name === names[1])!.active;
         if (!active) await new Promise((r) => setTimeout(r, 100));
       }
       expect(active).toBe(true);
       const observed = await inspectReplication(scratchSource, { pipeline });
-      expect(checkReplication(observed, { ...expected, expectActive: true }).map((p) => p.name)).toEqual([names[0], names[1]]);
+      expect(checkReplication(observed, { ...expected, expectActive: true }).map((p) => p.name)).toEqual([names[0]]);
 
       const refusal = dropSourceArtifacts(scratchSource, { pipeline });
       await expect(refusal).rejects.toMatchObject({ name: 'SourceStateError', kind: 'slot-active', transient: false });
-      await expect(refusal).rejects.toThrow(new RegExp(`replication slot ${names[2]} \\(read by PID \\d+\\) is active, a job is still reading it; stop the pipeline's ingest job first \\(nothing was dropped\\)`));
+      await expect(refusal).rejects.toThrow(new RegExp(`replication slot ${names[1]} \\(read by PID \\d+\\) is active, a job is still reading it; stop the pipeline's ingest job first \\(nothing was dropped\\)`));
       const still = await inspectReplication(scratchSource, { pipeline });
       expect(still.slots.map((s) => s.name)).toEqual(names);
       expect(still.publications.map((p) => p.name)).toEqual(names);
@@ -272,9 +270,28 @@ describe('prepareSource, inspectReplication, checkReplication, dropSourceArtifac
     expect(gone.slots).toEqual([]);
     expect(gone.publications).toEqual([]);
     expect(checkReplication(gone, expected).map((p) => p.kind)).toEqual([
-      'slot-missing', 'publication-missing', 'slot-missing', 'publication-missing', 'slot-missing', 'publication-missing',
+      'slot-missing', 'publication-missing', 'slot-missing', 'publication-missing',
     ]);
     expect(await dropSourceArtifacts(scratchSource, { pipeline })).toEqual({ droppedSlots: [], droppedPublications: [] });
+  });
+
+  test('the slot and publication of a table an earlier version captured are dropped by prepare, not left pinning WAL', async () => {
+    const retired = artifactName(pipeline, 'gridflow_probe');
+    await sql(scratchSource, 'CREATE TABLE IF NOT EXISTS gridflow_probe (probe_id text PRIMARY KEY, sent_at timestamptz NOT NULL DEFAULT now())');
+    await sql(scratchSource, `CREATE PUBLICATION ${retired} FOR TABLE gridflow_probe`);
+    await sql(scratchSource, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [retired]);
+    const result = await prepareSource(scratchSource, input());
+    expect(result.actions).toEqual(
+      expect.arrayContaining([
+        `Dropped replication slot ${retired}: this version no longer captures its table.`,
+        `Dropped publication ${retired}: this version no longer captures its table.`,
+      ]),
+    );
+    expect(await sql(scratchSource, 'SELECT slot_name FROM pg_replication_slots WHERE slot_name = $1', [retired])).toEqual([]);
+    expect(await sql(scratchSource, 'SELECT pubname FROM pg_publication WHERE pubname = $1', [retired])).toEqual([]);
+    // The current slots are untouched, and dropping everything leaves nothing.
+    expect(result.slots.map((s) => s.status)).toEqual(['created', 'created']);
+    await dropSourceArtifacts(scratchSource, { pipeline });
   });
 });
 

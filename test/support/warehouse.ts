@@ -60,11 +60,11 @@ export async function resetWarehouse(spec: PipelineSpec): Promise<void> {
     for (const p of pubs.rows) await query(c, 'drop publication', `DROP PUBLICATION ${p.pubname}`);
   });
   await applySourceSchema(target.sourceAdmin);
-  await sourceSql('DELETE FROM equipment_reading; DELETE FROM power_equipment; DELETE FROM gridflow_probe');
+  await sourceSql('DELETE FROM equipment_reading; DELETE FROM power_equipment');
   await loadSampleData(target.sourceAdmin);
   await applySinkSchema(target.conns.sink);
   await sinkSql(
-    'TRUNCATE dw.dws_equipment_type_stats, dw.dws_region_stats, dw.dws_voltage_level_stats, dw.ads_equipment_health, dw.ads_capacity_planning, dw.ads_grid_dashboard, gridflow.probe_arrivals',
+    'TRUNCATE dw.dws_equipment_type_stats, dw.dws_region_stats, dw.dws_voltage_level_stats, dw.ads_equipment_health, dw.ads_capacity_planning, dw.ads_grid_dashboard, gridflow.probe_hops',
   );
   const session = await target.flink.gateway.openSession({}, 'gridflow-e2e-reset');
   try {

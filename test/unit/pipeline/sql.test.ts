@@ -30,7 +30,7 @@ SELECT 1`;
     for (const job of ['ingest', 'dws', 'ads', 'sink']) {
       const statements = splitStatements(fs.readFileSync(path.join(__dirname, '../../../sql/flink', `${job}.sql`), 'utf8'));
       expect(statements.filter(isDml)).toHaveLength(1);
-      for (const s of statements.filter((x) => !isDml(x))) expect(s).toMatch(/^CREATE TEMPORARY (TABLE|VIEW)/);
+      for (const s of statements.filter((x) => !isDml(x))) expect(s).toMatch(/^(CREATE TEMPORARY (TABLE|VIEW|FUNCTION)|SET ')/);
     }
   });
 });

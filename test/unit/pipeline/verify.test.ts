@@ -22,8 +22,7 @@ const freshness = (over: Partial<FreshnessResult> = {}): FreshnessResult => ({
   sent: true,
   arrived: true,
   freshnessMs: 640,
-  dwsMs: 200,
-  adsMs: 330,
+  hopsMs: { health: 450, capacity: 640, dashboard: 600 },
   waitedMs: 700,
   limitMs: 30_000,
   timeoutMs: 60_000,
@@ -60,8 +59,11 @@ const run = (over: Partial<Pick<VerificationResult, 'freshness' | 'compare' | 'r
 describe('options', () => {
   test('defaults', () => {
     const o = parseVerifyOptions(undefined);
-    expect(o).toEqual({ probeTimeout: '60s', maxFreshness: '30s', compareAttempts: 4, compareRetryWait: '3s', expectActive: true, keepProbes: 20 });
+    expect(o).toEqual({ probeTimeout: '60s', compareAttempts: 4, compareRetryWait: '3s', expectActive: true, keepProbes: 20 });
     expect(verifyLimits(o)).toEqual({ probeTimeoutMs: 60_000, maxFreshnessMs: 30_000, compareRetryWaitMs: 3000 });
+    // The freshness limit is the pipeline's own (spec watch.maxFreshness) unless the run names one.
+    expect(verifyLimits(o, { watch: { maxFreshness: '5s' } }).maxFreshnessMs).toBe(5000);
+    expect(verifyLimits(parseVerifyOptions({ maxFreshness: '2s' }), { watch: { maxFreshness: '5s' } }).maxFreshnessMs).toBe(2000);
   });
 
   test('a bad value or an unknown field is refused naming the field', () => {
@@ -107,11 +109,25 @@ describe('judgeVerification', () => {
     ]);
   });
 
-  test('slow freshness names the slowest hop; exactly at the limit passes', () => {
-    expect(judgeVerification(run({ freshness: freshness({ freshnessMs: 31_000, dwsMs: 500, adsMs: 30_000 }) }))).toEqual([
-      'Freshness: probe p-1 took 31.0 s to reach the sink, more than the limit of 30.0 s (slowest hop: ads, 29.5 s).',
+  test('slow freshness names the bottleneck Flink shows, else the hop that came out last; exactly at the limit passes', () => {
+    const late = { freshnessMs: 31_000, hopsMs: { health: 30_500, capacity: 31_000, dashboard: 30_900 } };
+    expect(judgeVerification(run({ freshness: freshness(late) }))).toEqual([
+      'Freshness: probe p-1 took 31.0 s to reach the sink, more than the limit of 30.0 s (last out: capacity, 31.0 s).',
+    ]);
+    expect(judgeVerification(run({ freshness: freshness({ ...late, bottleneck: 'dws: GroupAggregate[18] busy 990 ms/s' }) }))).toEqual([
+      'Freshness: probe p-1 took 31.0 s to reach the sink, more than the limit of 30.0 s (bottleneck: dws: GroupAggregate[18] busy 990 ms/s).',
     ]);
     expect(judgeVerification(run({ freshness: freshness({ freshnessMs: 30_000 }) }))).toEqual([]);
+  });
+
+  test('a probe that never came out: stalled, or behind with the bottleneck named', () => {
+    const lost = { arrived: false, freshnessMs: null, hopsMs: { health: null, capacity: null, dashboard: null } };
+    expect(judgeVerification(run({ freshness: freshness({ ...lost, jobs: [{ job: 'ads', flinkName: 'gridflow/p/ads', state: 'FAILED' }] }) }))).toEqual([
+      'Freshness: probe p-1 did not reach the sink within 60 s, so the pipeline is not moving data: job gridflow/p/ads is FAILED.',
+    ]);
+    expect(judgeVerification(run({ freshness: freshness({ ...lost, bottleneck: 'ingest: Source: src_equipment_reading busy 1000 ms/s' }) }))).toEqual([
+      'Freshness: probe p-1 did not reach the sink within 60 s, so the pipeline is at least that far behind (bottleneck: ingest: Source: src_equipment_reading busy 1000 ms/s).',
+    ]);
   });
 
   test('each differing table is one sentence with its first example of each kind', () => {

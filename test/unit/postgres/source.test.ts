@@ -35,7 +35,7 @@ function goodFacts(): SourceFacts {
     cdc: { role: 'gridflow_cdc', exists: true, canLogin: true, replication: true, superuser: false, canConnect: true, schemaUsage: true },
   };
 }
-const need = { schema: 'public', slotsNeeded: 3, sendersNeeded: 3 };
+const need = { schema: 'public', slotsNeeded: 2, sendersNeeded: 2 };
 
 describe('judgeSource (preflight from recorded facts)', () => {
   test('the local stack after schema.sql has no problem', () => {
@@ -55,36 +55,34 @@ describe('judgeSource (preflight from recorded facts)', () => {
 
   test('slots: max minus those in use, not counting our own existing slots', () => {
     const ours = CAPTURED_TABLES.map((t) => artifactName('p1', t));
-    // 20 slots, 17 used by others + our 3: exactly enough
+    // 20 slots, 18 used by others + our 2: exactly enough
     expect(judgeSource({ ...goodFacts(), slotsInUse: 20, ownSlots: ours }, need)).toEqual([]);
-    // 18 used by others, none ours: 2 free, 3 needed
-    const [p] = judgeSource({ ...goodFacts(), slotsInUse: 18 }, need);
+    // 19 used by others, none ours: 1 free, 2 needed
+    const [p] = judgeSource({ ...goodFacts(), slotsInUse: 19 }, need);
     expect(p.check).toBe('replication-slots');
     expect(p.message).toBe(
-      'Only 2 replication slots can be used (max_replication_slots = 20, 18 used by others) but the pipeline needs 3: ' +
+      'Only 1 replication slot can be used (max_replication_slots = 20, 19 used by others) but the pipeline needs 2: ' +
         'raise max_replication_slots to at least 21 (ALTER SYSTEM SET max_replication_slots = 21, then restart PostgreSQL) ' +
         'or drop unused slots listed in pg_replication_slots.',
     );
   });
 
   test('WAL senders: busy senders of our own slots count as available', () => {
-    expect(judgeSource({ ...goodFacts(), maxWalSenders: 4, sendersInUse: 4, ownSenders: 3 }, need)).toEqual([]);
-    const problems = judgeSource({ ...goodFacts(), maxWalSenders: 4, sendersInUse: 2, ownSenders: 0 }, need);
+    expect(judgeSource({ ...goodFacts(), maxWalSenders: 4, sendersInUse: 4, ownSenders: 2 }, need)).toEqual([]);
+    const problems = judgeSource({ ...goodFacts(), maxWalSenders: 4, sendersInUse: 3, ownSenders: 0 }, need);
     expect(problems.map((p) => p.check)).toEqual(['wal-senders']);
-    expect(problems[0].message).toMatch(/^Only 2 WAL senders can be used \(max_wal_senders = 4, 2 busy with other clients\).*ALTER SYSTEM SET max_wal_senders = 5/);
+    expect(problems[0].message).toMatch(/^Only 1 WAL sender can be used \(max_wal_senders = 4, 3 busy with other clients\).*ALTER SYSTEM SET max_wal_senders = 5/);
   });
 
   test('tables: missing, without primary key, without REPLICA IDENTITY FULL; the role without SELECT', () => {
     const facts = goodFacts();
     facts.tables[0] = { ...facts.tables[0], replicaIdentity: 'default', cdcCanSelect: false };
     facts.tables[1] = { ...facts.tables[1], hasPrimaryKey: false };
-    facts.tables[2] = { table: 'gridflow_probe', exists: false, hasPrimaryKey: false, replicaIdentity: null, owner: null, cdcCanSelect: false };
     const problems = judgeSource(facts, need);
     expect(problems.map((p) => [p.check, p.fixedByPrepare])).toEqual([
       ['replica-identity', true],
       ['cdc-select', true],
       ['primary-key', false],
-      ['table-missing', true],
     ]);
     expect(problems[0].message).toBe(
       "Table public.power_equipment has REPLICA IDENTITY DEFAULT but the CDC sources run with changelog-mode 'all', which needs full " +
@@ -93,8 +91,7 @@ describe('judgeSource (preflight from recorded facts)', () => {
     expect(problems[1].message).toContain('GRANT SELECT ON public.power_equipment TO gridflow_cdc');
     expect(problems[2].message).toContain('Table public.equipment_reading has no primary key');
     expect(problems[2].message).toContain('ALTER TABLE public.equipment_reading ADD PRIMARY KEY');
-    // gridflow's own probe table is created by prepareSource; an application table is not.
-    expect(problems[3].message).toMatch(/^Table public.gridflow_probe \(gridflow's freshness probe\) does not exist yet: prepareSource creates it/);
+    // An application table is never created by prepareSource.
     facts.tables[1] = { table: 'equipment_reading', exists: false, hasPrimaryKey: false, replicaIdentity: null, owner: null, cdcCanSelect: false };
     const missingApp = judgeSource(facts, need).find((p) => p.message.includes('equipment_reading'))!;
     expect([missingApp.check, missingApp.fixedByPrepare]).toEqual(['table-missing', false]);
@@ -127,7 +124,7 @@ describe('judgeSource (preflight from recorded facts)', () => {
   test('the admin role: cannot replicate, create or does not own the tables', () => {
     const facts = { ...goodFacts(), admin: { role: 'ops', superuser: false, replication: false, canCreateInDatabase: false } };
     const checks = judgeSource(facts, need).map((p) => p.check);
-    expect(checks).toEqual(['admin-replication', 'admin-create', 'admin-owner', 'admin-owner', 'admin-owner']);
+    expect(checks).toEqual(['admin-replication', 'admin-create', 'admin-owner', 'admin-owner']);
   });
 
   test('every problem is one sentence with a fix', () => {
@@ -143,7 +140,7 @@ describe('judgeSource (preflight from recorded facts)', () => {
       },
       need,
     );
-    expect(all.length).toBeGreaterThanOrEqual(9);
+    expect(all.length).toBeGreaterThanOrEqual(8);
     for (const p of all) {
       expect(p.message).toMatch(/^[A-Za-z].*\.$/);
       expect(p.message).toMatch(/: (run|raise|create|add|upgrade|set) /i);
@@ -203,11 +200,11 @@ describe('checkReplication', () => {
   test('missing slot and publication', () => {
     const o = healthy();
     o.slots = o.slots.slice(1);
-    o.publications = o.publications.slice(0, 2);
+    o.publications = o.publications.slice(0, 1);
     const problems = checkReplication(o, expected);
     expect(problems.map((p) => [p.kind, p.name])).toEqual([
       ['slot-missing', 'gridflow_p1_power_equipment'],
-      ['publication-missing', 'gridflow_p1_gridflow_probe'],
+      ['publication-missing', 'gridflow_p1_equipment_reading'],
     ]);
   });
 
@@ -220,16 +217,12 @@ describe('checkReplication', () => {
 
   test('wal_status lost and unreserved, lag over the threshold (not at it)', () => {
     const o = healthy();
-    o.slots = [
-      slot('power_equipment', { walStatus: 'lost' }),
-      slot('equipment_reading', { walStatus: 'unreserved' }),
-      slot('gridflow_probe', { lagBytes: 1_000_001 }),
-    ];
-    const problems = checkReplication(o, expected);
-    expect(problems.map((p) => p.kind)).toEqual(['slot-lost', 'slot-unreserved', 'slot-lag']);
-    expect(problems[2].message).toContain('1.0 MiB behind');
-    o.slots[2] = slot('gridflow_probe', { lagBytes: 1_000_000 });
+    o.slots = [slot('power_equipment', { walStatus: 'lost' }), slot('equipment_reading', { walStatus: 'unreserved' })];
     expect(checkReplication(o, expected).map((p) => p.kind)).toEqual(['slot-lost', 'slot-unreserved']);
+    o.slots = [slot('power_equipment', { lagBytes: 1_000_001 }), slot('equipment_reading', { lagBytes: 1_000_000 })];
+    const problems = checkReplication(o, expected);
+    expect(problems.map((p) => p.kind)).toEqual(['slot-lag']);
+    expect(problems[0].message).toContain('1.0 MiB behind');
   });
 
   test('wrong plugin or database', () => {
@@ -243,20 +236,24 @@ describe('checkReplication', () => {
     const o = healthy();
     o.publications = [
       pub('power_equipment', { tables: ['public.equipment_reading', 'public.power_equipment'] }),
-      pub('equipment_reading', { tables: ['public.gridflow_probe'] }),
-      pub('gridflow_probe', { allTables: true, tables: ['public.equipment_reading', 'public.gridflow_probe', 'public.power_equipment'] }),
+      pub('equipment_reading', { tables: ['public.other_table'] }),
     ];
     const problems = checkReplication(o, expected);
     expect(problems.map((p) => [p.kind, p.name])).toEqual([
       ['publication-extra-tables', 'gridflow_p1_power_equipment'],
       ['publication-missing-table', 'gridflow_p1_equipment_reading'],
       ['publication-extra-tables', 'gridflow_p1_equipment_reading'],
-      ['publication-extra-tables', 'gridflow_p1_gridflow_probe'],
     ]);
     expect(problems[0].message).toBe(
       'Publication gridflow_p1_power_equipment also holds public.equipment_reading, so its slot decodes changes nobody reads: run prepareSource to set it to exactly public.power_equipment.',
     );
-    expect(problems[3].message).toContain('is FOR ALL TABLES');
+    o.publications[1] = pub('equipment_reading', { allTables: true, tables: ['public.equipment_reading', 'public.other_table', 'public.power_equipment'] });
+    const all = checkReplication(o, expected);
+    expect(all.map((p) => [p.kind, p.name])).toEqual([
+      ['publication-extra-tables', 'gridflow_p1_power_equipment'],
+      ['publication-extra-tables', 'gridflow_p1_equipment_reading'],
+    ]);
+    expect(all[1].message).toContain('is FOR ALL TABLES');
 
     const o2 = healthy();
     o2.publications[0] = pub('power_equipment', { publishes: { insert: true, update: true, delete: false, truncate: false } });

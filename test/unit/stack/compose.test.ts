@@ -54,13 +54,14 @@ test('the pinned versions', () => {
   expect(services.temporal.image).toBe(`temporalio/temporal:${VERSIONS.temporalCli.replace(/^v/, '')}`);
 });
 
-test('every Flink process mounts every connector jar into lib/', () => {
+test('every Flink process mounts every connector jar, and the warehouse functions, into lib/', () => {
   for (const name of flinkServices) {
     const mounts = services[name].volumes ?? [];
     for (const jar of CONNECTOR_JARS) {
       const file = `${jar.artifactId}-${jar.version}.jar`;
       expect(mounts).toContain(`./jars/${file}:/opt/flink/lib/${file}:ro`);
     }
+    expect(mounts).toContain('./jars/gridflow-udf.jar:/opt/flink/lib/gridflow-udf.jar:ro');
   }
 });
 
