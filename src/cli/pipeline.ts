@@ -61,6 +61,7 @@ export function renderStatus(out: Out, s: PipelineStatus): void {
       j.lastError ? j.lastError.slice(0, 80) : '',
     ],
   );
+  if (s.freshness) out.text(freshnessLine(s.freshness, Date.now()));
   if (s.lastVerification) {
     const v = s.lastVerification;
     out.text(`last verification: ${v.ok ? 'PASS' : 'FAIL'} ${ago(now, v.at)}, freshness ${v.freshnessMs ?? '-'} ms — ${v.summary.split('\n')[0]}`);
@@ -70,6 +71,15 @@ export function renderStatus(out: Out, s: PipelineStatus): void {
     out.text(`last redeploy: v${r.fromVersion} → v${r.toVersion} ${r.outcome}${r.jobs.length ? ` (${r.jobs.join(', ')})` : ''}${r.reason ? `: ${r.reason}` : ''}`);
   }
   for (const a of s.alerts.slice(0, 5)) out.text(`alert ${ago(now, a.at)} [${a.kind}] ${a.message.split('\n')[0]}`);
+}
+
+/** "freshness 1.2 s (measured 4s ago)" — or how long a probe has been on its way, when that is worse. */
+export function freshnessLine(f: NonNullable<PipelineStatus['freshness']>, now: number): string {
+  const age = `measured ${ago(now, f.at)}`;
+  if (f.lagMs === null) return `freshness: no probe has come out yet (${age})`;
+  const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const pending = f.pendingForMs !== null && f.pendingForMs >= f.lagMs ? `: a probe sent ${secs(f.pendingForMs)} before has not reached the sink` : '';
+  return `freshness ${secs(f.lagMs)}${pending} (${age})`;
 }
 
 /** How old the workflow's view of Flink is: a status is only as true as its last observation. */

@@ -413,6 +413,15 @@ export type DisposalStatus =
   | { readonly state: 'COMPLETED' }
   | { readonly state: 'FAILED'; readonly failureCause: string };
 
+/**
+ * GET /jobs/:jobId/vertices/:vertexId/subtasks/metrics?get=a,b&agg=max — one aggregate over the
+ * vertex's subtasks per metric; a metric a vertex does not have is absent. Flink may send NaN (busy
+ * time of some sources) as a string.
+ */
+export const vertexMetricsSchema = z
+  .array(z.object({ id: z.string(), max: z.union([z.number(), z.string()]) }))
+  .transform((items) => Object.fromEntries(items.map((m) => [m.id, Number(m.max)])) as Record<string, number>);
+
 /** GET /jobs/:jobId/metrics?get=a,b — values arrive as strings. */
 export const jobMetricsSchema = z
   .array(z.object({ id: z.string(), value: z.string() }))

@@ -13,6 +13,7 @@ import {
   DisposalStatus,
   disposalStatusSchema,
   jobMetricsSchema,
+  vertexMetricsSchema,
   CheckpointingStats,
   checkpointsSchema,
   ClusterOverview,
@@ -67,6 +68,7 @@ const api = {
   savepointStatus: endpoint('GET', '/jobs/:jobId/savepoints/:triggerId', savepointStatusSchema),
   cancel: endpoint('PATCH', '/jobs/:jobId', emptyObjectSchema),
   jobMetrics: endpoint('GET', '/jobs/:jobId/metrics', jobMetricsSchema),
+  vertexMetrics: endpoint('GET', '/jobs/:jobId/vertices/:vertexId/subtasks/metrics', vertexMetricsSchema),
   disposeSavepoint: endpoint('POST', '/savepoint-disposal', triggerResponseSchema),
   disposalStatus: endpoint('GET', '/savepoint-disposal/:triggerId', disposalStatusSchema),
 } as const;
@@ -196,6 +198,11 @@ export class FlinkRestClient {
   /** Job-level metrics by name (e.g. numRestarts); a metric Flink does not report is absent. */
   jobMetrics(jobId: string, names: readonly string[]): Promise<Record<string, number>> {
     return this.http.call(api.jobMetrics, { jobId }, { query: { get: names.join(',') } });
+  }
+
+  /** The largest value over the vertex's subtasks of each named metric (absent: the vertex has none). */
+  vertexMetrics(jobId: string, vertexId: string, names: readonly string[]): Promise<Record<string, number>> {
+    return this.http.call(api.vertexMetrics, { jobId, vertexId }, { query: { get: names.join(','), agg: 'max' } });
   }
 
   /**

@@ -186,4 +186,6 @@ export interface PipelineStatus {
   alerts: Alert[];
   /** Epoch ms of the last observation. */
   observedAt: number | null;
+  /** How far behind the sink is, by the watch's freshness probes (src/pipeline/lag.ts); absent before it was measured. */
+  freshness?: import('./lag').FreshnessObservation | null;
 }

@@ -6,6 +6,7 @@
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../constants';
+import type { FreshnessObservation } from '../pipeline/lag';
 import { JOB_NAMES, JobName, PipelineSpec, durationMs } from '../pipeline/spec';
 import { flinkJobName } from '../constants';
 import {
@@ -33,6 +34,8 @@ export interface CarriedState {
   lastPeriodicSavepointAt: number;
   observedAt: number | null;
   observeFailures: number;
+  /** Absent in state carried before freshness was watched. */
+  freshness?: FreshnessObservation | null;
 }
 
 const MAX_ALERTS = 20;
@@ -48,6 +51,8 @@ export class PipelineModel {
   lastPeriodicSavepointAt: number;
   observedAt: number | null;
   observeFailures: number;
+  /** The watch's last freshness measurement (src/pipeline/lag.ts). */
+  freshness: FreshnessObservation | null;
   /** Set by the decommission signal; the main loop ends after the current step. */
   decommission: { dropSourceArtifacts: boolean; reason: string | null } | null = null;
   /** A redeploy in progress (validators reject a second one). */
@@ -64,6 +69,7 @@ export class PipelineModel {
     this.lastPeriodicSavepointAt = carried?.lastPeriodicSavepointAt ?? 0;
     this.observedAt = carried?.observedAt ?? null;
     this.observeFailures = carried?.observeFailures ?? 0;
+    this.freshness = carried?.freshness ?? null;
   }
 
   /** Change state; the search attribute follows so the Temporal UI can filter by it. */
@@ -99,6 +105,7 @@ export class PipelineModel {
       lastPeriodicSavepointAt: this.lastPeriodicSavepointAt,
       observedAt: this.observedAt,
       observeFailures: this.observeFailures,
+      freshness: this.freshness,
     };
   }
 
@@ -127,6 +134,7 @@ export class PipelineModel {
       lastRedeploy: this.lastRedeploy,
       alerts: this.alerts,
       observedAt: this.observedAt,
+      freshness: this.freshness,
     };
   }
 }

@@ -28,7 +28,9 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { LagActivities } from '../activities/lag';
 import type { PipelineActivities } from '../activities/pipeline';
+import { findBottleneck, judgeLag } from '../pipeline/lag';
 import { jobOrder, stopOrder } from '../pipeline/plan';
 import { JOB_NAMES, JobName, PipelineSpec, durationMs, parseSpec } from '../pipeline/spec';
 import { JobRecord, Observation, PipelineStatus, RedeployOutcome, RestorePoint, isTerminal } from '../pipeline/types';
@@ -51,7 +53,7 @@ import { WorkflowLock } from './lock';
 import { PipelineModel } from './pipeline-state';
 
 // One proxy per timeout/retry profile.
-const observe = proxyActivities<PipelineActivities>({
+const observe = proxyActivities<PipelineActivities & LagActivities>({
   // A few REST calls; an attempt lost with its worker is retried after this.
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
@@ -87,6 +89,8 @@ const DISPOSE_CHECKPOINTS_PATCH = 'dispose-old-checkpoints';
 const RECOVERING_PATCH = 'watch-recovering-state';
 /** patched() id of the watch re-checking, under the lock, that the pipeline is not paused. */
 const WATCH_RECHECK_PATCH = 'watch-rechecks-pause';
+/** patched() id of the watch sending a freshness probe each round and saying when the sink falls behind. */
+const FRESHNESS_PATCH = 'watch-freshness';
 
 const triggerId = () => uuid4().replace(/-/g, '');
 const ORDER = jobOrder() as JobName[];
@@ -424,13 +428,41 @@ async function watch(p: PipelineModel): Promise<void> {
   const failures = resubmitted.length ? await awaitRunning(p, p.spec, resubmitted) : [];
   await disposeOldCheckpoints(p);
 
+  const behind = patched(FRESHNESS_PATCH) ? await watchFreshness(p) : null;
+
   if (p.state === 'BLOCKED' && decision.actions.some((a) => a.kind === 'provision')) return;
-  const reason = [decision.health.reason, ...failures].filter(Boolean).join('; ') || null;
+  const problems = [decision.health.reason, ...failures].filter(Boolean);
   // Jobs Flink is still restarting (or whose tasks wait for slots) are not RUNNING yet. (Jobs resubmitted
   // above are not among them: they were not live, and were awaited.)
-  if (!reason && decision.notRunning.length && patched(RECOVERING_PATCH)) {
-    await transition(p, 'RECOVERING', decision.notRunning.map((n) => `${n.job}: ${n.why}`).join('; '));
-  } else await transition(p, reason ? 'DEGRADED' : 'RUNNING', reason);
+  if (!problems.length && decision.notRunning.length && patched(RECOVERING_PATCH)) {
+    await transition(p, 'RECOVERING', [...decision.notRunning.map((n) => `${n.job}: ${n.why}`), behind].filter(Boolean).join('; '));
+  } else {
+    const reason = [...problems, behind].filter(Boolean).join('; ') || null;
+    await transition(p, reason ? 'DEGRADED' : 'RUNNING', reason);
+  }
+}
+
+/**
+ * This round's freshness probe, and how far behind the sink is by the earlier ones. Past the spec's
+ * limit: the sentence that says so, naming the operator Flink shows saturated. A failed measurement
+ * keeps the last one (shown with its age) and judges nothing.
+ */
+async function watchFreshness(p: PipelineModel): Promise<string | null> {
+  try {
+    p.freshness = await observe.measureFreshness({ spec: p.spec });
+  } catch (err) {
+    log.warn(`${p.spec.name}: freshness not measured: ${failureMessage(err)}`);
+    return null;
+  }
+  const limitMs = durationMs(p.spec.watch.maxFreshness);
+  if (judgeLag(p.freshness, limitMs) === null) return null;
+  let bottleneck;
+  try {
+    bottleneck = findBottleneck((await observe.observeOperatorLoad({ spec: p.spec })).loads);
+  } catch (err) {
+    log.warn(`${p.spec.name}: operator load not observed: ${failureMessage(err)}`);
+  }
+  return judgeLag(p.freshness, limitMs, bottleneck);
 }
 
 /** Remove the retained checkpoints of instances a running job has left behind (checkpointDirToDispose). */

@@ -5,7 +5,9 @@
  * activities on the real stack; this never stands in for them.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import type { LagActivities } from '../../src/activities/lag';
 import type { PipelineActivities } from '../../src/activities/pipeline';
+import type { VertexLoad } from '../../src/pipeline/lag';
 import { flinkJobName } from '../../src/constants';
 import { JOB_NAMES, JobName, PipelineSpec } from '../../src/pipeline/spec';
 import { RecordedSavepoint, judgeResume } from '../../src/pipeline/resume';
@@ -63,6 +65,11 @@ export class ClusterModel {
   stallCheckpoints = false;
   /** The source's replication slots exist (prepareSource creates them the first time). */
   slotsExist = false;
+  /** What the freshness probes say: how far behind the sink is (null: no probe has come out yet). */
+  lagMs: number | null = 900;
+  /** What Flink's metrics say about each operator chain. */
+  operatorLoads: VertexLoad[] = [];
+  freshnessMeasured = 0;
   private seq = 0;
 
   private id(): string {
@@ -125,7 +132,7 @@ export class ClusterModel {
     }
   }
 
-  activities(): PipelineActivities {
+  activities(): PipelineActivities & LagActivities {
     const model = this;
     const savepoint = (j: JobInstanceModel, reason: RestorePoint['reason']): RestorePoint => ({
       kind: 'savepoint',
@@ -136,7 +143,14 @@ export class ClusterModel {
       version: j.version,
     });
     const find = (jobId: string) => model.jobs.find((j) => j.jobId === jobId);
-    const acts: PipelineActivities = {
+    const acts: PipelineActivities & LagActivities = {
+      async measureFreshness() {
+        model.freshnessMeasured++;
+        return { lagMs: model.lagMs, newestLatencyMs: model.lagMs, pendingForMs: null, at: model.now };
+      },
+      async observeOperatorLoad() {
+        return { loads: model.operatorLoads, at: model.now };
+      },
       async planDeployment(spec: PipelineSpec) {
         model.calls.push('planDeployment');
         const fingerprints = Object.fromEntries(
@@ -317,7 +331,7 @@ export class ClusterModel {
   }
 }
 
-const slotNames = (spec: PipelineSpec) => ['power_equipment', 'equipment_reading', 'gridflow_probe'].map((t) => `gridflow_${spec.name}_${t}`);
+const slotNames = (spec: PipelineSpec) => ['power_equipment', 'equipment_reading'].map((t) => `gridflow_${spec.name}_${t}`);
 
 export function testSpec(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {

@@ -142,7 +142,6 @@ describe('deploy', () => {
     expect(model.savepointTable.find((r) => r.job === 'ingest')?.sourcePositions).toEqual({
       gridflow_wf_power_equipment: '0/1000000',
       gridflow_wf_equipment_reading: '0/1000000',
-      gridflow_wf_gridflow_probe: '0/1000000',
     });
     const before = model.submissions.length;
     await withPipeline(model, testSpec(), async (handle) => {
@@ -332,6 +331,32 @@ describe('watch', () => {
       model.stallCheckpoints = false;
       await waitFor(handle, 'RUNNING again', (x) => x.state === 'RUNNING');
     });
+  });
+
+  test('the sink further behind than watch.maxFreshness → DEGRADED "falling behind" naming the saturated operator; caught up → RUNNING', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec({ watch: { interval: '1s', maxFreshness: '30s' } }), async (handle) => {
+      const ok = await waitFor(handle, 'RUNNING with a freshness', (x) => running(x) && x.freshness?.lagMs === 900);
+      expect(ok.reason).toBeNull();
+      model.operatorLoads = [
+        { job: 'dws', vertex: 'Source: dwd_reading_by_equipment[9] -> MiniBatchAssigner[10] -> Calc[11]', busyMsPerSecond: 40, backPressuredMsPerSecond: 930 },
+        { job: 'dws', vertex: 'GroupAggregate[18] -> Calc[19] -> ConstraintEnforcer[20]', busyMsPerSecond: 985, backPressuredMsPerSecond: 0 },
+        { job: 'ads', vertex: 'Source: dws_equipment_latest[1]', busyMsPerSecond: 3, backPressuredMsPerSecond: 0 },
+      ];
+      model.lagMs = 45_000;
+      const behind = await waitFor(handle, 'DEGRADED falling behind', (x) => x.state === 'DEGRADED');
+      expect(behind.reason).toBe(
+        'falling behind: freshness 45 s (limit 30 s); bottleneck dws: GroupAggregate[18] … busy 985 ms/s (saturated; back-pressuring Source: dwd_reading_by_equipment[9] …)',
+      );
+      expect(behind.freshness).toMatchObject({ lagMs: 45_000 });
+      // Nothing saturated: said so, not guessed.
+      model.operatorLoads = [];
+      const outside = await waitFor(handle, 'no operator named', (x) => /no Flink operator is saturated/.test(x.reason ?? ''));
+      expect(outside.state).toBe('DEGRADED');
+      model.lagMs = 1_200;
+      await waitFor(handle, 'RUNNING again', (x) => x.state === 'RUNNING' && x.reason === null);
+    });
+    expect(model.freshnessMeasured).toBeGreaterThan(3);
   });
 });
 
