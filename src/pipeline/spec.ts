@@ -33,11 +33,41 @@ export function durationMs(text: string): number {
 export const JOB_NAMES = ['ingest', 'dws', 'ads', 'sink'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
+/**
+ * Flink options a job's `config` may not set, each with why: the control plane relies on them, or the
+ * warehouse is wrong with them. Keys match exactly, or by prefix when they end in a dot.
+ */
+export const RESERVED_JOB_CONFIG: ReadonlyArray<{ key: string; why: string }> = [
+  { key: 'pipeline.name', why: 'gridflow finds its jobs by this name (gridflow/<pipeline>/<job>); another name would make it submit a duplicate' },
+  { key: 'parallelism.default', why: 'set jobs.<job>.parallelism instead (the slot count is planned from it)' },
+  { key: 'execution.state-recovery.path', why: 'gridflow chooses the restore point of every submission' },
+  { key: 'execution.state-recovery.ignore-unclaimed-state', why: 'a restore that drops state it cannot map would lose data silently' },
+  { key: 'execution.savepoint.path', why: 'gridflow chooses the restore point of every submission' },
+  { key: 'execution.savepoint.ignore-unclaimed-state', why: 'a restore that drops state it cannot map would lose data silently' },
+  { key: 'execution.checkpointing.externalized-checkpoint-retention', why: 'the retained checkpoints are what a lost job restarts from' },
+  { key: 'execution.checkpointing.dir', why: 'the cluster keeps retained checkpoints where the watch looks for them' },
+  { key: 'table.exec.state.ttl', why: 'the aggregates would forget rows and never retract them: the sink would drift from the contract' },
+  { key: 'table.local-time-zone', why: 'the sink job writes timestamps in UTC, the zone the JDBC driver reads them in' },
+];
+
+export function reservedJobConfig(key: string): string | null {
+  const hit = RESERVED_JOB_CONFIG.find((r) => (r.key.endsWith('.') ? key.startsWith(r.key) : key === r.key));
+  return hit ? hit.why : null;
+}
+
 const JobSpec = z
   .object({
     parallelism: z.number().int().min(1).max(64).default(1),
-    /** Extra Flink settings for this job only (executionConfig), e.g. table.exec.mini-batch.enabled. */
-    config: z.record(z.string().regex(/^[a-z][a-z0-9.-]*$/, 'a Flink option key'), z.string()).default({}),
+    /** Extra Flink settings for this job only (executionConfig), e.g. table.exec.mini-batch.allow-latency. */
+    config: z
+      .record(z.string().regex(/^[a-z][a-z0-9.-]*$/, 'a Flink option key'), z.string().max(1000))
+      .default({})
+      .superRefine((config, ctx) => {
+        for (const key of Object.keys(config)) {
+          const why = reservedJobConfig(key);
+          if (why) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message: `${key} cannot be set here: ${why}` });
+        }
+      }),
   })
   .strict();
 export type JobSpec = z.infer<typeof JobSpec>;
@@ -104,6 +134,11 @@ export const PipelineSpec = z
         checkpointStallAfter: duration.default('2min'),
         /** A (re)submitted job must reach RUNNING within this, else the redeploy rolls back. */
         readinessTimeout: duration.default('3min'),
+        /**
+         * The sink further behind than this (by the freshness probe, which travels with the readings)
+         * → DEGRADED "falling behind", with the operator Flink shows saturated; verification fails too.
+         */
+        maxFreshness: duration.default('30s'),
       })
       .strict()
       .default({}),

@@ -24,9 +24,24 @@ describe('PipelineSpec', () => {
     [{ fluss: { bootstrap: 'localhost' } }, /fluss\.bootstrap: host:port/],
     [{ source: { connection: 'source_admin', cdcConnection: 'source_cdc', password: 'x' } }, /source: unknown field "password"/],
     [{ provisioner: 'kubernetes' }, /provisioner: Invalid enum value/],
+    // Flink options the control plane relies on, or that break the contract, are refused with the key and why.
+    [{ jobs: { dws: { config: { 'table.exec.state.ttl': '1h' } } } }, /jobs\.dws\.config\.table\.exec\.state\.ttl: table\.exec\.state\.ttl cannot be set here: the aggregates would forget rows/],
+    [{ jobs: { ads: { config: { 'pipeline.name': 'mine' } } } }, /jobs\.ads\.config\.pipeline\.name: .*finds its jobs by this name/],
+    [{ jobs: { ads: { config: { 'execution.state-recovery.ignore-unclaimed-state': 'true' } } } }, /execution\.state-recovery\.ignore-unclaimed-state cannot be set here: a restore that drops state it cannot map would lose data silently/],
+    [{ jobs: { ads: { config: { 'execution.state-recovery.path': 'file:///x' } } } }, /execution\.state-recovery\.path cannot be set here: gridflow chooses the restore point/],
+    [{ jobs: { ingest: { config: { 'execution.checkpointing.externalized-checkpoint-retention': 'DELETE_ON_CANCELLATION' } } } }, /the retained checkpoints are what a lost job restarts from/],
+    [{ jobs: { sink: { config: { 'table.local-time-zone': 'Asia/Shanghai' } } } }, /table\.local-time-zone cannot be set here/],
+    [{ jobs: { sink: { config: { 'parallelism.default': '2' } } } }, /set jobs\.<job>\.parallelism instead/],
   ])('a bad spec is refused naming the field: %j', (override, message) => {
     expect(() => parseSpec(testSpec(override))).toThrow(SpecError);
     expect(() => parseSpec(testSpec(override))).toThrow(message);
+  });
+
+  test('job settings that keep the contract are accepted (mini-batch, its latency, the agg strategy)', () => {
+    const spec = parseSpec(
+      testSpec({ jobs: { ads: { config: { 'table.exec.mini-batch.allow-latency': '1s', 'table.optimizer.agg-phase-strategy': 'ONE_PHASE' } } } }),
+    );
+    expect(spec.jobs.ads.config).toEqual({ 'table.exec.mini-batch.allow-latency': '1s', 'table.optimizer.agg-phase-strategy': 'ONE_PHASE' });
   });
 
   test('durations', () => {
