@@ -28,17 +28,66 @@ export class DeployError extends Error {
   }
 }
 
-/** The Fluss catalog, database and tables. Idempotent (IF NOT EXISTS). */
+/**
+ * The Fluss catalog, database and tables. Idempotent (IF NOT EXISTS). Tables it created are checked to
+ * be served (every bucket has a leader) and, while still empty, recreated if not: Fluss 0.9.1's
+ * coordinator can miss a table's creation (sql/udf/gridflow/udf/FlussTablesReady.java).
+ */
 export async function createFlussTables(flink: FlinkClients, spec: PipelineSpec, conns: Connections, progress: Progress = () => undefined): Promise<void> {
+  const statements = renderFlussDdl(spec, conns);
   const session = await flink.gateway.openSession({}, `gridflow-${spec.name}-ddl`);
+  const run = async (statement: string) => {
+    progress(statement.split('\n')[0].slice(0, 80));
+    await flink.gateway.runStatement(session, statement, { timeoutMs: 120_000 });
+  };
   try {
-    for (const statement of renderFlussDdl(spec, conns)) {
-      progress(statement.split('\n')[0].slice(0, 80));
-      await flink.gateway.runStatement(session, statement, { timeoutMs: 120_000 });
+    const tableStatements = statements.filter((st) => tableOf(st) !== null);
+    for (const st of statements.filter((x) => tableOf(x) === null)) await run(st); // catalog, database
+    const before = new Set(await listTables(flink.gateway, session, spec.fluss.database));
+    for (const st of tableStatements) await run(st);
+    const created = expectedFlussTables(spec, conns).filter((t) => !before.has(t));
+    for (let round = 1; created.length; round++) {
+      const broken = await unservedTables(flink.gateway, session, spec, created);
+      if (broken.length === 0) return;
+      if (round > 3) throw new DeployError(`Fluss tables without a serving bucket leader after recreating them twice: ${broken.map((b) => b.problem).join('; ')}`, 'job-not-ready');
+      for (const { table, problem } of broken) {
+        progress(`Fluss table ${table} is not served (${problem}): dropping and creating it again (it is new and empty)`);
+        await run(`DROP TABLE IF EXISTS fluss_catalog.${spec.fluss.database}.${table}`);
+        for (const st of tableStatements.filter((x) => tableOf(x) === table)) await run(st);
+      }
     }
   } finally {
     await flink.gateway.closeSession(session).catch(() => undefined);
   }
+}
+
+/** The table a DDL statement of ddl.sql creates or alters, null for the catalog and database statements. */
+function tableOf(statement: string): string | null {
+  const m = /^\s*(?:CREATE TABLE IF NOT EXISTS|ALTER TABLE)\s+fluss_catalog\.[A-Za-z0-9_]+\.([A-Za-z0-9_]+)/m.exec(statement);
+  return m ? m[1] : null;
+}
+
+async function listTables(gateway: SqlGatewayClient, session: string, database: string): Promise<string[]> {
+  const databases = await gateway.query(session, 'SHOW DATABASES IN fluss_catalog', { timeoutMs: 60_000 });
+  if (!databases.rows.some((r) => r.fields[0] === database)) return [];
+  const tables = await gateway.query(session, `SHOW TABLES IN fluss_catalog.${database}`, { timeoutMs: 60_000 });
+  return tables.rows.map((r) => String(r.fields[0])).sort();
+}
+
+/** Tables among `tables` that no bucket leader serves: one small batch job running FLUSS_TABLES_READY inside Flink. */
+async function unservedTables(gateway: SqlGatewayClient, session: string, spec: PipelineSpec, tables: string[]): Promise<Array<{ table: string; problem: string }>> {
+  await gateway.runStatement(session, "CREATE TEMPORARY FUNCTION IF NOT EXISTS gridflow_fluss_tables_ready AS 'gridflow.udf.FlussTablesReady'");
+  const result = await gateway.query(
+    session,
+    `SELECT gridflow_fluss_tables_ready('${spec.fluss.bootstrap}', '${spec.fluss.database}', '${tables.join(',')}')`,
+    { timeoutMs: 180_000, executionConfig: { 'execution.runtime-mode': 'batch', 'pipeline.name': `gridflow/${spec.name}/check-fluss-tables` } },
+  );
+  const text = String(result.rows[0]?.fields[0] ?? '');
+  if (!text) return [];
+  const problems = text.split('; ').map((problem) => ({ table: problem.split(':')[0], problem }));
+  const other = problems.find((p) => !tables.includes(p.table));
+  if (other) throw new DeployError(`cannot check the new Fluss tables: ${other.problem}`, 'job-not-ready');
+  return problems;
 }
 
 /**
