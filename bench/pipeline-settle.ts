@@ -8,9 +8,10 @@
  */
 import * as os from 'node:os';
 import { loadConfig, resolveConnection } from '../src/config';
-import { localSpec } from '../src/pipeline/local';
-import { runLoad } from '../src/postgres/load';
-import { compareAll, summarize } from '../src/postgres/reconcile';
+import { localSpec } from '../src/stack/local-spec';
+import { runLoad } from '../src/load/runner';
+import { compareAll } from '../src/postgres/reconcile';
+import { summarize } from '../src/postgres/compare';
 import { createContext, stackStatus } from '../src/stack/manager';
 
 const args = process.argv.slice(2);

@@ -31,12 +31,13 @@ import { Client } from 'pg';
 import { PgConnection, loadConfig, repoRoot, resolveConnection } from '../src/config';
 import { PROBE_EQUIPMENT_ID, flinkJobName } from '../src/constants';
 import { FlinkRestClient } from '../src/flink/rest';
-import { localSpec } from '../src/pipeline/local';
-import { JOB_NAMES } from '../src/pipeline/spec';
-import { clientConfig, query, withClient } from '../src/postgres/client';
+import { localSpec } from '../src/stack/local-spec';
+import { JOB_NAMES } from '../src/core/spec';
+import { clientConfig, query, withClient } from '../src/postgres/connection';
 import { PROBE_HOPS, SentProbe, deleteProbes, probeArrivals, sendProbe } from '../src/postgres/probe';
-import { compareAll, summarize } from '../src/postgres/reconcile';
-import { artifactName } from '../src/postgres/source';
+import { compareAll } from '../src/postgres/reconcile';
+import { summarize } from '../src/postgres/compare';
+import { artifactName } from '../src/postgres/source/names';
 import { createContext, stackStatus } from '../src/stack/manager';
 
 // ------------------------------------------------------------------------------------------ options
@@ -220,7 +221,7 @@ async function resetSource(loadSample: boolean): Promise<void> {
   cli('decommission', '--drop-slots', '--reason', 'benchmark: new source data');
   await sql(source, 'TRUNCATE equipment_reading, power_equipment');
   if (loadSample) {
-    const { loadSampleData } = await import('../src/postgres/source');
+    const { loadSampleData } = await import('../src/postgres/source/schema');
     await loadSampleData(source);
   }
 }

@@ -25,12 +25,12 @@ import { allowFlags, intFlag, parseArgs } from '../src/cli/args';
 import { loadConfig, resolveConnection } from '../src/config';
 import { FlinkRestClient } from '../src/flink/rest';
 import { SqlGatewayClient } from '../src/flink/gateway';
-import { deployPipeline } from '../src/pipeline/deploy';
-import { localSpec } from '../src/pipeline/local';
-import { PipelineSpec } from '../src/pipeline/spec';
+import { deployPipeline } from '../src/warehouse/deploy';
+import { localSpec } from '../src/stack/local-spec';
+import { PipelineSpec } from '../src/core/spec';
 import { compareAll } from '../src/postgres/reconcile';
-import { runLoad } from '../src/postgres/load';
-import { applySourceSchema, loadSampleData } from '../src/postgres/source';
+import { runLoad } from '../src/load/runner';
+import { applySourceSchema, loadSampleData } from '../src/postgres/source/schema';
 import { VerifyPipelineWorkflow } from '../src/workflows/verify';
 import { resetWarehouse } from '../test/support/warehouse';
 

@@ -14,7 +14,7 @@ import { loadCommand } from './cli/load';
 import { demoCommand } from './cli/demo';
 import { verifyCommand } from './cli/verify';
 import { TemporalUnavailable } from './cli/common';
-import { SpecError } from './pipeline/spec';
+import { SpecError } from './core/spec';
 
 const HELP = `gridflow — deploys and operates the SGCC real-time warehouse on Temporal
 (PostgreSQL CDC → Flink SQL → Fluss DWD/DWS/ADS → PostgreSQL)

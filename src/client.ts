@@ -3,7 +3,7 @@ import { Client, Connection, WorkflowHandle, WorkflowIdConflictPolicy } from '@t
 import { TypedSearchAttributes, defineSearchAttributeKey } from '@temporalio/common';
 import { GridflowConfig, loadConfig } from './config';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE, pipelineWorkflowId } from './constants';
-import { PipelineSpec } from './pipeline/spec';
+import { PipelineSpec } from './core/spec';
 import { statusQuery } from './workflows/definitions';
 import type { PipelineWorkflow } from './workflows/pipeline';
 

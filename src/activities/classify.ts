@@ -6,9 +6,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ConfigError } from '../config';
 import { FlinkApiError } from '../flink/errors';
-import { SpecError } from '../pipeline/spec';
-import { TemplateError } from '../pipeline/sql';
-import { PostgresError } from '../postgres/client';
+import { SpecError } from '../core/spec';
+import { TemplateError } from '../warehouse/sql';
+import { PostgresError } from '../postgres/errors';
 
 export function nonRetryable(type: string, message: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? undefined : [details] });

@@ -5,8 +5,8 @@
 import { PgConnection, resolveConnection } from '../config';
 import { SqlGatewayClient } from '../flink/gateway';
 import { FlinkRestClient } from '../flink/rest';
-import { Connections } from '../pipeline/render';
-import { PipelineSpec } from '../pipeline/spec';
+import { Connections } from '../warehouse/render';
+import { PipelineSpec } from '../core/spec';
 
 /** Adds TaskManagers when a pipeline is short of task slots. Returns the names of what it started. */
 export interface Provisioner {

@@ -1,13 +1,26 @@
 /** Every activity the gridflow worker runs. */
 import { ActivityDeps, defaultDeps, Provisioner } from './context';
+import { createActActivities } from './act';
 import { createLagActivities } from './lag';
-import { createPipelineActivities } from './pipeline';
+import { createObserveActivities } from './observe';
+import { createRecordActivities } from './record';
 import { createVerifyActivities } from './verify';
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createPipelineActivities(deps), ...createVerifyActivities(deps), ...createLagActivities(deps) };
+  return {
+    ...createObserveActivities(deps),
+    ...createActActivities(deps),
+    ...createRecordActivities(deps),
+    ...createVerifyActivities(deps),
+    ...createLagActivities(deps),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+/** Everything the pipeline workflow calls (observe, act, record, and the freshness probe). */
+export type PipelineActivities = ReturnType<typeof createObserveActivities> &
+  ReturnType<typeof createActActivities> &
+  ReturnType<typeof createRecordActivities> &
+  ReturnType<typeof createLagActivities>;
 export { defaultDeps };
 export type { ActivityDeps, Provisioner };

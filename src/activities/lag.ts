@@ -6,11 +6,11 @@
  */
 import { flinkJobName } from '../constants';
 import { FlinkRestClient } from '../flink/rest';
-import { FreshnessObservation, VertexLoad } from '../pipeline/lag';
-import { JOB_NAMES, PipelineSpec } from '../pipeline/spec';
+import { FreshnessObservation, VertexLoad } from '../core/lag';
+import { JOB_NAMES, PipelineSpec } from '../core/spec';
 import { cleanupProbes, measureProbeLag, sendProbe } from '../postgres/probe';
 import { ActivityDeps } from './context';
-import { classified } from './failure';
+import { classified } from './classify';
 
 /** Probes the watch keeps in the source (one per watch round): enough to see a backlog minutes long. */
 export const WATCH_PROBES_KEPT = 60;

@@ -10,15 +10,16 @@
 import { Context } from '@temporalio/activity';
 import { flinkJobName } from '../constants';
 import { TERMINAL_JOB_STATES } from '../flink/rest';
-import { JOB_NAMES, PipelineSpec } from '../pipeline/spec';
-import { JobState, ProbeArrival, ProbeSent, ReplicationHealth, VerificationResult, WarehouseComparison, verificationDetails } from '../pipeline/verify';
+import { JOB_NAMES, PipelineSpec } from '../core/spec';
+import { JobState, ProbeArrival, ProbeSent, ReplicationHealth, VerificationResult, WarehouseComparison, verificationDetails } from '../core/verify';
 import { PROBE_HOPS, cleanupProbes, probeArrivals, sendProbe } from '../postgres/probe';
-import { compareTracked } from '../postgres/differences';
+import { compareTracked } from '../postgres/compare';
 import { readContract, readSink } from '../postgres/reconcile';
 import { recordVerificationRun as writeVerificationRun } from '../postgres/sink';
-import { CAPTURED_TABLES, DEFAULT_MAX_LAG_BYTES, artifactName, checkReplication, inspectReplication } from '../postgres/source';
+import { CAPTURED_TABLES, artifactName } from '../postgres/source/names';
+import { DEFAULT_MAX_LAG_BYTES, checkReplication, inspectReplication } from '../postgres/source/replication';
 import { ActivityDeps } from './context';
-import { classified, nonRetryable } from './failure';
+import { classified, nonRetryable } from './classify';
 
 /** Probe ids are the workflow's uuid4 (with or without dashes), nothing else reaches SQL as a value anyway. */
 const PROBE_ID = /^[A-Za-z0-9:_-]{1,100}$/;

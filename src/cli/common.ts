@@ -6,8 +6,8 @@ import { Client } from '@temporalio/client';
 import { GridflowConfig } from '../config';
 import { GridflowClient, connectClient } from '../client';
 import { TASK_QUEUE } from '../constants';
-import { localSpec } from '../pipeline/local';
-import { PipelineSpec, parseSpec } from '../pipeline/spec';
+import { localSpec } from '../stack/local-spec';
+import { PipelineSpec, parseSpec } from '../core/spec';
 import { ParsedArgs, UsageError } from './args';
 
 /** --spec FILE (JSON or YAML), else the local stack's SGCC spec named --name (default sgcc). */

@@ -1,6 +1,6 @@
 /** `gridflow load`: realistic changes into the source, paced, deterministic from a seed. */
 import { loadConfig, resolveConnection } from '../config';
-import { LoadResult, runLoad } from '../postgres/load';
+import { LoadResult, runLoad } from '../load/runner';
 import { ParsedArgs, UsageError, allowFlags, intFlag } from './args';
 import { specFromArgs } from './common';
 import { Out } from './output';

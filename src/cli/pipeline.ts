@@ -3,9 +3,9 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { GridflowConfig, loadConfig } from '../config';
 import { pipelineHandle, startPipeline } from '../client';
 import { pipelineWorkflowId } from '../constants';
-import { JOB_NAMES, JobName, parseSpec } from '../pipeline/spec';
-import { PipelineStatus } from '../pipeline/types';
-import { OPERATOR_UPGRADE_MODES, UpgradeMode } from '../pipeline/upgrade';
+import { JOB_NAMES, JobName, parseSpec } from '../core/spec';
+import { PipelineStatus } from '../core/types';
+import { OPERATOR_UPGRADE_MODES, UpgradeMode } from '../core/upgrade';
 import {
   decommissionSignal,
   pauseUpdate,

@@ -23,22 +23,25 @@ export const PIPELINE_STATES = [
 ] as const;
 export type PipelineState = (typeof PIPELINE_STATES)[number];
 
-/** Flink job states (JobStatus) as the REST API reports them. */
-export type FlinkJobState =
-  | 'INITIALIZING'
-  | 'CREATED'
-  | 'RUNNING'
-  | 'FAILING'
-  | 'FAILED'
-  | 'CANCELLING'
-  | 'CANCELED'
-  | 'FINISHED'
-  | 'RESTARTING'
-  | 'SUSPENDED'
-  | 'RECONCILING';
+/** Flink's JobStatus, as the REST API reports it (the REST schemas refuse any other). */
+export const JOB_STATES = [
+  'INITIALIZING',
+  'CREATED',
+  'RUNNING',
+  'FAILING',
+  'FAILED',
+  'CANCELLING',
+  'CANCELED',
+  'FINISHED',
+  'RESTARTING',
+  'SUSPENDED',
+  'RECONCILING',
+] as const;
+export type FlinkJobState = (typeof JOB_STATES)[number];
 
-const TERMINAL_STATES: readonly FlinkJobState[] = ['FAILED', 'CANCELED', 'FINISHED'];
-export const isTerminal = (s: FlinkJobState) => TERMINAL_STATES.includes(s);
+/** Globally terminal states: the job will not run again under this id. */
+export const TERMINAL_JOB_STATES: ReadonlySet<FlinkJobState> = new Set<FlinkJobState>(['FAILED', 'CANCELED', 'FINISHED']);
+export const isTerminal = (s: FlinkJobState) => TERMINAL_JOB_STATES.has(s);
 
 export interface RestorePoint {
   kind: 'savepoint' | 'checkpoint';
@@ -186,6 +189,6 @@ export interface PipelineStatus {
   alerts: Alert[];
   /** Epoch ms of the last observation. */
   observedAt: number | null;
-  /** How far behind the sink is, by the watch's freshness probes (src/pipeline/lag.ts); absent before it was measured. */
+  /** How far behind the sink is, by the watch's freshness probes (src/core/lag.ts); absent before it was measured. */
   freshness?: import('./lag').FreshnessObservation | null;
 }

@@ -5,8 +5,8 @@
  * workflow imports this file (the types from src/postgres are erased at compile time).
  */
 import { z } from 'zod';
-import type { TrackedComparison } from '../postgres/differences';
-import type { ReplicationProblem } from '../postgres/source';
+import type { TrackedComparison } from '../postgres/compare';
+import type { ReplicationProblem } from '../postgres/source/replication';
 import { PipelineSpecInput, durationMs } from './spec';
 
 // ---------------------------------------------------------------------------------------------------

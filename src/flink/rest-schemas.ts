@@ -6,27 +6,14 @@
  */
 import { z } from 'zod';
 
+import { FlinkJobState, JOB_STATES } from '../core/types';
 import { summarizeJavaTrace } from './errors';
 
-/** Flink's JobStatus. A state outside this list is a parse error, not a silent "unknown". */
-export const JOB_STATES = [
-  'INITIALIZING',
-  'CREATED',
-  'RUNNING',
-  'FAILING',
-  'FAILED',
-  'CANCELLING',
-  'CANCELED',
-  'FINISHED',
-  'RESTARTING',
-  'SUSPENDED',
-  'RECONCILING',
-] as const;
-export type JobState = (typeof JOB_STATES)[number];
+/** Flink's JobStatus (defined once, in core/types.ts). A state outside it is a parse error, not a silent "unknown". */
+export { JOB_STATES, TERMINAL_JOB_STATES } from '../core/types';
+export type JobState = FlinkJobState;
 export const jobState = z.enum(JOB_STATES);
 
-/** Globally terminal states: the job will not run again under this id. */
-export const TERMINAL_JOB_STATES: ReadonlySet<JobState> = new Set<JobState>(['FAILED', 'CANCELED', 'FINISHED']);
 
 /** Flink writes -1 for "not yet" (end-time of a running job). */
 const optionalTimestamp = z.number().transform((n) => (n < 0 ? null : n));

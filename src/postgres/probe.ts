@@ -13,7 +13,7 @@
  */
 import { PgConnection } from '../config';
 import { PROBE_EPOCH_S, PROBE_EQUIPMENT_ID } from '../constants';
-import { ident, query, withClient } from './client';
+import { quoteIdent, query, withClient } from './connection';
 
 /** The ADS tables the probe comes out of, in the sink job (sql/flink/sink.sql). */
 export const PROBE_HOPS = ['health', 'capacity', 'dashboard'] as const;
@@ -43,7 +43,7 @@ export async function sendProbe(source: PgConnection, sink: PgConnection | null,
     const res = await query<{ reading_id: string; value: string }>(
       client,
       'write freshness probe',
-      `INSERT INTO ${ident(schema)}.equipment_reading (equipment_id, load_mw, temperature_c, voltage_kv, measured_at)
+      `INSERT INTO ${quoteIdent(schema)}.equipment_reading (equipment_id, load_mw, temperature_c, voltage_kv, measured_at)
        SELECT $1, round((extract(epoch FROM t) - $2)::numeric, 3), 0, NULL, t
        FROM (SELECT date_trunc('milliseconds', clock_timestamp()) AS t) now
        RETURNING reading_id::text, load_mw::text AS value`,
@@ -139,7 +139,7 @@ export function judgeProbeLag(probes: ReadonlyArray<{ value: string; sentAt: num
 export async function deleteProbes(source: PgConnection, schema: string, readingIds: readonly string[]): Promise<void> {
   if (readingIds.length === 0) return;
   await withClient(source, (client) =>
-    query(client, 'delete probes', `DELETE FROM ${ident(schema)}.equipment_reading WHERE reading_id = ANY($1::bigint[]) AND equipment_id = $2`, [
+    query(client, 'delete probes', `DELETE FROM ${quoteIdent(schema)}.equipment_reading WHERE reading_id = ANY($1::bigint[]) AND equipment_id = $2`, [
       readingIds,
       PROBE_EQUIPMENT_ID,
     ]),

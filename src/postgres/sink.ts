@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import { PgConnection } from '../config';
 import { IDENTIFIER } from '../constants';
-import { applySqlFile, inTransaction, query, withClient } from './client';
-import { WAREHOUSE_TABLE_NAMES } from './reconcile';
+import { applySqlFile, inTransaction, query, withClient } from './connection';
+import { WAREHOUSE_TABLE_NAMES } from './warehouse-tables';
 
 /** dw.sql then ops.sql, each in one transaction, as the sink role (which then owns what it creates). */
 export async function applySinkSchema(sinkConn: PgConnection): Promise<void> {

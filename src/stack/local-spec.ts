@@ -3,9 +3,9 @@
  * the stack's addresses and connection names. Any other deployment writes its own spec file.
  */
 import { GridflowConfig } from '../config';
-import { LOCAL_CONNECTIONS } from '../stack/credentials';
-import { layout } from '../stack/layout';
-import { PipelineSpec, PipelineSpecInput, parseSpec } from './spec';
+import { LOCAL_CONNECTIONS } from './credentials';
+import { layout } from './layout';
+import { PipelineSpec, PipelineSpecInput, parseSpec } from '../core/spec';
 
 export function localSpecInput(config: GridflowConfig, overrides: Partial<PipelineSpecInput> = {}): PipelineSpecInput {
   const { host, ports } = config.stack;

@@ -9,10 +9,12 @@ import { FlinkApiError } from '../flink/errors';
 import { SqlGatewayClient } from '../flink/gateway';
 import { FlinkRestClient, TERMINAL_JOB_STATES } from '../flink/rest';
 import { applySinkSchema, truncateWarehouse } from '../postgres/sink';
-import { CAPTURED_TABLES, prepareSource, sourcePreflight } from '../postgres/source';
-import { planJobs } from './plan';
+import { CAPTURED_TABLES } from '../postgres/source/names';
+import { prepareSource } from '../postgres/source/prepare';
+import { sourcePreflight } from '../postgres/source/preflight';
+import { planJobs } from '../core/plan';
 import { Connections, renderFlussDdl, renderJob } from './render';
-import { JobName, PipelineSpec, durationMs } from './spec';
+import { JobName, PipelineSpec, durationMs } from '../core/spec';
 
 export type Progress = (message: string) => void;
 

@@ -6,8 +6,9 @@
 import { createHash } from 'node:crypto';
 import { PgConnection } from '../config';
 import { PROBE_EQUIPMENT_ID, flinkJobName } from '../constants';
-import { JobName, PipelineSpec, durationMs } from './spec';
-import { PlaceholderValue, fillPlaceholders, ident, isDml, literal, readSqlFile, splitStatements } from './sql';
+import { JobName, PipelineSpec, durationMs } from '../core/spec';
+import { PlaceholderValue, fillPlaceholders, identifier, isDml, literal, splitStatements } from './sql';
+import { readSqlFile } from './files';
 
 export interface Connections {
   /** The CDC role, as Flink reaches the source. */
@@ -32,13 +33,13 @@ export interface RenderedJob {
 function values(spec: PipelineSpec, conns: Connections, mask: boolean): Record<string, PlaceholderValue> {
   const secret = (s: string) => literal(mask ? '***' : s);
   return {
-    pipeline: ident(spec.name),
+    pipeline: identifier(spec.name),
     fluss_bootstrap: { kind: 'hostPorts', value: spec.fluss.bootstrap },
-    fluss_database: ident(spec.fluss.database),
+    fluss_database: identifier(spec.fluss.database),
     source_host: { kind: 'host', value: conns.sourceCdc.host },
     source_port: { kind: 'port', value: conns.sourceCdc.port },
-    source_database: ident(conns.sourceCdc.database),
-    source_schema: ident(spec.source.schema),
+    source_database: identifier(conns.sourceCdc.database),
+    source_schema: identifier(spec.source.schema),
     source_user: literal(conns.sourceCdc.user),
     source_password: secret(conns.sourceCdc.password),
     sink_jdbc_url: { kind: 'jdbcUrl', value: `jdbc:postgresql://${conns.sink.host}:${conns.sink.port}/${conns.sink.database}` },

@@ -4,9 +4,6 @@
  * is not a validated value: identifiers must match IDENTIFIER, literals are quoted, hosts and ports
  * are checked. A template naming a placeholder nobody supplies is an error, not an empty string.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { repoRoot } from '../config';
 import { IDENTIFIER } from '../constants';
 
 export type PlaceholderValue =
@@ -17,7 +14,7 @@ export type PlaceholderValue =
   | { kind: 'hostPorts'; value: string }
   | { kind: 'jdbcUrl'; value: string };
 
-export const ident = (value: string): PlaceholderValue => ({ kind: 'identifier', value });
+export const identifier = (value: string): PlaceholderValue => ({ kind: 'identifier', value });
 export const literal = (value: string): PlaceholderValue => ({ kind: 'literal', value });
 
 export class TemplateError extends Error {
@@ -129,16 +126,6 @@ export function splitStatements(sql: string): string[] {
   }
   flush();
   return statements;
-}
-
-/** sql/<relative>, read from the repository (the warehouse is data, shipped with the code). */
-export function readSqlFile(relative: string): string {
-  const file = path.join(repoRoot(), 'sql', relative);
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new TemplateError(`missing SQL file ${file}`);
-  }
 }
 
 /** The statement set or INSERT that makes a job; the rest of a job file is its temporary DDL. */

@@ -3,9 +3,9 @@
  * verification workflow and tests import these same definitions.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { JobName, PipelineSpecInput } from '../pipeline/spec';
-import type { UpgradeMode } from '../pipeline/upgrade';
-import type { PipelineStatus, RedeployOutcome, RestorePoint, VerificationSummary } from '../pipeline/types';
+import type { JobName, PipelineSpecInput } from '../core/spec';
+import type { UpgradeMode } from '../core/upgrade';
+import type { PipelineStatus, RedeployOutcome, RestorePoint, VerificationSummary } from '../core/types';
 
 export interface RedeployRequest {
   /** The new spec (same pipeline name); omitted = redeploy the current one. */

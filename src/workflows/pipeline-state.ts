@@ -6,8 +6,8 @@
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../constants';
-import type { FreshnessObservation } from '../pipeline/lag';
-import { JOB_NAMES, JobName, PipelineSpec, durationMs } from '../pipeline/spec';
+import type { FreshnessObservation } from '../core/lag';
+import { JOB_NAMES, JobName, PipelineSpec, durationMs } from '../core/spec';
 import { flinkJobName } from '../constants';
 import {
   Alert,
@@ -18,7 +18,7 @@ import {
   RestorePoint,
   VerificationSummary,
   newJobRecord,
-} from '../pipeline/types';
+} from '../core/types';
 
 const STATE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.state, 'KEYWORD');
 
@@ -51,7 +51,7 @@ export class PipelineModel {
   lastPeriodicSavepointAt: number;
   observedAt: number | null;
   observeFailures: number;
-  /** The watch's last freshness measurement (src/pipeline/lag.ts). */
+  /** The watch's last freshness measurement (src/core/lag.ts). */
   freshness: FreshnessObservation | null;
   /** Set by the decommission signal; the main loop ends after the current step. */
   decommission: { dropSourceArtifacts: boolean; reason: string | null } | null = null;

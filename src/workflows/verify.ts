@@ -9,7 +9,7 @@
  *      made before it have had their chance to flow; a difference is retried a few times before it
  *      counts (changes may still be in flight)
  *   4. replication health: slot lag, wal_status, active; publications hold exactly their table
- *   5. judge (src/pipeline/verify.ts), signal the pipeline workflow `pipeline:<name>` (a failure makes
+ *   5. judge (src/core/verify.ts), signal the pipeline workflow `pipeline:<name>` (a failure makes
  *      it raise an alert; nothing is repaired), record the run, keep the newest probes only
  *
  * A step that cannot be carried out (a database down, Flink unreachable) is a failed check with the
@@ -20,8 +20,8 @@ import { ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActiv
 import type { LagActivities } from '../activities/lag';
 import type { VerifyActivities } from '../activities/verify';
 import { pipelineWorkflowId } from '../constants';
-import { describeBottleneck, findBottleneck } from '../pipeline/lag';
-import { PipelineSpec, parseSpec } from '../pipeline/spec';
+import { describeBottleneck, findBottleneck } from '../core/lag';
+import { PipelineSpec, parseSpec } from '../core/spec';
 import {
   CompareResult,
   FreshnessResult,
@@ -33,9 +33,9 @@ import {
   parseVerifyOptions,
   summarizeVerification,
   verifyLimits,
-} from '../pipeline/verify';
+} from '../core/verify';
 import { verificationSignal } from './definitions';
-import { failureMessage } from './failures';
+import { failureMessage } from './failure-message';
 
 // One proxy per timeout/retry profile (awaitProbe's depends on the input: made in the workflow).
 const observe = proxyActivities<VerifyActivities & LagActivities>({

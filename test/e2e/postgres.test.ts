@@ -8,9 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { Client, ClientConfig } from 'pg';
 import { PgConnection, resolveConnection } from '../../src/config';
-import { PostgresError, query, withClient, withDatabase } from '../../src/postgres/client';
-import { DEFAULT_LOAD_MIX, LoadProgress, runLoad } from '../../src/postgres/load';
-import { WAREHOUSE_TABLES, WAREHOUSE_TABLE_NAMES, compareAll, readContract, summarize } from '../../src/postgres/reconcile';
+import { PostgresError } from '../../src/postgres/errors';
+import { query, withClient, withDatabase } from '../../src/postgres/connection';
+import { DEFAULT_LOAD_MIX } from '../../src/load/planner';
+import { LoadProgress, runLoad } from '../../src/load/runner';
+import { WAREHOUSE_TABLES, WAREHOUSE_TABLE_NAMES } from '../../src/postgres/warehouse-tables';
+import { compareAll, readContract } from '../../src/postgres/reconcile';
+import { summarize } from '../../src/postgres/compare';
 import {
   listSavepoints,
   listVerificationRuns,
@@ -20,18 +24,11 @@ import {
   recordSavepoint,
   recordVerificationRun,
 } from '../../src/postgres/sink';
-import {
-  CAPTURED_TABLES,
-  SourceStateError,
-  applySourceSchema,
-  artifactName,
-  checkReplication,
-  dropSourceArtifacts,
-  inspectReplication,
-  loadSampleData,
-  prepareSource,
-  sourcePreflight,
-} from '../../src/postgres/source';
+import { CAPTURED_TABLES, SourceStateError, artifactName } from '../../src/postgres/source/names';
+import { applySourceSchema, loadSampleData } from '../../src/postgres/source/schema';
+import { checkReplication, inspectReplication } from '../../src/postgres/source/replication';
+import { dropSourceArtifacts, prepareSource } from '../../src/postgres/source/prepare';
+import { sourcePreflight } from '../../src/postgres/source/preflight';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
 import { ThrowawayPostgres, startThrowawayPostgres } from '../support/throwaway-postgres';
 

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { loadConfig, resolveConnection } from '../../src/config';
-import { PipelineStatus } from '../../src/pipeline/types';
+import { PipelineStatus } from '../../src/core/types';
 import { probeArrivals, sendProbe } from '../../src/postgres/probe';
 import { createWorker } from '../../src/worker';
 import { statusQuery } from '../../src/workflows/definitions';

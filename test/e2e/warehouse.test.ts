@@ -4,7 +4,7 @@
  * hard case of the contract and assert that every sink table equals sql/contract on the source, row for
  * row, within the contract's tolerances.
  */
-import { deployPipeline } from '../../src/pipeline/deploy';
+import { deployPipeline } from '../../src/warehouse/deploy';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
 import { deployTarget, describeMismatch, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
 

@@ -5,13 +5,14 @@
 import { loadConfig, resolveConnection } from '../../src/config';
 import { SqlGatewayClient } from '../../src/flink/gateway';
 import { FlinkRestClient, TERMINAL_JOB_STATES } from '../../src/flink/rest';
-import { DeployTarget } from '../../src/pipeline/deploy';
-import { localSpecInput } from '../../src/pipeline/local';
-import { PipelineSpec, PipelineSpecInput, parseSpec } from '../../src/pipeline/spec';
-import { query, withClient } from '../../src/postgres/client';
-import { Reconciliation, compareAll, summarize } from '../../src/postgres/reconcile';
+import { DeployTarget } from '../../src/warehouse/deploy';
+import { localSpecInput } from '../../src/stack/local-spec';
+import { PipelineSpec, PipelineSpecInput, parseSpec } from '../../src/core/spec';
+import { query, withClient } from '../../src/postgres/connection';
+import { Reconciliation, summarize } from '../../src/postgres/compare';
+import { compareAll } from '../../src/postgres/reconcile';
 import { applySinkSchema } from '../../src/postgres/sink';
-import { applySourceSchema, loadSampleData } from '../../src/postgres/source';
+import { applySourceSchema, loadSampleData } from '../../src/postgres/source/schema';
 
 /** The local spec under the tests' own names (pipeline e2e, Fluss database sgcc_e2e). */
 export function testSpec(overrides: Partial<PipelineSpecInput> = {}): PipelineSpec {

@@ -6,12 +6,12 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { LagActivities } from '../../src/activities/lag';
-import type { PipelineActivities } from '../../src/activities/pipeline';
-import type { VertexLoad } from '../../src/pipeline/lag';
+import type { PipelineActivities } from '../../src/activities';
+import type { VertexLoad } from '../../src/core/lag';
 import { flinkJobName } from '../../src/constants';
-import { JOB_NAMES, JobName, PipelineSpec } from '../../src/pipeline/spec';
-import { RecordedSavepoint, judgeResume } from '../../src/pipeline/resume';
-import { FlinkJobState, JobObservation, Observation, RestorePoint } from '../../src/pipeline/types';
+import { JOB_NAMES, JobName, PipelineSpec } from '../../src/core/spec';
+import { RecordedSavepoint, judgeResume } from '../../src/core/resume';
+import { FlinkJobState, JobObservation, Observation, RestorePoint } from '../../src/core/types';
 
 export interface JobInstanceModel {
   jobId: string;

@@ -10,8 +10,8 @@ import { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../../src/constants';
-import { parseSpec } from '../../src/pipeline/spec';
-import { PipelineStatus } from '../../src/pipeline/types';
+import { parseSpec } from '../../src/core/spec';
+import { PipelineStatus } from '../../src/core/types';
 import {
   decommissionSignal,
   pauseUpdate,

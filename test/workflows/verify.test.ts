@@ -10,8 +10,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { VerifyActivities } from '../../src/activities/verify';
-import { PipelineSpec } from '../../src/pipeline/spec';
-import { PipelineStatus } from '../../src/pipeline/types';
+import { PipelineSpec } from '../../src/core/spec';
+import { PipelineStatus } from '../../src/core/types';
 import {
   JobState,
   ProbeArrival,
@@ -19,9 +19,9 @@ import {
   VerificationResult,
   VerifyOptionsInput,
   WarehouseComparison,
-} from '../../src/pipeline/verify';
-import { compareTracked } from '../../src/postgres/differences';
-import { TableRows, WAREHOUSE_TABLE_NAMES } from '../../src/postgres/reconcile';
+} from '../../src/core/verify';
+import { compareTracked } from '../../src/postgres/compare';
+import { TableRows, WAREHOUSE_TABLE_NAMES } from '../../src/postgres/warehouse-tables';
 import { statusQuery } from '../../src/workflows/definitions';
 import { PipelineWorkflow } from '../../src/workflows/pipeline';
 import { VerifyPipelineWorkflow } from '../../src/workflows/verify';

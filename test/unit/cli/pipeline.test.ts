@@ -1,6 +1,6 @@
 /** What `gridflow deploy` may report as the outcome: never a RUNNING older than the command. */
 import { observedLine, settledStatus } from '../../../src/cli/pipeline';
-import { PipelineStatus } from '../../../src/pipeline/types';
+import { PipelineStatus } from '../../../src/core/types';
 
 const NOW = 1_800_000_000_000;
 

@@ -1,5 +1,5 @@
 /**
- * Keeping up (src/pipeline/lag.ts): naming the bottleneck from Flink's operator metrics — read through
+ * Keeping up (src/core/lag.ts): naming the bottleneck from Flink's operator metrics — read through
  * the real REST client from responses recorded while pipeline sgcc drained a 400,000-reading backlog
  * (test/fixtures/flink/pipeline-under-load.json) — and the watch's "falling behind" sentence.
  */
@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { observeVertexLoads } from '../../../src/activities/lag';
 import { FlinkRestClient } from '../../../src/flink/rest';
-import { FreshnessObservation, describeBottleneck, findBottleneck, judgeLag, shortVertex } from '../../../src/pipeline/lag';
+import { FreshnessObservation, describeBottleneck, findBottleneck, judgeLag, shortVertex } from '../../../src/core/lag';
 import { FixtureServer, serve } from '../flink/fixture-server';
 
 interface Recorded {

@@ -1,5 +1,5 @@
-import { JOB_DEPENDENCIES, jobOrder, planJobs, slotsNeeded, stopOrder } from '../../../src/pipeline/plan';
-import { parseSpec } from '../../../src/pipeline/spec';
+import { JOB_DEPENDENCIES, jobOrder, planJobs, slotsNeeded, stopOrder } from '../../../src/core/plan';
+import { parseSpec } from '../../../src/core/spec';
 import { testSpec } from '../../workflows/doubles';
 
 test('jobs start in dependency order and stop in reverse', () => {

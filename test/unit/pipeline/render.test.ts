@@ -1,6 +1,6 @@
 import { parseConnectionUrl } from '../../../src/config';
-import { renderFlussDdl, renderJob } from '../../../src/pipeline/render';
-import { parseSpec } from '../../../src/pipeline/spec';
+import { renderFlussDdl, renderJob } from '../../../src/warehouse/render';
+import { parseSpec } from '../../../src/core/spec';
 import { testSpec } from '../../workflows/doubles';
 
 const conns = {

@@ -1,13 +1,13 @@
 /**
- * When a new workflow may continue from savepoints an earlier one recorded (src/pipeline/resume.ts):
+ * When a new workflow may continue from savepoints an earlier one recorded (src/core/resume.ts):
  * only when nothing moved since. Every refusal names its reason.
  */
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { localPath, savepointOnDisk } from '../../../src/activities/pipeline';
-import { RecordedSavepoint, ResumeFacts, judgeResume } from '../../../src/pipeline/resume';
-import { JOB_NAMES, JobName } from '../../../src/pipeline/spec';
+import { localPath, savepointOnDisk } from '../../../src/activities/helpers';
+import { RecordedSavepoint, ResumeFacts, judgeResume } from '../../../src/core/resume';
+import { JOB_NAMES, JobName } from '../../../src/core/spec';
 
 const SLOTS = ['gridflow_p_power_equipment', 'gridflow_p_equipment_reading', 'gridflow_p_gridflow_probe'];
 const fingerprints = Object.fromEntries(JOB_NAMES.map((j) => [j, `fp-${j}`])) as Record<JobName, string>;

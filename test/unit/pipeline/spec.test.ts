@@ -1,4 +1,4 @@
-import { durationMs, parseSpec, SpecError } from '../../../src/pipeline/spec';
+import { durationMs, parseSpec, SpecError } from '../../../src/core/spec';
 import { testSpec } from '../../workflows/doubles';
 
 describe('PipelineSpec', () => {

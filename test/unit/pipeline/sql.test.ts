@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fillPlaceholders, ident, isDml, literal, placeholdersOf, splitStatements, TemplateError } from '../../../src/pipeline/sql';
+import { fillPlaceholders, identifier, isDml, literal, placeholdersOf, splitStatements, TemplateError } from '../../../src/warehouse/sql';
 
 describe('splitStatements', () => {
   test('semicolons inside quotes and comments do not split; a statement set stays whole', () => {
@@ -37,12 +37,12 @@ SELECT 1`;
 
 describe('fillPlaceholders', () => {
   test('identifiers are validated, literals quoted so a value cannot end its string', () => {
-    const out = fillPlaceholders("'${user}' ${db}", { user: literal("o'brien"), db: ident('sgcc') });
+    const out = fillPlaceholders("'${user}' ${db}", { user: literal("o'brien"), db: identifier('sgcc') });
     expect(out).toBe("'o''brien' sgcc");
   });
 
   test('refuses values that are not what the placeholder needs', () => {
-    expect(() => fillPlaceholders('${db}', { db: ident('sgcc; DROP') })).toThrow(/placeholder \$\{db\}: .* is not an identifier/);
+    expect(() => fillPlaceholders('${db}', { db: identifier('sgcc; DROP') })).toThrow(/placeholder \$\{db\}: .* is not an identifier/);
     expect(() => fillPlaceholders('${h}', { h: { kind: 'host', value: 'a b' } })).toThrow(/not a host name/);
     expect(() => fillPlaceholders('${u}', { u: { kind: 'jdbcUrl', value: 'jdbc:mysql://x:1/db' } })).toThrow(/jdbc:postgresql/);
     expect(() => fillPlaceholders('${p}', { p: literal('a\nb') })).toThrow(/control characters/);

@@ -1,6 +1,6 @@
 /** One test per upgrade mode, and each named fallback. */
-import { JobRecord, newJobRecord, RestorePoint } from '../../../src/pipeline/types';
-import { changedJobs, planJobUpgrade } from '../../../src/pipeline/upgrade';
+import { JobRecord, newJobRecord, RestorePoint } from '../../../src/core/types';
+import { changedJobs, planJobUpgrade } from '../../../src/core/upgrade';
 
 const ckpt: RestorePoint = { kind: 'checkpoint', path: 'file:///ck/a/chk-7', at: 100, jobId: 'a' };
 const runningAds: JobRecord = { ...newJobRecord('ads'), jobId: 'a', flinkState: 'RUNNING', lastCheckpoint: ckpt };

@@ -10,9 +10,10 @@ import {
   parseVerifyOptions,
   summarizeVerification,
   verifyLimits,
-} from '../../../src/pipeline/verify';
-import { TrackedComparison } from '../../../src/postgres/differences';
-import { Row, WAREHOUSE_TABLE_NAMES, WarehouseTable, compareTable as compareRowsOf } from '../../../src/postgres/reconcile';
+} from '../../../src/core/verify';
+import { TrackedComparison } from '../../../src/postgres/compare';
+import { Row, WAREHOUSE_TABLE_NAMES, WarehouseTable } from '../../../src/postgres/warehouse-tables';
+import { compareTable as compareRowsOf } from '../../../src/postgres/compare';
 
 /** reconcile's comparison, with nothing moving (a first attempt). */
 const compareTable = (t: WarehouseTable, e: Row[], a: Row[]): TrackedComparison => ({ ...compareRowsOf(t, e, a), moving: 0 });

@@ -1,7 +1,7 @@
 /** The watch step's decisions, branch by branch, as a pure function (no cluster, no Temporal). */
-import { JOB_NAMES, JobName, parseSpec } from '../../../src/pipeline/spec';
-import { JobObservation, JobRecord, Observation, RestorePoint, newJobRecord } from '../../../src/pipeline/types';
-import { bestRestorePoint, checkpointDirToDispose, checkpointJobDir, decideWatch, foldObservation, savepointsToDispose } from '../../../src/pipeline/watch';
+import { JOB_NAMES, JobName, parseSpec } from '../../../src/core/spec';
+import { JobObservation, JobRecord, Observation, RestorePoint, newJobRecord } from '../../../src/core/types';
+import { bestRestorePoint, checkpointDirToDispose, checkpointJobDir, decideWatch, foldObservation, savepointsToDispose } from '../../../src/core/watch';
 import { testSpec } from '../../workflows/doubles';
 
 const spec = parseSpec(testSpec({ savepoints: { every: '30min', retain: 2 }, watch: { maxRestarts: 2, restartWindow: '10min', checkpointStallAfter: '2min' } }));

@@ -1,7 +1,8 @@
 import { inspect } from 'node:util';
 import { DatabaseError } from 'pg';
 import { parseConnectionUrl } from '../../../src/config';
-import { PostgresError, classifyCode, mapPostgresError, redact, withDatabase } from '../../../src/postgres/client';
+import { PostgresError, classifyCode, mapPostgresError, redact } from '../../../src/postgres/errors';
+import { withDatabase } from '../../../src/postgres/connection';
 
 const conn = parseConnectionUrl('source_admin', 'postgres://gridflow_admin:s3cret-pw@127.0.0.1:15432/sgcc_source');
 

@@ -1,17 +1,5 @@
-import {
-  DEFAULT_LOAD_MIX,
-  EquipmentState,
-  LOAD_KINDS,
-  LoadOp,
-  LoadPlanner,
-  PlannerStart,
-  STATUSES,
-  UPDATE_KINDS,
-  VOLTAGE_LEVELS_KV,
-  formatMicros,
-  validateMix,
-} from '../../../src/postgres/load';
-import { toEpochMicros } from '../../../src/postgres/reconcile';
+import { DEFAULT_LOAD_MIX, EquipmentState, LOAD_KINDS, LoadOp, LoadPlanner, PlannerStart, STATUSES, UPDATE_KINDS, VOLTAGE_LEVELS_KV, formatMicros, validateMix } from '../../../src/load/planner';
+import { toEpochMicros } from '../../../src/postgres/warehouse-tables';
 
 const START = toEpochMicros('2026-11-26T12:00:00Z')!;
 

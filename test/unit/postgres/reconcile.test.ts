@@ -1,15 +1,5 @@
-import {
-  MAX_EXAMPLES,
-  Row,
-  WAREHOUSE_TABLES,
-  WAREHOUSE_TABLE_NAMES,
-  compareRows,
-  compareTable,
-  parseDecimal,
-  summarize,
-  toEpochMicros,
-  valuesEqual,
-} from '../../../src/postgres/reconcile';
+import { MAX_EXAMPLES, compareRows, compareTable, summarize } from '../../../src/postgres/compare';
+import { Row, WAREHOUSE_TABLES, WAREHOUSE_TABLE_NAMES, parseDecimal, toEpochMicros, valuesEqual } from '../../../src/postgres/warehouse-tables';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 

@@ -1,14 +1,6 @@
-import {
-  CAPTURED_TABLES,
-  ExpectedReplication,
-  ObservedPublication,
-  ObservedReplication,
-  ObservedSlot,
-  SourceFacts,
-  artifactName,
-  checkReplication,
-  judgeSource,
-} from '../../../src/postgres/source';
+import { CAPTURED_TABLES, artifactName } from '../../../src/postgres/source/names';
+import { ExpectedReplication, ObservedPublication, ObservedReplication, ObservedSlot, checkReplication } from '../../../src/postgres/source/replication';
+import { SourceFacts, judgeSource } from '../../../src/postgres/source/preflight';
 
 /** Facts as recorded from the local stack's source after schema.sql: everything in order. */
 function goodFacts(): SourceFacts {

@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { parseSpec } from '../../../src/pipeline/spec';
+import { parseSpec } from '../../../src/core/spec';
 import {
   decommissionSignal,
   pauseUpdate,

@@ -1,0 +1,64 @@
+/** What the activities share: heartbeats, savepoint completion, Flink paths on this machine's disk. */
+import { Context } from '@temporalio/activity';
+import { FlinkApiError } from '../flink/errors';
+import { CompletedCheckpoint, FlinkRestClient } from '../flink/rest';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { RestorePoint } from '../core/types';
+import { ActivityDeps } from './context';
+import { nonRetryable } from './classify';
+
+
+export const heartbeat = (details?: unknown) => {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    /* called outside an activity (plain use, tests) */
+  }
+};
+
+export function toRestorePoint(kind: RestorePoint['kind'], c: CompletedCheckpoint, jobId: string): RestorePoint {
+  return { kind, path: c.externalPath, at: c.latestAckTimestamp, jobId };
+}
+
+export async function waitForSavepoint(rest: FlinkRestClient, jobId: string, triggerId: string, deps: ActivityDeps, what: string): Promise<string> {
+  for (;;) {
+    heartbeat({ jobId, triggerId, what });
+    let status;
+    try {
+      status = await rest.savepointStatus(jobId, triggerId);
+    } catch (err) {
+      if (err instanceof FlinkApiError && err.notFound) {
+        // The result expired (5 min) or the JobManager restarted: the savepoint, if taken, is in
+        // the job's checkpoint statistics; never POST again (that would start a second one).
+        const stats = await rest.checkpoints(jobId).catch(() => null);
+        const sp = stats?.latest.savepoint;
+        if (sp) return sp.externalPath;
+        throw nonRetryable('SavepointLost', `${what}: Flink no longer knows trigger ${triggerId} of job ${jobId} and shows no savepoint`);
+      }
+      throw err;
+    }
+    if (status.state === 'COMPLETED') return status.location;
+    if (status.state === 'FAILED') {
+      throw nonRetryable(status.jobNotFound ? 'JobNotFound' : 'SavepointFailed', `${what} failed: ${status.failureCause}`);
+    }
+    await deps.sleep(1000);
+  }
+}
+
+/** A Flink path on this machine's disk (file:/a/b, file:///a/b or /a/b), without trailing slashes; null for other file systems. */
+export function localPath(path: string): string | null {
+  // Flink writes file:/a/b as well as file:///a/b.
+  const local = path.startsWith('file:') ? fileURLToPath(path.replace(/^file:\/*/, 'file:///')) : path;
+  return local.startsWith('/') ? local.replace(/\/+$/, '') : null;
+}
+
+/**
+ * Whether a savepoint's metadata is on this machine's disk: true/false for file: paths and plain paths,
+ * null for other file systems (s3://, hdfs://), which the worker cannot check.
+ */
+export function savepointOnDisk(path: string): boolean | null {
+  const dir = localPath(path);
+  return dir === null ? null : existsSync(`${dir}/_metadata`);
+}
+

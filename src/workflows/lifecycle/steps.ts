@@ -1,0 +1,68 @@
+/**
+ * What every lifecycle step of PipelineWorkflow shares: the activity proxies (one per timeout/retry
+ * profile), the patched() ids that keep recorded histories replaying, and the two ways a step speaks
+ * (an event in gridflow.events, a state transition). Workflow code: deterministic, no I/O.
+ */
+import { ActivityOptions, log, proxyActivities, uuid4 } from '@temporalio/workflow';
+
+import type { PipelineActivities } from '../../activities';
+import { jobOrder } from '../../core/plan';
+import { JobName } from '../../core/spec';
+import { failureMessage } from '../failure-message';
+import type { PipelineModel } from '../pipeline-state';
+
+export const observe = proxyActivities<PipelineActivities>({
+  // A few REST calls; an attempt lost with its worker is retried after this.
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+});
+export const ACT_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
+};
+export const act = proxyActivities<PipelineActivities>(ACT_OPTIONS);
+
+/** An `act` activity with a one-line summary that the Temporal UI shows beside its name ("submit ads v2 from savepoint …"). */
+export function actSay<K extends 'submitJob' | 'awaitJobRunning' | 'stopJobWithSavepoint' | 'triggerSavepoint' | 'cancelJob'>(
+  name: K,
+  summary: string,
+  input: Parameters<PipelineActivities[K]>[0],
+): ReturnType<PipelineActivities[K]> {
+  const fn = act[name] as unknown as { executeWithOptions(o: ActivityOptions, a: unknown[]): ReturnType<PipelineActivities[K]> };
+  return fn.executeWithOptions({ ...ACT_OPTIONS, summary }, [input]);
+}
+export const record = proxyActivities<PipelineActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1s', maximumAttempts: 3 },
+});
+
+/** patched() id of the fresh start on new replication slots (histories recorded before it replay without it). */
+export const FRESH_START_PATCH = 'fresh-start-on-new-slots';
+/** patched() id of resuming from savepoints an earlier workflow recorded (src/core/resume.ts). */
+export const RESUME_PATCH = 'resume-recorded-savepoints';
+/** patched() id of removing the retained checkpoints a restored job no longer needs. */
+export const DISPOSE_CHECKPOINTS_PATCH = 'dispose-old-checkpoints';
+/** patched() id of the RECOVERING state while the watch resubmits jobs or adds slots. */
+export const RECOVERING_PATCH = 'watch-recovering-state';
+/** patched() id of the watch re-checking, under the lock, that the pipeline is not paused. */
+export const WATCH_RECHECK_PATCH = 'watch-rechecks-pause';
+/** patched() id of the watch sending a freshness probe each round and saying when the sink falls behind. */
+export const FRESHNESS_PATCH = 'watch-freshness';
+
+export const triggerId = () => uuid4().replace(/-/g, '');
+export const ORDER = jobOrder() as JobName[];
+
+export async function event(p: PipelineModel, kind: string, message: string): Promise<void> {
+  log.info(`${p.spec.name}: ${kind}: ${message}`);
+  try {
+    await record.recordEvent({ spec: p.spec, kind, message });
+  } catch (err) {
+    // The event log is for people; an unreachable sink must not stop healing.
+    log.warn(`could not record event ${kind}: ${failureMessage(err)}`);
+  }
+}
+
+export async function transition(p: PipelineModel, state: PipelineModel['state'], reason: string | null = null): Promise<void> {
+  if (p.setState(state, reason)) await event(p, 'state', reason ? `${state}: ${reason}` : state);
+}
