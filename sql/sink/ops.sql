@@ -81,7 +81,7 @@ CREATE TABLE IF NOT EXISTS gridflow.savepoints (
 );
 CREATE INDEX IF NOT EXISTS savepoints_pipeline_job_taken
   ON gridflow.savepoints (pipeline, job, taken_at DESC);
--- What a later workflow needs to resume from a savepoint it did not take (src/pipeline/resume.ts): the
+-- What a later workflow needs to resume from a savepoint it did not take (src/core/resume.ts): the
 -- Flink job id, the job's SQL fingerprint, and for the ingest job stopped with a savepoint, where each
 -- replication slot stood once the job had stopped ({"slot": "0/1A2B3C"}). Added after the first
 -- release, hence ALTER.

@@ -9,7 +9,7 @@
  * and the first writer waits forever for an acknowledgement (its job never checkpoints again); the
  * next ALTER TABLE fails in the coordinator with a NullPointerException. Restarting the coordinator, or
  * dropping and creating the table again, heals it. The control plane runs this right after it created
- * tables (src/pipeline/deploy.ts) and recreates any that has no leader while it is still empty.
+ * tables (src/warehouse/deploy.ts) and recreates any that has no leader while it is still empty.
  *
  * Runs where Flink runs, so it reaches Fluss exactly as the jobs do. Not deterministic (it asks a
  * server), so the planner never folds it into a constant.
