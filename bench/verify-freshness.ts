@@ -1,12 +1,11 @@
 /**
  * Freshness and verification duration, measured on a deployed pipeline:
  *
- *   npx ts-node bench/verify-freshness.ts [--name sgcc] [--probes 100] [--gap 250] [--load 0] [--verifications 10] [--reset]
+ *   npx ts-node bench/verify-freshness.ts [--name sgcc] [--probes 100] [--gap 250] [--load 0] [--verifications 10]
  *
- * 1. makes sure the pipeline runs: when its four jobs are not all RUNNING (or with --reset) it resets the
- *    warehouse first (test/support/warehouse.ts: cancels EVERY gridflow job on that Flink, reloads the
- *    sample, empties the sink and the Fluss database) — meant for a development or test stack, not
- *    production; then deploys (idempotent) and waits until the sink equals the contract;
+ * 1. makes sure the pipeline runs: when its four jobs are not all RUNNING it runs `gridflow deploy` (its
+ *    workflow deploys it, as for an operator; a worker must be running: `gridflow worker start`), and
+ *    waits until the sink equals the contract;
  * 2. sends --probes probes one after another (--gap ms apart) through the real path with the same
  *    activities the verification workflow uses, and reports freshness p50/p90/p99/max and the hops;
  *    with --load N, `gridflow load` writes N changes/s into the source meanwhile (and during step 3);
@@ -14,6 +13,7 @@
  *    its own task queue) and reports their duration (first to last observation) and the client's wall time.
  * Uses the stack GRIDFLOW_* points at (GRIDFLOW_HOME, GRIDFLOW_PORT_OFFSET, ...). Prints a Markdown block.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -24,15 +24,11 @@ import { createVerifyActivities } from '../src/activities/verify';
 import { allowFlags, intFlag, parseArgs } from '../src/cli/args';
 import { loadConfig, resolveConnection } from '../src/config';
 import { FlinkRestClient } from '../src/flink/rest';
-import { SqlGatewayClient } from '../src/flink/gateway';
-import { deployPipeline } from '../src/warehouse/deploy';
 import { localSpec } from '../src/stack/local-spec';
 import { PipelineSpec } from '../src/core/spec';
 import { compareAll } from '../src/postgres/reconcile';
 import { runLoad } from '../src/load/runner';
-import { applySourceSchema, loadSampleData } from '../src/postgres/source/schema';
 import { VerifyPipelineWorkflow } from '../src/workflows/verify';
-import { resetWarehouse } from '../test/support/warehouse';
 
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
@@ -48,29 +44,14 @@ function stats(values: number[]) {
   return { n: s.length, min: r(s[0]), p50: r(percentile(s, 50)), p90: r(percentile(s, 90)), p99: r(percentile(s, 99)), max: r(s[s.length - 1]) };
 }
 
-async function ensureDeployed(spec: PipelineSpec, reset: boolean): Promise<void> {
-  const admin = resolveConnection(spec.source.connection);
+async function ensureDeployed(spec: PipelineSpec): Promise<void> {
   const rest = new FlinkRestClient(spec.flink.restUrl);
   const live = (await rest.jobsOverview()).filter((j) => j.name.startsWith(`gridflow/${spec.name}/`) && j.state === 'RUNNING');
-  if (reset || live.length < 4) {
-    // A fresh deploy over Fluss tables and sink rows left from an earlier deployment would start from
-    // stale state (rows deleted meanwhile never go away; sql/NOTES.md): start from a clean warehouse.
-    log(`resetting the warehouse (cancels every gridflow job on ${spec.flink.restUrl}, reloads the sample)`);
-    await resetWarehouse(spec);
+  if (live.length < 4) {
+    log(`deploying ${spec.name} through its workflow (gridflow deploy)`);
+    execFileSync(path.join(__dirname, '..', 'bin', 'gridflow'), ['deploy', '--name', spec.name, '--timeout', '600'], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
-  await applySourceSchema(admin);
-  await loadSampleData(admin);
-  log(`deploying ${spec.name} (idempotent: live jobs are reused)`);
-  await deployPipeline(
-    {
-      flink: { rest: new FlinkRestClient(spec.flink.restUrl), gateway: new SqlGatewayClient(spec.flink.gatewayUrl, { timeoutMs: 60_000 }) },
-      sourceAdmin: admin,
-      conns: { sourceCdc: resolveConnection(spec.source.cdcConnection), sink: resolveConnection(spec.sink.connection) },
-    },
-    spec,
-    log,
-  );
-  const source = admin;
+  const source = resolveConnection(spec.source.connection);
   const sink = resolveConnection(spec.sink.connection);
   const deadline = Date.now() + 180_000;
   while (!(await compareAll(source, sink)).ok) {
@@ -82,14 +63,14 @@ async function ensureDeployed(spec: PipelineSpec, reset: boolean): Promise<void>
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), ['name', 'probes', 'gap', 'load', 'verifications']);
-  allowFlags(args, ['name', 'probes', 'gap', 'load', 'verifications', 'reset']);
+  allowFlags(args, ['name', 'probes', 'gap', 'load', 'verifications']);
   const probes = intFlag(args, 'probes', 100, 1);
   const gapMs = intFlag(args, 'gap', 250, 0);
   const loadRate = intFlag(args, 'load', 0, 0);
   const verifications = intFlag(args, 'verifications', 10, 0);
   const config = loadConfig();
   const spec = localSpec(config, { name: typeof args.flags.name === 'string' ? args.flags.name : 'sgcc' });
-  await ensureDeployed(spec, args.flags.reset === true);
+  await ensureDeployed(spec);
 
   // ---- freshness
   const acts = createVerifyActivities(defaultDeps());

@@ -2,7 +2,7 @@
 import { Context } from '@temporalio/activity';
 import { JobName, PipelineSpec } from '../core/spec';
 import { RestorePoint } from '../core/types';
-import { recordEvent as writeEvent, recordSavepoint as writeSavepoint } from '../postgres/sink';
+import { recordEvent as writeEvent, recordEvents as writeEvents, recordSavepoint as writeSavepoint } from '../postgres/sink';
 import { ActivityDeps } from './context';
 import { classified } from './classify';
 
@@ -27,6 +27,17 @@ export function createRecordActivities(deps: ActivityDeps) {
       await classified('record event', () =>
         writeEvent(sinkConn(input.spec), { pipeline: input.spec.name, at: new Date(at).toISOString(), kind: input.kind, message: input.message }),
       );
+    },
+
+    /** A step's events in one write (times chosen by the workflow, so a retry writes nothing new). */
+    async recordEvents(input: { spec: PipelineSpec; events: Array<{ at: number; kind: string; message: string }> }): Promise<{ inserted: number }> {
+      return classified('record events', async () => ({
+        inserted: await writeEvents(
+          sinkConn(input.spec),
+          input.spec.name,
+          input.events.map((e) => ({ at: new Date(e.at).toISOString(), kind: e.kind, message: e.message })),
+        ),
+      }));
     },
 
     async recordSavepoint(input: {

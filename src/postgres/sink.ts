@@ -100,6 +100,34 @@ export async function recordEvent(sinkConn: PgConnection, input: EventInput): Pr
   );
 }
 
+/**
+ * Append several events of one pipeline in one transaction (a workflow step's notes). Idempotent like
+ * recordEvent: an event already there (same pipeline, at, kind, message) is not written again, so a
+ * retried batch adds nothing. Returns how many were new.
+ */
+export async function recordEvents(sinkConn: PgConnection, pipeline: string, events: ReadonlyArray<Omit<EventInput, 'pipeline'>>): Promise<number> {
+  const parsed = events.map((e) => parseInput(EventInput, { ...e, pipeline }, 'event'));
+  if (parsed.length === 0) return 0;
+  return withClient(sinkConn, (client) =>
+    inTransaction(client, async () => {
+      await query(client, 'lock events', 'SELECT pg_advisory_xact_lock(hashtext($1))', [`gridflow:events:${pipeline}`]);
+      let inserted = 0;
+      for (const e of parsed) {
+        const res = await query(
+          client,
+          'record event',
+          `INSERT INTO gridflow.events (pipeline, at, kind, message)
+           SELECT $1, $2::timestamptz, $3, $4
+           WHERE NOT EXISTS (SELECT 1 FROM gridflow.events WHERE pipeline = $1 AND at = $2::timestamptz AND kind = $3 AND message = $4)`,
+          [e.pipeline, e.at, e.kind, e.message],
+        );
+        inserted += res.rowCount ?? 0;
+      }
+      return inserted;
+    }),
+  );
+}
+
 /** A pipeline's events, newest first. */
 export async function listEvents(sinkConn: PgConnection, pipeline: string, limit = 50): Promise<EventRecord[]> {
   parseInput(pipelineName, pipeline, 'pipeline');

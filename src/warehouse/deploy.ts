@@ -1,20 +1,15 @@
 /**
- * Deploying the warehouse, as plain functions over the Flink clients and Postgres: the Fluss DDL,
- * submitting one job (idempotent by job name), waiting for it to run, and `deployPipeline`, which does
- * all of it in order. The lifecycle workflow calls the same pieces through activities (one each, so
- * each step is retried and recorded on its own); tests and scripts call deployPipeline directly.
+ * The warehouse's operations on Flink and Fluss, as plain functions over the clients: the Fluss DDL
+ * (and its readiness check), a fresh start's reset, submitting one job (idempotent by job name) and
+ * waiting for it to run. The pipeline workflow is the only thing that deploys: it calls these through
+ * activities (src/activities/act.ts), one each, so each step is retried and recorded on its own.
  */
-import { PgConnection } from '../config';
 import { FlinkApiError } from '../flink/errors';
 import { SqlGatewayClient } from '../flink/gateway';
 import { FlinkRestClient, TERMINAL_JOB_STATES } from '../flink/rest';
-import { applySinkSchema, truncateWarehouse } from '../postgres/sink';
-import { CAPTURED_TABLES } from '../postgres/source/names';
-import { prepareSource } from '../postgres/source/prepare';
-import { sourcePreflight } from '../postgres/source/preflight';
-import { planJobs } from '../core/plan';
+import { truncateWarehouse } from '../postgres/sink';
 import { Connections, renderFlussDdl, renderJob } from './render';
-import { JobName, PipelineSpec, durationMs } from '../core/spec';
+import { JobName, PipelineSpec } from '../core/spec';
 
 export type Progress = (message: string) => void;
 
@@ -218,58 +213,4 @@ export async function awaitJobRunning(
     }
     await sleep(1000);
   }
-}
-
-export interface DeployTarget {
-  flink: FlinkClients;
-  /** Owner of the source tables (preflight, publications, slots). */
-  sourceAdmin: PgConnection;
-  conns: Connections;
-}
-
-/**
- * The whole deployment, in dependency order, without Temporal: preflight the source (refuse, changing
- * nothing, when it is not ready), prepare source and sink, create the Fluss tables, submit every job
- * (reusing live ones) and wait until all run. Idempotent: a second call submits nothing.
- */
-export async function deployPipeline(target: DeployTarget, spec: PipelineSpec, progress: Progress = () => undefined): Promise<Record<JobName, Submitted>> {
-  const preflight = await sourcePreflight(target.sourceAdmin, {
-    schema: spec.source.schema,
-    tables: CAPTURED_TABLES,
-    cdcRole: target.conns.sourceCdc.user,
-    slotsNeeded: CAPTURED_TABLES.length,
-    sendersNeeded: CAPTURED_TABLES.length,
-    pipeline: spec.name,
-  });
-  const blocking = preflight.problems.filter((p) => !p.fixedByPrepare);
-  if (blocking.length) throw new DeployError(`source not ready: ${blocking.map((p) => p.message).join(' ')}`, 'source-not-ready');
-  progress('preparing the source (publications, replication slots)');
-  const prepared = await prepareSource(target.sourceAdmin, {
-    schema: spec.source.schema,
-    tables: CAPTURED_TABLES,
-    pipeline: spec.name,
-    cdcRole: target.conns.sourceCdc.user,
-  });
-  for (const action of prepared.actions) progress(`source: ${action}`);
-  progress('preparing the sink (dw and gridflow schemas)');
-  await applySinkSchema(target.conns.sink);
-  const created = prepared.slots.filter((s) => s.status === 'created').map((s) => s.name);
-  if (created.length) {
-    progress(`new replication slot(s) ${created.join(', ')}: fresh start, rebuilding the Fluss and sink tables from the source snapshot`);
-    await resetOutputs(target.flink, spec, target.conns);
-  }
-  progress('creating the Fluss tables');
-  await createFlussTables(target.flink, spec, target.conns);
-  const submitted = {} as Record<JobName, Submitted>;
-  for (const planned of planJobs(spec)) {
-    const s = await submitJob(target.flink, spec, planned.job, target.conns, null, progress);
-    progress(`${planned.job}: ${s.reused ? 'already running as' : 'submitted'} ${s.jobId}`);
-    submitted[planned.job] = s;
-  }
-  const timeoutMs = durationMs(spec.watch.readinessTimeout);
-  for (const planned of planJobs(spec)) {
-    await awaitJobRunning(target.flink.rest, planned.job, submitted[planned.job].jobId, timeoutMs);
-    progress(`${planned.job}: RUNNING`);
-  }
-  return submitted;
 }

@@ -5,10 +5,9 @@
  */
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { SEARCH_ATTRIBUTES } from '../constants';
+import { SEARCH_ATTRIBUTES, flinkJobName } from '../constants';
 import type { FreshnessObservation } from '../core/lag';
 import { JOB_NAMES, JobName, PipelineSpec, durationMs } from '../core/spec';
-import { flinkJobName } from '../constants';
 import {
   Alert,
   JobRecord,
@@ -55,6 +54,8 @@ export class PipelineModel {
   freshness: FreshnessObservation | null;
   /** Set by the decommission signal; the main loop ends after the current step. */
   decommission: { dropSourceArtifacts: boolean; reason: string | null } | null = null;
+  /** Events of the step in progress, written when it ends (not carried: every step flushes its own). */
+  pendingEvents: Array<{ at: number; kind: string; message: string }> = [];
   /** A redeploy in progress (validators reject a second one). */
   redeploying: { toVersion: number } | null = null;
 

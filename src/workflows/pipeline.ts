@@ -13,7 +13,7 @@
  *
  * Handlers that move jobs and the watch step are serialised by one FIFO lock. Continue-as-new when
  * Temporal suggests it, after every handler has finished. Workflow code decides only; every side
- * effect is an activity (src/activities/pipeline.ts).
+ * effect is an activity (src/activities/index.ts).
  */
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import { JOB_NAMES, durationMs, parseSpec } from '../core/spec';
@@ -35,7 +35,7 @@ import { deploy } from './lifecycle/deploy';
 import { pause, resume } from './lifecycle/pause';
 import { redeploy } from './lifecycle/redeploy';
 import { savepointNow } from './lifecycle/savepoints';
-import { event } from './lifecycle/steps';
+import { event, flushEvents } from './lifecycle/steps';
 import { watch } from './lifecycle/watch';
 import { WorkflowLock } from './lock';
 import { PipelineModel } from './pipeline-state';
@@ -43,6 +43,15 @@ import { PipelineModel } from './pipeline-state';
 export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<PipelineStatus> {
   const p = new PipelineModel(parseSpec(input.spec), input.carried);
   const lock = new WorkflowLock();
+  /** A step under the lock; its events are written when it ends, however it ends. */
+  const step = <T>(what: string, fn: () => Promise<T>) =>
+    lock.run(what, async () => {
+      try {
+        return await fn();
+      } finally {
+        await flushEvents(p);
+      }
+    });
   let wake = false;
 
   // ------------------------------------------------------------------ messages
@@ -56,7 +65,7 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
       // validator's work is not handed to the handler, and only here.
       const next = request.spec ? parseSpec(request.spec) : p.spec;
       p.redeploying = { toVersion: next.version };
-      return lock.run('redeploy', () => redeploy(p, request, next));
+      return step('redeploy', () => redeploy(p, request, next));
     },
     {
       validator: (request: RedeployRequest) => {
@@ -74,21 +83,21 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     },
   );
 
-  setHandler(pauseUpdate, () => lock.run('pause', () => pause(p)), {
+  setHandler(pauseUpdate, () => step('pause', () => pause(p)), {
     validator: () => {
       if (p.decommission || p.state === 'DECOMMISSIONED') throw new Error('the pipeline is being decommissioned');
       if (p.state === 'PAUSED') throw new Error('the pipeline is already paused');
     },
   });
 
-  setHandler(resumeUpdate, () => lock.run('resume', () => resume(p)), {
+  setHandler(resumeUpdate, () => step('resume', () => resume(p)), {
     validator: () => {
       if (p.decommission || p.state === 'DECOMMISSIONED') throw new Error('the pipeline is being decommissioned');
       if (p.state !== 'PAUSED' && p.state !== 'PAUSING') throw new Error(`the pipeline is ${p.state}, not paused`);
     },
   });
 
-  setHandler(savepointUpdate, (request) => lock.run('savepoint', () => savepointNow(p, request.jobs ?? [...JOB_NAMES], 'manual')), {
+  setHandler(savepointUpdate, (request) => step('savepoint', () => savepointNow(p, request.jobs ?? [...JOB_NAMES], 'manual')), {
     validator: (request: SavepointRequest) => {
       if (request.jobs?.some((j) => !JOB_NAMES.includes(j))) throw new Error(`jobs must be among ${JOB_NAMES.join(', ')}`);
       if (p.state === 'PAUSED' || p.decommission) throw new Error(`no job is running (pipeline ${p.state})`);
@@ -114,15 +123,15 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
   });
 
   // ------------------------------------------------------------------ lifecycle
-  if (!p.deployed) await lock.run('deploy', () => deploy(p));
+  if (!p.deployed) await step('deploy', () => deploy(p));
 
   while (!p.decommission) {
     const interval = p.state === 'BLOCKED' ? durationMs(p.spec.watch.interval) * 3 : durationMs(p.spec.watch.interval);
     await condition(() => wake || p.decommission !== null, interval);
     wake = false;
     if (p.decommission) break;
-    if (!p.deployed) await lock.run('deploy', () => deploy(p));
-    else if (p.state !== 'PAUSED') await lock.run('watch', () => watch(p));
+    if (!p.deployed) await step('deploy', () => deploy(p));
+    else if (p.state !== 'PAUSED') await step('watch', () => watch(p));
 
     if (workflowInfo().continueAsNewSuggested) {
       await condition(() => allHandlersFinished() && lock.heldBy === null);
@@ -130,7 +139,7 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     }
   }
 
-  await lock.run('decommission', () => decommission(p));
+  await step('decommission', () => decommission(p));
   await condition(allHandlersFinished);
   return p.status();
 }

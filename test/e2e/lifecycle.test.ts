@@ -5,11 +5,8 @@
  * recorded savepoints — and after each, the sink equals sql/contract.
  * Measured recovery times are printed at the end (docs/BENCHMARKS.md records them).
  */
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Client, Connection, WorkflowHandle } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
 import { loadConfig, resolveConnection } from '../../src/config';
 import { FlinkRestClient, TERMINAL_JOB_STATES } from '../../src/flink/rest';
 import { PipelineStatus } from '../../src/core/types';
@@ -17,23 +14,15 @@ import { runLoad } from '../../src/load/runner';
 import { createContext, stackUp } from '../../src/stack/manager';
 import { layout } from '../../src/stack/layout';
 import { readPid } from '../../src/stack/process';
-import { createWorker } from '../../src/worker';
 import { decommissionSignal, redeployUpdate, statusQuery } from '../../src/workflows/definitions';
-import { PipelineWorkflow } from '../../src/workflows/pipeline';
-import { BUNDLE_PATH } from '../support/global-setup';
+import { RunningPipeline, allRunning, runPipeline } from '../support/pipeline';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
-import { quietRuntime } from '../support/temporal';
 import { describeMismatch, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
 
 jest.setTimeout(15 * 60_000);
 
 const timings: Record<string, number> = {};
-let worker: Worker;
-let running: Promise<void>;
-let connection: Connection;
-let client: Client;
-let handle: WorkflowHandle<typeof PipelineWorkflow>;
-const taskQueue = `e2e-${randomUUID().slice(0, 8)}`;
+let pipeline: RunningPipeline;
 const spec = () => testSpec({ watch: { interval: '2s', readinessTimeout: '3min', checkpointStallAfter: '3min' } as never });
 /** The redeploy's version: ads runs at parallelism 2. */
 const specV2 = () =>
@@ -44,18 +33,7 @@ const specV2 = () =>
   });
 const rest = () => new FlinkRestClient(loadConfig().flink.restUrl);
 
-async function waitStatus(what: string, predicate: (s: PipelineStatus) => boolean, timeoutMs = 240_000): Promise<PipelineStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: PipelineStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery).catch(() => last);
-    if (last && predicate(last)) return last;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last, null, 1)}`);
-}
-
-const allRunning = (s: PipelineStatus) => s.state === 'RUNNING' && s.jobs.every((j) => j.flinkState === 'RUNNING');
+const waitStatus = (what: string, predicate: (s: PipelineStatus) => boolean, timeoutMs?: number) => pipeline.waitStatus(what, predicate, timeoutMs);
 
 async function expectConsistent(label: string): Promise<void> {
   const { result, ms } = await waitConsistent(spec(), 180_000);
@@ -86,31 +64,16 @@ async function liveByName(): Promise<Record<string, number>> {
 beforeAll(async () => {
   await ensureStack();
   await resetWarehouse(spec());
-  quietRuntime();
-  ({ worker } = await createWorker({ workflowBundle: { codePath: BUNDLE_PATH }, taskQueue }));
-  running = worker.run();
-  connection = await Connection.connect({ address: loadConfig().temporal.address });
-  client = new Client({ connection, namespace: loadConfig().temporal.namespace });
 }, STACK_UP_TIMEOUT_MS);
 
 afterAll(async () => {
   process.stderr.write(`[lifecycle] timings (ms): ${JSON.stringify(timings)}\n`);
-  if (handle) {
-    const d = await handle.describe().catch(() => null);
-    if (d?.status.name === 'RUNNING') await handle.terminate('test cleanup').catch(() => undefined);
-  }
-  worker?.shutdown();
-  await running?.catch(() => undefined);
-  await connection?.close();
+  await pipeline?.stop();
 });
 
 test('deploy from empty: the workflow brings every job to RUNNING and the sink equals the contract', async () => {
   const t0 = Date.now();
-  handle = await client.workflow.start(PipelineWorkflow, {
-    taskQueue,
-    workflowId: `pipeline:e2e-${randomUUID().slice(0, 8)}`,
-    args: [{ spec: spec() }],
-  });
+  pipeline = await runPipeline(spec());
   const s = await waitStatus('RUNNING', allRunning);
   await tasksRunning();
   timings.coldDeployToRunning = Date.now() - t0;
@@ -121,13 +84,13 @@ test('deploy from empty: the workflow brings every job to RUNNING and the sink e
 });
 
 test('redeploy with a changed job: only it moves, restored from its savepoint, sink still equal, no duplicate', async () => {
-  const before = await handle.query(statusQuery);
+  const before = await pipeline.handle.query(statusQuery);
   const v2 = specV2();
   await sourceSql("UPDATE power_equipment SET status = '检修' WHERE equipment_id = (SELECT min(equipment_id) FROM power_equipment WHERE status = '运行')");
-  const outcome = await handle.executeUpdate(redeployUpdate, { args: [{ spec: v2 }] });
+  const outcome = await pipeline.handle.executeUpdate(redeployUpdate, { args: [{ spec: v2 }] });
   expect(outcome).toMatchObject({ outcome: 'deployed', fromVersion: 1, toVersion: 2, jobs: ['ads'] });
   timings.redeployDowntime = outcome.downtimeMs ?? -1;
-  const after = await handle.query(statusQuery);
+  const after = await pipeline.handle.query(statusQuery);
   const adsBefore = before.jobs.find((j) => j.job === 'ads')!;
   const adsAfter = after.jobs.find((j) => j.job === 'ads')!;
   expect(adsAfter.jobId).not.toBe(adsBefore.jobId);
@@ -199,8 +162,8 @@ test('JobManager stopped and restarted (jobs lost): resubmitted from retained ch
 
 test('decommission keeping the slots, changes meanwhile, deploy again: a new workflow resumes from the recorded savepoints', async () => {
   await waitStatus('RUNNING', allRunning);
-  await handle.signal(decommissionSignal, { reason: 'e2e: the worker moves' });
-  const final = await handle.result();
+  await pipeline.handle.signal(decommissionSignal, { reason: 'e2e: the worker moves' });
+  const final = await pipeline.handle.result();
   expect(final.state).toBe('DECOMMISSIONED');
   expect(await liveByName()).toEqual({});
   const stops = Object.fromEntries(final.jobs.map((j) => [j.job, j.lastSavepoint!.path]));
@@ -210,12 +173,8 @@ test('decommission keeping the slots, changes meanwhile, deploy again: a new wor
   await sourceSql('DELETE FROM power_equipment WHERE equipment_id = (SELECT max(equipment_id) FROM power_equipment)');
 
   const t0 = Date.now();
-  handle = await client.workflow.start(PipelineWorkflow, {
-    taskQueue,
-    workflowId: `pipeline:e2e-${randomUUID().slice(0, 8)}`,
-    // The version the pipeline ran when it stopped: its savepoints fit that SQL (any other is refused).
-    args: [{ spec: specV2() }],
-  });
+  // The version the pipeline ran when it stopped: its savepoints fit that SQL (any other is refused).
+  pipeline.handle = await pipeline.start(specV2());
   const s = await waitStatus('RUNNING', allRunning);
   await tasksRunning();
   timings.resumeToRunning = Date.now() - t0;
@@ -233,8 +192,8 @@ test('decommission keeping the slots, changes meanwhile, deploy again: a new wor
 });
 
 test('decommission with slot removal: jobs stopped with savepoints, replication slots gone, workflow completed', async () => {
-  await handle.signal(decommissionSignal, { dropSourceArtifacts: true, reason: 'e2e done' });
-  const final = await handle.result();
+  await pipeline.handle.signal(decommissionSignal, { dropSourceArtifacts: true, reason: 'e2e done' });
+  const final = await pipeline.handle.result();
   expect(final.state).toBe('DECOMMISSIONED');
   expect(await liveByName()).toEqual({});
   const slots = await sourceSql("SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'gridflow\\_e2e\\_%'");

@@ -6,40 +6,21 @@
  * the watch reports must grow with it (and make the pipeline DEGRADED "falling behind"), and shrink
  * again once the backlog has drained. No timed assertion: the backlog is compared with itself.
  */
-import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowHandle } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
-import { loadConfig, resolveConnection } from '../../src/config';
+import { resolveConnection } from '../../src/config';
 import { PipelineStatus } from '../../src/core/types';
 import { probeArrivals, sendProbe } from '../../src/postgres/probe';
-import { createWorker } from '../../src/worker';
 import { statusQuery } from '../../src/workflows/definitions';
-import { PipelineWorkflow } from '../../src/workflows/pipeline';
-import { BUNDLE_PATH } from '../support/global-setup';
+import { RunningPipeline, allRunning, runPipeline } from '../support/pipeline';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
-import { quietRuntime } from '../support/temporal';
 import { describeMismatch, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
 
 jest.setTimeout(15 * 60_000);
 
-let worker: Worker;
-let running: Promise<void>;
-let connection: Connection;
-let handle: WorkflowHandle<typeof PipelineWorkflow>;
-const taskQueue = `e2e-${randomUUID().slice(0, 8)}`;
+let pipeline: RunningPipeline;
 const spec = () => testSpec({ watch: { interval: '2s', maxFreshness: '8s', checkpointStallAfter: '5min', readinessTimeout: '3min' } as never });
 const settle: Record<string, number> = {};
 
-async function waitStatus(what: string, predicate: (s: PipelineStatus) => boolean, timeoutMs = 240_000): Promise<PipelineStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: PipelineStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery).catch(() => last);
-    if (last && predicate(last)) return last;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last, null, 1)}`);
-}
+const waitStatus = (what: string, predicate: (s: PipelineStatus) => boolean, timeoutMs?: number) => pipeline.waitStatus(what, predicate, timeoutMs);
 
 async function expectConsistent(label: string): Promise<void> {
   const { result, ms } = await waitConsistent(spec(), 300_000);
@@ -67,25 +48,14 @@ const latestOf = (n: number, salt: string) => `SELECT DISTINCT ON (equipment_id)
 beforeAll(async () => {
   await ensureStack();
   await resetWarehouse(spec());
-  quietRuntime();
-  ({ worker } = await createWorker({ workflowBundle: { codePath: BUNDLE_PATH }, taskQueue }));
-  running = worker.run();
-  connection = await Connection.connect({ address: loadConfig().temporal.address });
-  const client = new Client({ connection, namespace: loadConfig().temporal.namespace });
-  handle = await client.workflow.start(PipelineWorkflow, { taskQueue, workflowId: `pipeline:e2e-${randomUUID().slice(0, 8)}`, args: [{ spec: spec() }] });
-  await waitStatus('RUNNING', (s) => s.state === 'RUNNING' && s.jobs.every((j) => j.flinkState === 'RUNNING'));
+  pipeline = await runPipeline(spec());
+  await waitStatus('RUNNING', allRunning);
   await expectConsistent('deploy');
 }, STACK_UP_TIMEOUT_MS);
 
 afterAll(async () => {
   process.stderr.write(`[throughput] settle times (ms): ${JSON.stringify(settle)}\n`);
-  if (handle) {
-    const d = await handle.describe().catch(() => null);
-    if (d?.status.name === 'RUNNING') await handle.terminate('test cleanup').catch(() => undefined);
-  }
-  worker?.shutdown();
-  await running?.catch(() => undefined);
-  await connection?.close();
+  await pipeline?.stop();
 });
 
 test('a burst of 200,000 readings in large transactions: the sink equals the contract afterwards', async () => {
@@ -153,7 +123,7 @@ test('a backlog: the freshness the watch reports grows with it (DEGRADED "fallin
   let drained = false;
   const watching = (async () => {
     while (!drained) {
-      const s = await handle.query(statusQuery);
+      const s = await pipeline.handle.query(statusQuery);
       worst = Math.max(worst, s.freshness?.lagMs ?? 0);
       if (s.state === 'DEGRADED' && /falling behind/.test(s.reason ?? '')) degraded ??= s.reason;
       await new Promise((r) => setTimeout(r, 500));

@@ -16,7 +16,7 @@ import { parseArgs } from '../../src/cli/args';
 import { Out } from '../../src/cli/output';
 import { renderVerification, verifyCommand, verifyScheduleId } from '../../src/cli/verify';
 import { loadConfig, resolveConnection } from '../../src/config';
-import { deployPipeline, submitJob, awaitJobRunning } from '../../src/warehouse/deploy';
+import { submitJob, awaitJobRunning } from '../../src/warehouse/deploy';
 import { PipelineSpec } from '../../src/core/spec';
 import { VerificationResult, VerifyOptionsInput } from '../../src/core/verify';
 import { runLoad } from '../../src/load/runner';
@@ -26,6 +26,7 @@ import { dropSourceArtifacts } from '../../src/postgres/source/prepare';
 import { VerifyPipelineWorkflow } from '../../src/workflows/verify';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
 import { quietRuntime, workflowBundle } from '../support/temporal';
+import { allRunning, runPipeline } from '../support/pipeline';
 import { cancelAllJobs, deployTarget, describeMismatch, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
 
 jest.setTimeout(10 * 60_000);
@@ -43,7 +44,11 @@ const durations: number[] = [];
 beforeAll(async () => {
   await ensureStack();
   await resetWarehouse(spec);
-  await deployPipeline(deployTarget(spec), spec);
+  // Deployed by its workflow, which then steps aside: these tests break the pipeline on purpose (a
+  // cancelled sink job, a table out of its publication) and the watch would heal it under them.
+  const pipeline = await runPipeline(spec);
+  await pipeline.waitStatus('RUNNING', allRunning);
+  await pipeline.stop();
   const { result } = await waitConsistent(spec, 180_000);
   if (!result.ok) throw new Error(`the warehouse did not settle after deploy:\n${describeMismatch(result)}`);
 

@@ -1,17 +1,20 @@
 /**
  * The SGCC warehouse end to end on the real stack (Postgres CDC → Flink → Fluss → JDBC → Postgres):
- * load the sample, deploy with the plain deploy function, then run change sequences covering every
+ * load the sample, deploy through PipelineWorkflow (a real worker), then run change sequences covering every
  * hard case of the contract and assert that every sink table equals sql/contract on the source, row for
  * row, within the contract's tolerances.
  */
-import { deployPipeline } from '../../src/warehouse/deploy';
+import { TERMINAL_JOB_STATES } from '../../src/core/types';
+import { FlinkRestClient } from '../../src/flink/rest';
+import { RunningPipeline, allRunning, runPipeline } from '../support/pipeline';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
-import { deployTarget, describeMismatch, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
+import { describeMismatch, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
 
 jest.setTimeout(10 * 60_000);
 
 const spec = () => testSpec();
 const settleTimes: Record<string, number> = {};
+let pipeline: RunningPipeline;
 
 async function expectConsistent(label: string): Promise<void> {
   const { result, ms } = await waitConsistent(spec(), 120_000);
@@ -24,24 +27,31 @@ beforeAll(async () => {
   await resetWarehouse(spec());
 }, STACK_UP_TIMEOUT_MS);
 
-afterAll(() => {
+afterAll(async () => {
   process.stderr.write(`[warehouse] settle times (ms): ${JSON.stringify(settleTimes)}\n`);
+  await pipeline?.stop();
 });
 
+const liveJobs = async () =>
+  (await new FlinkRestClient(spec().flink.restUrl).jobsOverview()).filter((j) => j.name.startsWith('gridflow/e2e/') && !TERMINAL_JOB_STATES.has(j.state));
+
 test('deploy from empty: four jobs RUNNING, the sample lands in all six sink tables', async () => {
-  const progress: string[] = [];
-  const submitted = await deployPipeline(deployTarget(spec()), spec(), (m) => progress.push(m));
-  expect(Object.keys(submitted)).toEqual(['ingest', 'dws', 'ads', 'sink']);
-  expect(Object.values(submitted).every((s) => !s.reused)).toBe(true);
+  pipeline = await runPipeline(spec());
+  const s = await pipeline.waitStatus('RUNNING', allRunning);
+  expect(s.jobs.map((j) => j.job)).toEqual(['ingest', 'dws', 'ads', 'sink']);
   await expectConsistent('initial sample');
   const [counts] = await sinkSql(
     "SELECT (SELECT count(*) FROM dw.ads_equipment_health)::int AS health, (SELECT count(*) FROM dw.dws_equipment_type_stats)::int AS types, (SELECT count(*) FROM dw.ads_grid_dashboard)::int AS dashboard",
   );
   expect(counts).toEqual({ health: 300, types: 4, dashboard: 1 });
-  // Deploying again submits nothing: every job is found by name.
-  const again = await deployPipeline(deployTarget(spec()), spec());
-  expect(Object.values(again).every((s) => s.reused)).toBe(true);
-  for (const job of Object.keys(submitted) as Array<keyof typeof submitted>) expect(again[job].jobId).toBe(submitted[job].jobId);
+  // A second workflow for the pipeline (the first one lost, as after `deploy --restart-workflow`) submits
+  // nothing: it finds every job by name and adopts it.
+  const before = (await liveJobs()).map((j) => j.jid).sort();
+  await pipeline.handle.terminate('replaced by a new workflow');
+  pipeline.handle = await pipeline.start(spec());
+  const adopted = await pipeline.waitStatus('RUNNING again', allRunning);
+  expect(adopted.jobs.map((j) => j.jobId).sort()).toEqual(before);
+  expect((await liveJobs()).map((j) => j.jid).sort()).toEqual(before);
 });
 
 test('moves between groups: type, region, voltage, status', async () => {

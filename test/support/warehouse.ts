@@ -2,10 +2,11 @@
  * For end-to-end tests of the warehouse: reset the test stack to a known state, deploy, and wait until
  * the sink equals the contract. Everything here talks to the real services.
  */
-import { loadConfig, resolveConnection } from '../../src/config';
+import { PgConnection, loadConfig, resolveConnection } from '../../src/config';
 import { SqlGatewayClient } from '../../src/flink/gateway';
 import { FlinkRestClient, TERMINAL_JOB_STATES } from '../../src/flink/rest';
-import { DeployTarget } from '../../src/warehouse/deploy';
+import { FlinkClients } from '../../src/warehouse/deploy';
+import { Connections } from '../../src/warehouse/render';
 import { localSpecInput } from '../../src/stack/local-spec';
 import { PipelineSpec, PipelineSpecInput, parseSpec } from '../../src/core/spec';
 import { query, withClient } from '../../src/postgres/connection';
@@ -18,6 +19,13 @@ import { applySourceSchema, loadSampleData } from '../../src/postgres/source/sch
 export function testSpec(overrides: Partial<PipelineSpecInput> = {}): PipelineSpec {
   const base = localSpecInput(loadConfig());
   return parseSpec({ ...base, name: 'e2e', fluss: { ...base.fluss!, database: 'sgcc_e2e' }, ...overrides });
+}
+
+/** What the tests reach a pipeline's services with: its Flink clients and its connections. */
+export interface DeployTarget {
+  flink: FlinkClients;
+  sourceAdmin: PgConnection;
+  conns: Connections;
 }
 
 export function deployTarget(spec: PipelineSpec): DeployTarget {

@@ -43,6 +43,8 @@ export class ClusterModel {
   submissions: Submission[] = [];
   calls: string[] = [];
   events: Array<{ kind: string; message: string }> = [];
+  /** recordEvents calls: one per step that had something to say. */
+  eventBatches = 0;
   savepointsRecorded: string[] = [];
   /** gridflow.savepoints as the sink would hold it (one row per job and path; repeats fill in fields). */
   savepointTable: Array<{ job: JobName } & RecordedSavepoint> = [];
@@ -279,6 +281,11 @@ export class ClusterModel {
       },
       async recordEvent(input: { spec: PipelineSpec; kind: string; message: string }) {
         model.events.push({ kind: input.kind, message: input.message });
+      },
+      async recordEvents(input: { spec: PipelineSpec; events: Array<{ at: number; kind: string; message: string }> }) {
+        model.eventBatches++;
+        for (const e of input.events) model.events.push({ kind: e.kind, message: e.message });
+        return { inserted: input.events.length };
       },
       async recordSavepoint(input: {
         spec: PipelineSpec;

@@ -86,6 +86,15 @@ async function rejection(promise: Promise<unknown>): Promise<string> {
   throw new Error('expected the update to be rejected');
 }
 
+/** Poll a condition on the model (events are written at the end of a step). */
+async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the model');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 const running = (s: PipelineStatus) => s.state === 'RUNNING' && s.jobs.every((j) => j.flinkState === 'RUNNING');
 
 describe('deploy', () => {
@@ -97,6 +106,10 @@ describe('deploy', () => {
       expect(model.submissions.every((s) => !s.reused && s.restorePath === null)).toBe(true);
       expect(status.jobs.map((j) => j.jobId)).toEqual(model.live().map((j) => j.jobId));
       expect(model.calls).toEqual(expect.arrayContaining(['preflightSource', 'prepareSource', 'prepareSink', 'createFlussTables']));
+      // The deploy's notes (states, prepare-source, fresh-start, four submits) went out in one activity.
+      await until(() => model.events.some((e) => e.kind === 'state' && e.message === 'RUNNING'));
+      expect(model.events.length).toBeGreaterThanOrEqual(7);
+      expect(model.eventBatches).toBe(1);
       const description = await handle.describe();
       expect(description.searchAttributes[SEARCH_ATTRIBUTES.state]).toEqual(['RUNNING']);
       // The Temporal UI shows what each step was for, beside the activity's name.
@@ -115,7 +128,7 @@ describe('deploy', () => {
       await waitFor(handle, 'resubmitted', (s) => running(s) && model.submissions.length === 8);
       expect(model.calls.filter((c) => c === 'resetOutputs')).toHaveLength(1);
       expect(model.calls.indexOf('resetOutputs')).toBeLessThan(model.calls.indexOf('createFlussTables'));
-      expect(model.events.some((e) => e.kind === 'fresh-start' && /new replication slot\(s\) gridflow_wf_power_equipment/.test(e.message))).toBe(true);
+      await until(() => model.events.some((e) => e.kind === 'fresh-start' && /new replication slot\(s\) gridflow_wf_power_equipment/.test(e.message)));
     });
   });
 
@@ -125,6 +138,7 @@ describe('deploy', () => {
     await withPipeline(model, testSpec(), async (handle) => {
       await waitFor(handle, 'RUNNING', running);
       expect(model.calls).toContain('resetOutputs');
+      await until(() => model.events.some((e) => e.kind === 'fresh-start'));
       expect(model.events.find((e) => e.kind === 'fresh-start')?.message).toMatch(/^no job has state to restore/);
     });
   });
@@ -150,6 +164,7 @@ describe('deploy', () => {
       expect(resumed.map((r) => [r.job, r.restorePath])).toEqual(['ingest', 'dws', 'ads', 'sink'].map((job) => [job, stops[job]]));
       expect(s.jobs.every((j) => j.restoredFrom?.path === stops[j.job])).toBe(true);
       expect(model.calls.filter((c) => c === 'resetOutputs')).toHaveLength(1); // the first deploy's only
+      await until(() => model.events.some((e) => e.kind === 'resume'));
       expect(model.events.find((e) => e.kind === 'resume')?.message).toMatch(/^continuing from the savepoints an earlier workflow recorded: ingest from /);
     });
   });
@@ -167,6 +182,8 @@ describe('deploy', () => {
       await waitFor(handle, 'RUNNING', running);
       expect(model.submissions.slice(before).every((r) => r.restorePath === null)).toBe(true);
       expect(model.calls.filter((c) => c === 'resetOutputs')).toHaveLength(2);
+      // A step's events are written when it ends, a moment after the state it reports.
+      await until(() => model.events.filter((e) => e.kind === 'fresh-start').length === 2);
       expect(model.events.filter((e) => e.kind === 'fresh-start').pop()?.message).toMatch(
         /recorded savepoints unusable: replication slot gridflow_wf_power_equipment moved since the ingest stop \(0\/1000000 then, 0\/2000000 now\)/,
       );
@@ -243,7 +260,7 @@ describe('watch', () => {
       const resubmit = model.submissions.filter((x) => x.job === 'ads').pop()!;
       expect(resubmit.restorePath).toBe(newest);
       expect(s.jobs.find((j) => j.job === 'ads')!.restartsInWindow).toBe(1);
-      expect(model.events.some((e) => /ads: job .* is FAILED: NullPointerException: boom/.test(e.message))).toBe(true);
+      await until(() => model.events.some((e) => /ads: job .* is FAILED: NullPointerException: boom/.test(e.message)));
       // Once the new instance has a checkpoint of its own, the failed one's retained checkpoints go, once.
       expect(model.checkpointDirsRemoved).toEqual([]);
       await waitFor(handle, 'the new ads instance checkpointed', (x) => x.jobs.find((j) => j.job === 'ads')!.lastCheckpoint?.jobId === resubmit.jobId);
@@ -290,6 +307,7 @@ describe('watch', () => {
       await waitFor(handle, 'recovered', (s) => running(s) && model.provisioned === 1);
       expect(model.submissions).toHaveLength(4);
       // While slots were added and Flink restarted the jobs, the pipeline said so.
+      await until(() => model.events.some((e) => e.kind === 'state' && e.message === 'RUNNING' && model.events.some((x) => x.message.startsWith('RECOVERING'))));
       const states = model.events.filter((e) => e.kind === 'state').map((e) => e.message);
       expect(states).toContain('RECOVERING: adding 4 task slot(s)');
       expect(states.slice(states.indexOf('RECOVERING: adding 4 task slot(s)'))).toContain('RUNNING');
@@ -439,6 +457,7 @@ describe('redeploy', () => {
       expect(paused.state).toBe('PAUSED');
       expect(paused.version).toBe(2);
       expect(model.live()).toHaveLength(0);
+      await until(() => model.events.filter((e) => e.kind === 'state').pop()?.message === 'PAUSED');
       const stateEvents = model.events.filter((e) => e.kind === 'state').map((e) => e.message.split(':')[0]);
       expect(stateEvents.slice(-4)).toEqual(['REDEPLOYING', 'RUNNING', 'PAUSING', 'PAUSED']);
     });

@@ -3,7 +3,7 @@
  * profile), the patched() ids that keep recorded histories replaying, and the two ways a step speaks
  * (an event in gridflow.events, a state transition). Workflow code: deterministic, no I/O.
  */
-import { ActivityOptions, log, proxyActivities, uuid4 } from '@temporalio/workflow';
+import { ActivityOptions, log, patched, proxyActivities, uuid4 } from '@temporalio/workflow';
 
 import type { PipelineActivities } from '../../activities';
 import { jobOrder } from '../../core/plan';
@@ -49,17 +49,38 @@ export const RECOVERING_PATCH = 'watch-recovering-state';
 export const WATCH_RECHECK_PATCH = 'watch-rechecks-pause';
 /** patched() id of the watch sending a freshness probe each round and saying when the sink falls behind. */
 export const FRESHNESS_PATCH = 'watch-freshness';
+/** patched() id of recording a step's events in one activity. */
+export const BATCHED_EVENTS_PATCH = 'batched-events';
 
 export const triggerId = () => uuid4().replace(/-/g, '');
 export const ORDER = jobOrder() as JobName[];
 
+/**
+ * A note for gridflow.events. Kept until the step ends (flushEvents: one activity per step, not per
+ * note); histories from before that recorded each note with an activity of its own, and still do.
+ */
 export async function event(p: PipelineModel, kind: string, message: string): Promise<void> {
   log.info(`${p.spec.name}: ${kind}: ${message}`);
+  if (patched(BATCHED_EVENTS_PATCH)) {
+    p.pendingEvents.push({ at: Date.now(), kind, message });
+    return;
+  }
   try {
     await record.recordEvent({ spec: p.spec, kind, message });
   } catch (err) {
     // The event log is for people; an unreachable sink must not stop healing.
     log.warn(`could not record event ${kind}: ${failureMessage(err)}`);
+  }
+}
+
+/** Write the notes a step made, in one activity. A sink that cannot be reached loses them (logged). */
+export async function flushEvents(p: PipelineModel): Promise<void> {
+  if (p.pendingEvents.length === 0) return;
+  const events = p.pendingEvents.splice(0);
+  try {
+    await record.recordEvents({ spec: p.spec, events });
+  } catch (err) {
+    log.warn(`could not record ${events.length} event(s): ${failureMessage(err)}`);
   }
 }
 

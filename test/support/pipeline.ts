@@ -1,0 +1,70 @@
+/**
+ * For end-to-end tests: a pipeline run by its own workflow, the way an operator's `gridflow deploy`
+ * runs it — a real worker (this process, the real activities, the bundled workflow code) on a task
+ * queue of its own, and PipelineWorkflow started on it. The one deploy path: there is no other.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { loadConfig } from '../../src/config';
+import { PipelineSpec } from '../../src/core/spec';
+import { PipelineStatus } from '../../src/core/types';
+import { createWorker } from '../../src/worker';
+import { statusQuery } from '../../src/workflows/definitions';
+import { PipelineWorkflow } from '../../src/workflows/pipeline';
+import { BUNDLE_PATH } from './global-setup';
+import { quietRuntime } from './temporal';
+
+export type PipelineHandle = WorkflowHandle<typeof PipelineWorkflow>;
+
+export interface RunningPipeline {
+  handle: PipelineHandle;
+  client: Client;
+  taskQueue: string;
+  /** Poll the status query until `predicate` holds (throws with the last status after the timeout). */
+  waitStatus(what: string, predicate: (s: PipelineStatus) => boolean, timeoutMs?: number): Promise<PipelineStatus>;
+  /** Start another PipelineWorkflow for a spec on the same worker (a second workflow, or one after a decommission). */
+  start(spec: PipelineSpec): Promise<PipelineHandle>;
+  /** Terminate the workflow if it still runs (its Flink jobs keep running), stop the worker. */
+  stop(): Promise<void>;
+}
+
+export const allRunning = (s: PipelineStatus) => s.state === 'RUNNING' && s.jobs.every((j) => j.flinkState === 'RUNNING');
+
+export async function runPipeline(spec: PipelineSpec): Promise<RunningPipeline> {
+  quietRuntime();
+  const config = loadConfig();
+  const taskQueue = `e2e-${randomUUID().slice(0, 8)}`;
+  const { worker }: { worker: Worker } = await createWorker({ workflowBundle: { codePath: BUNDLE_PATH }, taskQueue });
+  const running = worker.run();
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const start = (s: PipelineSpec) =>
+    client.workflow.start(PipelineWorkflow, { taskQueue, workflowId: `pipeline:${s.name}-${randomUUID().slice(0, 8)}`, args: [{ spec: s }] });
+  const pipeline: RunningPipeline = {
+    handle: await start(spec),
+    client,
+    taskQueue,
+    async waitStatus(what, predicate, timeoutMs = 240_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: PipelineStatus | undefined;
+      while (Date.now() < deadline) {
+        last = await pipeline.handle.query(statusQuery).catch(() => last);
+        if (last && predicate(last)) return last;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last, null, 1)}`);
+    },
+    start,
+    async stop() {
+      for (const h of [pipeline.handle]) {
+        const d = await h.describe().catch(() => null);
+        if (d?.status.name === 'RUNNING') await h.terminate('test cleanup').catch(() => undefined);
+      }
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close();
+    },
+  };
+  return pipeline;
+}
