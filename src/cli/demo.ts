@@ -4,7 +4,7 @@
  */
 import { loadConfig, resolveConnection } from '../config';
 import { pipelineHandle, startPipeline } from '../client';
-import { pipelineWorkflowId } from '../constants';
+import { TASK_QUEUE, pipelineWorkflowId } from '../constants';
 import { localSpec } from '../stack/local-spec';
 import { PipelineStatus } from '../core/types';
 import { query, withClient } from '../postgres/connection';
@@ -21,7 +21,6 @@ import { Out } from './output';
 import { follow, renderStatus } from './pipeline';
 import { ensureDetachedWorker } from './worker';
 import { renderVerification, scheduleVerification } from './verify';
-import { TASK_QUEUE } from '../constants';
 import type { VerifyPipelineWorkflow } from '../workflows/verify';
 
 async function waitConsistent(timeoutMs: number): Promise<{ ok: boolean; ms: number; summary: string }> {

@@ -3,4 +3,4 @@ import { main } from '../../src/cli';
 import { applyTestStackEnv } from './env';
 
 applyTestStackEnv();
-main(['stack', ...process.argv.slice(2)]).then((code) => process.exit(code));
+void main(['stack', ...process.argv.slice(2)]).then((code) => process.exit(code));

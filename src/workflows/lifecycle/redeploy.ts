@@ -1,7 +1,6 @@
 /** Redeploy: move the changed jobs to a new spec, or roll back to the old one. */
-import { slotsNeeded } from '../../core/plan';
 import { ApplicationFailure } from '@temporalio/workflow';
-import { stopOrder } from '../../core/plan';
+import { slotsNeeded, stopOrder } from '../../core/plan';
 import { JOB_NAMES, JobName, PipelineSpec } from '../../core/spec';
 import { RedeployOutcome, RestorePoint } from '../../core/types';
 import { changedJobs, planJobUpgrade } from '../../core/upgrade';

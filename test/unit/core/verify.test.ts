@@ -11,9 +11,8 @@ import {
   summarizeVerification,
   verifyLimits,
 } from '../../../src/core/verify';
-import { TrackedComparison } from '../../../src/postgres/compare';
+import { TrackedComparison, compareTable as compareRowsOf } from '../../../src/postgres/compare';
 import { Row, WAREHOUSE_TABLE_NAMES, WarehouseTable } from '../../../src/postgres/warehouse-tables';
-import { compareTable as compareRowsOf } from '../../../src/postgres/compare';
 
 /** reconcile's comparison, with nothing moving (a first attempt). */
 const compareTable = (t: WarehouseTable, e: Row[], a: Row[]): TrackedComparison => ({ ...compareRowsOf(t, e, a), moving: 0 });

@@ -1,7 +1,6 @@
-/** Differences that persist across attempts (src/postgres/differences.ts). */
-import { compareTracked, differingCells, MAX_TRACKED } from '../../../src/postgres/compare';
+/** Differences that persist across attempts (src/postgres/compare.ts). */
+import { MAX_TRACKED, compareTable, compareTracked, differingCells } from '../../../src/postgres/compare';
 import { Row, TableRows, WAREHOUSE_TABLE_NAMES } from '../../../src/postgres/warehouse-tables';
-import { compareTable } from '../../../src/postgres/compare';
 
 const region = (r: string, running: number | string, capacity: string | null = '100.00'): Row => ({
   region: r,
