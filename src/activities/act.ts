@@ -59,7 +59,7 @@ export function createActActivities(deps: ActivityDeps) {
       await classified('create Fluss tables', () => createFlussTables(flink(spec), spec, connectionsFor(deps, spec), heartbeat));
     },
 
-    /** Submit one job unless a live job of that name exists (see src/pipeline/deploy.ts). */
+    /** Submit one job unless a live job of that name exists (see src/warehouse/deploy.ts). */
     async submitJob(input: { spec: PipelineSpec; job: JobName; restorePath: string | null }): Promise<Submitted> {
       const { spec, job } = input;
       return classified(`submit ${job}`, () => submitJob(flink(spec), spec, job, connectionsFor(deps, spec), input.restorePath, heartbeat));
@@ -147,7 +147,7 @@ export function createActActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Remove a retained-checkpoint directory the workflow no longer needs (src/pipeline/watch.ts,
+     * Remove a retained-checkpoint directory the workflow no longer needs (src/core/watch.ts,
      * checkpointDirToDispose says when). Only on the local stack, whose Flink shares this machine's
      * disk, and only a `.../<32-hex job id>` directory. Idempotent: a missing directory is fine.
      */

@@ -1,13 +1,11 @@
 /** What the activities share: heartbeats, savepoint completion, Flink paths on this machine's disk. */
 import { Context } from '@temporalio/activity';
 import { FlinkApiError } from '../flink/errors';
-import { CompletedCheckpoint, FlinkRestClient } from '../flink/rest';
+import { FlinkRestClient } from '../flink/rest';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { RestorePoint } from '../core/types';
 import { ActivityDeps } from './context';
 import { nonRetryable } from './classify';
-
 
 export const heartbeat = (details?: unknown) => {
   try {
@@ -16,10 +14,6 @@ export const heartbeat = (details?: unknown) => {
     /* called outside an activity (plain use, tests) */
   }
 };
-
-export function toRestorePoint(kind: RestorePoint['kind'], c: CompletedCheckpoint, jobId: string): RestorePoint {
-  return { kind, path: c.externalPath, at: c.latestAckTimestamp, jobId };
-}
 
 export async function waitForSavepoint(rest: FlinkRestClient, jobId: string, triggerId: string, deps: ActivityDeps, what: string): Promise<string> {
   for (;;) {

@@ -2,29 +2,26 @@
  * The pipeline workflow's observe activities: read Flink and Postgres, return facts, never change
  * anything. A failure to read is for the workflow to weigh ("try again next round").
  */
-import { TERMINAL_JOB_STATES } from '../flink/rest';
 import { planJobs, slotsNeeded } from '../core/plan';
 import { renderJob } from '../warehouse/render';
 import { FlinkClients, existingFlussTables, expectedFlussTables } from '../warehouse/deploy';
 import { RecordedSavepoint, ResumeDecision, judgeResume } from '../core/resume';
 import { JOB_NAMES, JobName, PipelineSpec } from '../core/spec';
-import { ClusterObservation, FlinkJobState, JobObservation, Observation } from '../core/types';
+import { ClusterObservation, JobObservation, Observation } from '../core/types';
+import { TrackedDetails, clusterObservation, instancesOf, jobObservation, needsExceptions, observation, trackedInstance } from '../core/observe';
 import { listSavepoints } from '../postgres/sink';
 import { CAPTURED_TABLES, artifactName } from '../postgres/source/names';
 import { sourcePreflight } from '../postgres/source/preflight';
 import { inspectReplication } from '../postgres/source/replication';
 import { ActivityDeps, connectionsFor } from './context';
 import { classified, nonRetryable } from './classify';
-
-import { heartbeat, savepointOnDisk, toRestorePoint } from './helpers';
+import { heartbeat, savepointOnDisk } from './helpers';
 
 export function createObserveActivities(deps: ActivityDeps) {
   const sinkConn = (spec: PipelineSpec) => deps.connection(spec.sink.connection);
   const flink = (spec: PipelineSpec): FlinkClients => ({ rest: deps.rest(spec), gateway: deps.gateway(spec) });
 
-
   return {
-
     /** Fingerprint of each job's definition and the task slots the pipeline needs. */
     async planDeployment(spec: PipelineSpec): Promise<{ fingerprints: Record<JobName, string>; slotsNeeded: number }> {
       return classified('plan deployment', async () => {
@@ -54,8 +51,7 @@ export function createObserveActivities(deps: ActivityDeps) {
 
     async observeCluster(spec: PipelineSpec): Promise<ClusterObservation> {
       return classified('observe cluster', async () => {
-        const o = await deps.rest(spec).overview();
-        return { taskManagers: o.taskManagers, slotsTotal: o.slotsTotal, slotsAvailable: o.slotsAvailable };
+        return clusterObservation(await deps.rest(spec).overview());
       });
     },
 
@@ -66,56 +62,23 @@ export function createObserveActivities(deps: ActivityDeps) {
     async observeJobs(input: { spec: PipelineSpec; tracked: Partial<Record<JobName, string | null>> }): Promise<Observation> {
       return classified('observe jobs', async () => {
         const rest = deps.rest(input.spec);
-        const [overview, all] = await Promise.all([rest.overview(), rest.jobsOverview()]);
+        const [overview, listed] = await Promise.all([rest.overview(), rest.jobsOverview()]);
         const jobs: JobObservation[] = [];
         for (const planned of planJobs(input.spec)) {
-          const instances = all
-            .filter((j) => j.name === planned.flinkName)
-            .sort((a, b) => b.startTime - a.startTime)
-            .map((j) => ({ jobId: j.jid, state: j.state as FlinkJobState, startTime: j.startTime, endTime: j.endTime }));
-          const waiting = (jobId: string) => {
-            const tasks = all.find((j) => j.jid === jobId)?.tasks ?? {};
-            return (tasks.created ?? 0) + (tasks.scheduled ?? 0);
-          };
-          const wanted = input.tracked[planned.job] ?? null;
-          const tracked =
-            instances.find((i) => i.jobId === wanted) ??
-            instances.filter((i) => !TERMINAL_JOB_STATES.has(i.state as never)).pop() ??
-            null;
-          const obs: JobObservation = {
-            job: planned.job,
-            flinkName: planned.flinkName,
-            instances,
-            trackedJobId: tracked?.jobId ?? null,
-            latestCheckpoint: null,
-            latestSavepoint: null,
-            completedCheckpoints: 0,
-            numRestarts: null,
-            rootCause: null,
-            tasksWaiting: tracked ? waiting(tracked.jobId) : 0,
-          };
+          const recorded = input.tracked[planned.job];
+          const tracked = trackedInstance(instancesOf(planned, listed), recorded);
+          let details: TrackedDetails | null = null;
           if (tracked) {
-            const [stats, metrics, exceptions] = await Promise.all([
+            const [checkpoints, metrics, exceptions] = await Promise.all([
               rest.checkpoints(tracked.jobId).catch(() => null),
-              rest.jobMetrics(tracked.jobId, ['numRestarts']).catch(() => ({}) as Record<string, number>),
-              tracked.state === 'RUNNING' ? Promise.resolve(null) : rest.jobExceptions(tracked.jobId).catch(() => null),
+              rest.jobMetrics(tracked.jobId, ['numRestarts']).catch(() => null),
+              needsExceptions(tracked) ? rest.jobExceptions(tracked.jobId).catch(() => null) : Promise.resolve(null),
             ]);
-            if (stats) {
-              obs.completedCheckpoints = stats.counts.completed;
-              const c = stats.latest.completed;
-              if (c && !c.isSavepoint && !c.discarded) obs.latestCheckpoint = toRestorePoint('checkpoint', c, tracked.jobId);
-              if (stats.latest.savepoint) obs.latestSavepoint = toRestorePoint('savepoint', stats.latest.savepoint, tracked.jobId);
-            }
-            obs.numRestarts = Number.isFinite(metrics.numRestarts) ? metrics.numRestarts : null;
-            obs.rootCause = exceptions?.rootCause ?? null;
+            details = { checkpoints, metrics, exceptions };
           }
-          jobs.push(obs);
+          jobs.push(jobObservation(planned, listed, recorded, details));
         }
-        return {
-          observedAt: deps.now(),
-          cluster: { taskManagers: overview.taskManagers, slotsTotal: overview.slotsTotal, slotsAvailable: overview.slotsAvailable },
-          jobs,
-        };
+        return observation(deps.now(), overview, jobs);
       });
     },
 
@@ -148,7 +111,7 @@ export function createObserveActivities(deps: ActivityDeps) {
 
     /**
      * For a new workflow whose jobs are all stopped: the savepoints an earlier workflow recorded, if the
-     * pipeline can continue from them (src/pipeline/resume.ts says when), else why not. Read-only.
+     * pipeline can continue from them (src/core/resume.ts says when), else why not. Read-only.
      */
     async recordedRestorePoints(input: { spec: PipelineSpec; fingerprints: Record<JobName, string> }): Promise<ResumeDecision> {
       const { spec } = input;

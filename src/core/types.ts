@@ -114,7 +114,7 @@ export interface JobObservation {
   flinkName: string;
   /** Every instance the JobManager lists under this name, newest first. */
   instances: JobInstance[];
-  /** For the tracked instance (the recorded jobId, else the newest live one), when Flink knows it. */
+  /** For the tracked instance (the recorded jobId, else the oldest live one), when Flink knows it. */
   trackedJobId: string | null;
   latestCheckpoint: RestorePoint | null;
   latestSavepoint: RestorePoint | null;

@@ -114,7 +114,7 @@ export interface JobState {
  */
 export type TableResult = TrackedComparison;
 
-/** One comparison attempt (src/postgres/differences.ts compareTracked). */
+/** One comparison attempt (src/postgres/compare.ts compareTracked). */
 export interface WarehouseComparison {
   /** Every table equal to the contract in this attempt. */
   consistent: boolean;

@@ -31,6 +31,12 @@ export interface WatchDecision {
 export interface WatchMemory {
   /** Epoch ms of the last round of periodic savepoints (0: never). */
   lastPeriodicSavepointAt: number;
+  /**
+   * Periodic savepoints wait until no task waits for a slot, not only until every job says RUNNING:
+   * after a lost TaskManager Flink reports RUNNING while tasks are SCHEDULED, and a savepoint then
+   * fails. Absent (false) for workflows that decided before this rule (patch 'savepoint-waits-for-tasks').
+   */
+  savepointWaitsForTasks?: boolean;
 }
 
 const LIVE = (s: string) => !isTerminal(s as never);
@@ -153,7 +159,8 @@ export function decideWatch(
 
   // Periodic savepoints, only when every job runs (a savepoint of a restarting job fails anyway).
   const every = durationMs(spec.savepoints.every);
-  const allRunning = Object.values(next).every((r) => r.stopped || r.flinkState === 'RUNNING');
+  const allRunning =
+    Object.values(next).every((r) => r.stopped || r.flinkState === 'RUNNING') && (!memory.savepointWaitsForTasks || notRunning.length === 0);
   if (every > 0 && allRunning && actions.length === 0 && now - memory.lastPeriodicSavepointAt >= every) {
     for (const r of Object.values(next)) {
       if (!r.stopped && r.jobId) actions.push({ kind: 'savepoint', job: r.job, jobId: r.jobId });

@@ -1,8 +1,11 @@
 /**
  * Activities for workflow tests, as plain object literals over a small in-memory model of a Flink
  * cluster: enough to drive every branch of PipelineWorkflow deterministically (jobs fail, vanish with a
- * JobManager restart, lose their TaskManager, stall their checkpoints). End-to-end tests use the real
- * activities on the real stack; this never stands in for them.
+ * JobManager restart, lose their TaskManager, stall their checkpoints). What Flink *says* about the
+ * model — job list, cluster overview, checkpoints, metrics, exceptions — is built from responses
+ * recorded on the real cluster and read by the real observe code (./flink-double.ts), so a lost
+ * TaskManager looks here as it does there: RUNNING with tasks waiting for a slot. End-to-end tests
+ * use the real activities on the real stack; this never stands in for them.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { LagActivities } from '../../src/activities/lag';
@@ -11,19 +14,42 @@ import type { VertexLoad } from '../../src/core/lag';
 import { flinkJobName } from '../../src/constants';
 import { JOB_NAMES, JobName, PipelineSpec } from '../../src/core/spec';
 import { RecordedSavepoint, judgeResume } from '../../src/core/resume';
-import { FlinkJobState, JobObservation, Observation, RestorePoint } from '../../src/core/types';
+import { FlinkJobState, Observation, RestorePoint } from '../../src/core/types';
+import { DoubleInstance, LOSS_SEQUENCE, Look, STATE_OF, clusterFrom, observe } from './flink-double';
 
-export interface JobInstanceModel {
-  jobId: string;
-  name: string;
-  job: JobName;
-  version: number;
-  parallelism: number;
-  state: FlinkJobState;
-  startTime: number;
-  restoredFrom: string | null;
-  numRestarts: number;
-  checkpoints: RestorePoint[];
+const LOOK_OF: Partial<Record<FlinkJobState, Look>> = { RUNNING: 'running', RESTARTING: 'restarting', FAILED: 'failed', FINISHED: 'finished', CANCELED: 'canceled' };
+
+/** One job instance on the modelled cluster; `state` is what Flink's job list says for its look. */
+export class JobInstanceModel implements DoubleInstance {
+  look: Look = 'running';
+  endTime: number | null = null;
+  numRestarts = 0;
+  checkpoints: RestorePoint[] = [];
+  savepoints: RestorePoint[] = [];
+  failure: DoubleInstance['failure'] = null;
+  /** Position in LOSS_SEQUENCE after a TaskManager loss; null when none is under way. */
+  lossStep: number | null = null;
+
+  constructor(
+    readonly jobId: string,
+    readonly name: string,
+    readonly job: JobName,
+    readonly version: number,
+    readonly parallelism: number,
+    readonly startTime: number,
+    readonly restoredFrom: string | null,
+  ) {}
+
+  get state(): FlinkJobState {
+    return STATE_OF[this.look];
+  }
+
+  /** Ends the instance (FAILED, FINISHED, CANCELED) at `at`. */
+  end(state: 'FAILED' | 'FINISHED' | 'CANCELED', at: number): void {
+    this.look = LOOK_OF[state]!;
+    this.endTime = at;
+    this.lossStep = null;
+  }
 }
 
 export interface Submission {
@@ -83,24 +109,23 @@ export class ClusterModel {
   }
 
   slotsAvailable(): number {
-    return this.slotsTotal - this.live().filter((j) => j.state === 'RUNNING').reduce((n, j) => n + j.parallelism, 0);
+    return Math.max(0, this.slotsTotal - this.live().filter((j) => j.look === 'running').reduce((n, j) => n + j.parallelism, 0));
   }
 
   // ---- faults the tests inject
   failJob(job: JobName, error = 'java.lang.RuntimeException: boom'): void {
-    for (const j of this.live(job)) j.state = 'FAILED';
-    this.lastError[job] = error;
+    for (const j of this.live(job)) {
+      j.failure = { kind: 'error', message: error };
+      j.end('FAILED', this.now);
+    }
   }
-  lastError: Partial<Record<JobName, string>> = {};
   loseAllJobs(): void {
     this.jobs = [];
   }
+  /** kill -9 of every TaskManager: each live job then goes through what the real one did (LOSS_SEQUENCE). */
   killTaskManagers(): void {
     this.slotsTotal = 0;
-    for (const j of this.live()) {
-      j.state = 'RESTARTING';
-      j.numRestarts++;
-    }
+    for (const j of this.live()) j.lossStep = 0;
   }
   addDuplicate(job: JobName, spec: PipelineSpec): string {
     const jobId = this.id();
@@ -109,29 +134,37 @@ export class ClusterModel {
   }
 
   private instance(job: JobName, spec: PipelineSpec, jobId: string, restoredFrom: string | null): JobInstanceModel {
-    return {
-      jobId,
-      name: flinkJobName(spec.name, job),
-      job,
-      version: spec.version,
-      parallelism: spec.jobs[job].parallelism,
-      state: 'RUNNING',
-      startTime: this.now,
-      restoredFrom,
-      numRestarts: 0,
-      checkpoints: [],
-    };
+    return new JobInstanceModel(jobId, flinkJobName(spec.name, job), job, spec.version, spec.jobs[job].parallelism, this.now, restoredFrom);
   }
 
-  /** One observation tick: time passes, running jobs complete a checkpoint, restarting ones recover if slots exist. */
+  /**
+   * One observation tick: time passes; a job hit by a TaskManager loss takes its next recorded step
+   * (restarting, then waiting for slots) and, once slots exist again, runs — with its restart counted
+   * (Flink's metric catches up then too); running jobs complete a checkpoint.
+   */
   private tick(): void {
     this.now += 10_000;
     for (const j of this.live()) {
-      if (j.state === 'RESTARTING' && this.slotsTotal >= j.parallelism) j.state = 'RUNNING';
-      if (j.state === 'RUNNING' && !this.stallCheckpoints) {
+      if (j.lossStep !== null) {
+        const steps = LOSS_SEQUENCE[j.job];
+        if (j.lossStep < steps.length - 1) {
+          j.lossStep++;
+          j.look = steps[j.lossStep];
+          if (j.look !== 'running') j.failure = { kind: 'taskmanager-lost' };
+        } else if (this.slotsTotal >= j.parallelism) {
+          j.look = 'running';
+          j.lossStep = null;
+          j.numRestarts++;
+        }
+      }
+      if (j.look === 'running' && !this.stallCheckpoints) {
         j.checkpoints.unshift({ kind: 'checkpoint', path: `file:///ckpt/${j.jobId}/chk-${j.checkpoints.length + 1}`, at: this.now, jobId: j.jobId });
       }
     }
+  }
+
+  private cluster() {
+    return { taskManagers: Math.ceil(this.slotsTotal / 8), slotsTotal: this.slotsTotal, slotsAvailable: this.slotsAvailable() };
   }
 
   activities(): PipelineActivities & LagActivities {
@@ -165,31 +198,11 @@ export class ClusterModel {
         return { ok: model.preflightProblems.length === 0, problems: [...model.preflightProblems] };
       },
       async observeCluster() {
-        return { taskManagers: model.slotsTotal > 0 ? 1 : 0, slotsTotal: model.slotsTotal, slotsAvailable: model.slotsAvailable() };
+        return clusterFrom(model.cluster(), model.jobs);
       },
       async observeJobs(input: { spec: PipelineSpec; tracked: Partial<Record<JobName, string | null>> }): Promise<Observation> {
         model.tick();
-        const jobs: JobObservation[] = JOB_NAMES.map((job) => {
-          const name = flinkJobName(input.spec.name, job);
-          const instances = model.jobs
-            .filter((j) => j.name === name)
-            .sort((a, b) => b.startTime - a.startTime)
-            .map((j) => ({ jobId: j.jobId, state: j.state, startTime: j.startTime, endTime: null }));
-          const wanted = input.tracked[job];
-          const tracked = model.jobs.find((j) => j.jobId === wanted && j.name === name) ?? model.live(job)[0];
-          return {
-            job,
-            flinkName: name,
-            instances,
-            trackedJobId: tracked?.jobId ?? null,
-            latestCheckpoint: tracked?.checkpoints[0] ?? null,
-            latestSavepoint: null,
-            completedCheckpoints: tracked?.checkpoints.length ?? 0,
-            numRestarts: tracked ? tracked.numRestarts : null,
-            rootCause: tracked && tracked.state !== 'RUNNING' ? (model.lastError[job] ?? null) : null,
-          };
-        });
-        return { observedAt: model.now, cluster: await acts.observeCluster(input.spec), jobs };
+        return observe(input.spec, input.tracked, model.cluster(), model.jobs, model.now);
       },
       async prepareSource(spec: PipelineSpec) {
         model.calls.push('prepareSource');
@@ -233,11 +246,15 @@ export class ClusterModel {
         const failure = model.failRunning(input.job, input.spec.version);
         const j = find(input.jobId);
         if (failure) {
-          if (j) j.state = 'FAILED';
+          if (j) {
+            j.failure = { kind: 'error', message: failure };
+            j.end('FAILED', model.now);
+          }
           throw ApplicationFailure.nonRetryable(`${input.job} (${input.jobId}) is FAILED: ${failure}`, 'JobFailed');
         }
-        if (!j || j.state !== 'RUNNING') {
-          throw ApplicationFailure.nonRetryable(`${input.job} (${input.jobId}) is ${j?.state ?? 'gone'}`, 'JobFailed');
+        if (!j || j.look !== 'running') {
+          // As the real activity: RUNNING with every task running (not waiting for a slot).
+          throw ApplicationFailure.nonRetryable(`${input.job} (${input.jobId}) is ${j ? `${j.state}${j.look === 'waiting' ? ' with tasks waiting for slots' : ''}` : 'gone'}`, 'JobFailed');
         }
         return { runningAt: model.now };
       },
@@ -245,19 +262,23 @@ export class ClusterModel {
         const j = find(input.jobId);
         if (!j || j.state !== 'RUNNING') throw ApplicationFailure.nonRetryable(`cannot stop ${input.jobId}`, 'SavepointFailed');
         model.now += 1000;
-        j.state = 'FINISHED';
-        return savepoint(j, 'stop');
+        const point = savepoint(j, 'stop');
+        j.savepoints.unshift(point);
+        j.end('FINISHED', model.now);
+        return point;
       },
       async triggerSavepoint(input: { spec: PipelineSpec; job: JobName; jobId: string; triggerId: string; reason: 'periodic' | 'manual' }) {
         const j = find(input.jobId);
         if (!j || j.state !== 'RUNNING') throw ApplicationFailure.nonRetryable(`cannot savepoint ${input.jobId}`, 'SavepointFailed');
         model.now += 1000;
-        return savepoint(j, input.reason);
+        const point = savepoint(j, input.reason);
+        j.savepoints.unshift(point);
+        return point;
       },
       async cancelJob(input: { spec: PipelineSpec; jobId: string }) {
         model.calls.push(`cancel ${input.jobId}`);
         const j = find(input.jobId);
-        if (j && LIVE.includes(j.state)) j.state = 'CANCELED';
+        if (j && LIVE.includes(j.state)) j.end('CANCELED', model.now);
       },
       async disposeSavepoint(input: { spec: PipelineSpec; path: string }) {
         model.disposed.push(input.path);

@@ -311,6 +311,13 @@ describe('watch', () => {
       const states = model.events.filter((e) => e.kind === 'state').map((e) => e.message);
       expect(states).toContain('RECOVERING: adding 4 task slot(s)');
       expect(states.slice(states.indexOf('RECOVERING: adding 4 task slot(s)'))).toContain('RUNNING');
+      // As recorded on the real cluster: jobs RUNNING again while their tasks wait for the new slots.
+      // That is RECOVERING, not RUNNING, and no periodic savepoint is attempted meanwhile.
+      expect(states).toContainEqual(expect.stringMatching(/^RECOVERING: (\w+: \d+ task\(s\) waiting for a slot(; )?)+$/));
+      expect(states.indexOf('RUNNING', states.findIndex((m) => /waiting for a slot/.test(m)))).toBeGreaterThan(-1);
+      // The restart shows once Flink's numRestarts catches up.
+      const s = await waitFor(handle, 'restart counted', (x) => x.jobs.every((j) => j.restartsInWindow === 1));
+      expect(s.state).toBe('RUNNING');
     });
   });
 

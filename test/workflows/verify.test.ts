@@ -127,7 +127,7 @@ class VerifyModel {
       async observePipelineJobs(input: { spec: PipelineSpec }) {
         return m.jobs ?? ['ingest', 'dws', 'ads', 'sink'].map((job) => ({ job, flinkName: `gridflow/${input.spec.name}/${job}`, state: 'RUNNING' }));
       },
-      // The real pure comparison (src/postgres/differences.ts) over the rows the test sets up.
+      // The real pure comparison (src/postgres/compare.ts) over the rows the test sets up.
       async compareWarehouse(input: { spec: PipelineSpec; track?: string[] | null }): Promise<WarehouseComparison> {
         const next = m.comparisons[Math.min(m.compareCalls, m.comparisons.length - 1)];
         m.compareCalls++;

@@ -51,6 +51,8 @@ export const WATCH_RECHECK_PATCH = 'watch-rechecks-pause';
 export const FRESHNESS_PATCH = 'watch-freshness';
 /** patched() id of recording a step's events in one activity. */
 export const BATCHED_EVENTS_PATCH = 'batched-events';
+/** Periodic savepoints wait until no task waits for a slot (src/core/watch.ts WatchMemory). */
+export const SAVEPOINT_WAITS_PATCH = 'savepoint-waits-for-tasks';
 
 export const triggerId = () => uuid4().replace(/-/g, '');
 export const ORDER = jobOrder() as JobName[];

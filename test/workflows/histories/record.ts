@@ -1,7 +1,9 @@
 /**
  * Records the history the replay test replays: one PipelineWorkflow life on the real Temporal dev server
- * with the activity doubles — deploy, a failed job resubmitted, a redeploy, pause, resume, a savepoint,
- * a failed verification, decommission keeping the slots — and the pipeline's second life, a new
+ * with the activity doubles (their Flink answers built from responses recorded on the real cluster,
+ * test/workflows/flink-double.ts) — deploy, a failed job resubmitted, every TaskManager lost and slots
+ * added while the jobs wait for them, a redeploy, pause, resume, a savepoint, a failed verification,
+ * decommission keeping the slots — and the pipeline's second life, a new
  * workflow that resumes from the recorded savepoints (`<file>-resumed.json`). Re-record only on purpose (a deliberate, versioned workflow
  * change), never to make the replay test pass:
  *
@@ -66,6 +68,9 @@ async function main(out: string): Promise<void> {
     await until((s: any) => s.state === 'RUNNING' && s.jobs.every((j: any) => j.flinkState === 'RUNNING' && j.lastCheckpoint));
     model.failJob('dws');
     await until((s: any) => s.state === 'RUNNING' && s.jobs.every((j: any) => j.flinkState === 'RUNNING') && model.live('dws').length === 1 && model.submissions.length === 5);
+    model.killTaskManagers();
+    await until((s: any) => s.state === 'RUNNING' && model.provisioned === 1 && s.jobs.every((j: any) => j.flinkState === 'RUNNING' && j.restartsInWindow >= 1));
+    if (!model.events.some((e) => /waiting for a slot/.test(e.message))) throw new Error('the TaskManager loss never showed tasks waiting for a slot');
     await handle.executeUpdate(redeployUpdate, { args: [{ spec: parseSpec({ ...spec, version: 2, jobs: { ads: { parallelism: 2 } } }) }] });
     await handle.executeUpdate(pauseUpdate);
     await handle.executeUpdate(resumeUpdate);
@@ -96,10 +101,11 @@ async function main(out: string): Promise<void> {
 }
 
 if (require.main === module) {
-  // pipeline-lifecycle.json was recorded before the fresh-start patch and -fresh-start.json before the
-  // resume patch; both stay, so histories of workflows started before them keep replaying. Newer
-  // recordings get new names.
-  main(process.argv[2] ?? 'pipeline-lifecycle-resume.json').catch((err) => {
+  // pipeline-lifecycle.json was recorded before the fresh-start patch, -fresh-start.json before the
+  // resume patch, -resume.json before batched events, -batched-events.json against the invented Flink
+  // double; all stay, so histories of workflows started before them keep replaying. Newer recordings
+  // get new names.
+  main(process.argv[2] ?? 'pipeline-lifecycle-recorded-flink.json').catch((err) => {
     process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);
   });
