@@ -3,6 +3,9 @@
  * 1.20.3 cluster (test/fixtures/flink). Each schema names Flink's own fields (so a parse failure points
  * at the field Flink sent) and transforms them into the camelCase shapes the control plane reads.
  * Fields gridflow does not use are left out; zod drops them.
+ *
+ * One file (~420 lines) on purpose: every JobManager response gridflow reads is described here, so a
+ * Flink upgrade is checked against the recordings in one place.
  */
 import { z } from 'zod';
 

@@ -1,6 +1,9 @@
 /**
  * Preflight: `gatherSourceFacts` (read-only, inside a READ ONLY transaction) + `judgeSource` (pure):
  * every problem is one sentence naming the problem and its fix. Changes nothing.
+ *
+ * Longer than most files (~400 lines) on purpose: each fact gathered sits beside the rule that judges
+ * it, so adding a check touches one place; the judging half is pure and unit-tested without a database.
  */
 import { Client } from 'pg';
 import { z } from 'zod';
