@@ -1,7 +1,7 @@
 -- gridflow job "dws": Fluss DWD -> Fluss DWS (three group aggregates, and every equipment with its
 -- latest reading), one statement set.
 -- Needs (same session, in order): catalog.sql, then this file.
--- Placeholders: ${fluss_bootstrap}, ${fluss_database}. Needs the gridflow function jar (sql/udf).
+-- Placeholders: ${fluss_bootstrap}, ${fluss_database} (quoted, in SQL), ${fluss_database_name} (inside a string). Needs the gridflow function jar (sql/udf).
 --
 -- Reads dwd_power_equipment as a full changelog (+I/-U/+U/-D, Fluss 'full' startup = snapshot + log).
 -- A group aggregate retracts the old row of a moved equipment from its old group, and when a group's
@@ -34,7 +34,7 @@ BEGIN
     SELECT equipment_id,
            equipment_latest(equipment_id, reading_id, measured_at, load_mw, temperature_c,
                             equipment_name, equipment_type, region, status, rated_capacity_mw,
-                            '${fluss_bootstrap}', '${fluss_database}', 'dwd_reading_by_equipment') AS e
+                            '${fluss_bootstrap}', '${fluss_database_name}', 'dwd_reading_by_equipment') AS e
     FROM (
       SELECT equipment_id, reading_id, measured_at, load_mw, temperature_c,
              CAST(NULL AS STRING) AS equipment_name, CAST(NULL AS STRING) AS equipment_type,

@@ -1,6 +1,6 @@
 -- gridflow job "sink": Fluss DWS/ADS (+ probe) -> PostgreSQL sink (JDBC upsert), one statement set.
 -- Needs (same session, in order): catalog.sql, then this file.
--- Placeholders: ${fluss_database}, ${sink_jdbc_url}, ${sink_user}, ${sink_password}.
+-- Placeholders: ${fluss_database}, ${sink_schema}, ${sink_jdbc_url}, ${sink_user}, ${sink_password}.
 -- Sink schema: sql/sink/dw.sql and sql/sink/ops.sql must have run before.
 --
 -- Each sink declares the table's PRIMARY KEY NOT ENFORCED, which makes the JDBC connector an upsert
@@ -26,7 +26,7 @@ CREATE TEMPORARY TABLE sink_dws_equipment_type_stats (
   'url' = '${sink_jdbc_url}',
   'username' = '${sink_user}',
   'password' = '${sink_password}',
-  'table-name' = 'dw.dws_equipment_type_stats',
+  'table-name' = '${sink_schema}.dws_equipment_type_stats',
   'sink.buffer-flush.interval' = '200ms',
   'sink.buffer-flush.max-rows' = '1000',
   'sink.max-retries' = '5'
@@ -45,7 +45,7 @@ CREATE TEMPORARY TABLE sink_dws_region_stats (
   'url' = '${sink_jdbc_url}',
   'username' = '${sink_user}',
   'password' = '${sink_password}',
-  'table-name' = 'dw.dws_region_stats',
+  'table-name' = '${sink_schema}.dws_region_stats',
   'sink.buffer-flush.interval' = '200ms',
   'sink.buffer-flush.max-rows' = '1000',
   'sink.max-retries' = '5'
@@ -62,7 +62,7 @@ CREATE TEMPORARY TABLE sink_dws_voltage_level_stats (
   'url' = '${sink_jdbc_url}',
   'username' = '${sink_user}',
   'password' = '${sink_password}',
-  'table-name' = 'dw.dws_voltage_level_stats',
+  'table-name' = '${sink_schema}.dws_voltage_level_stats',
   'sink.buffer-flush.interval' = '200ms',
   'sink.buffer-flush.max-rows' = '1000',
   'sink.max-retries' = '5'
@@ -87,7 +87,7 @@ CREATE TEMPORARY TABLE sink_ads_equipment_health (
   'url' = '${sink_jdbc_url}',
   'username' = '${sink_user}',
   'password' = '${sink_password}',
-  'table-name' = 'dw.ads_equipment_health',
+  'table-name' = '${sink_schema}.ads_equipment_health',
   'sink.buffer-flush.interval' = '200ms',
   'sink.buffer-flush.max-rows' = '1000',
   'sink.max-retries' = '5'
@@ -106,7 +106,7 @@ CREATE TEMPORARY TABLE sink_ads_capacity_planning (
   'url' = '${sink_jdbc_url}',
   'username' = '${sink_user}',
   'password' = '${sink_password}',
-  'table-name' = 'dw.ads_capacity_planning',
+  'table-name' = '${sink_schema}.ads_capacity_planning',
   'sink.buffer-flush.interval' = '200ms',
   'sink.buffer-flush.max-rows' = '1000',
   'sink.max-retries' = '5'
@@ -126,7 +126,7 @@ CREATE TEMPORARY TABLE sink_ads_grid_dashboard (
   'url' = '${sink_jdbc_url}',
   'username' = '${sink_user}',
   'password' = '${sink_password}',
-  'table-name' = 'dw.ads_grid_dashboard',
+  'table-name' = '${sink_schema}.ads_grid_dashboard',
   'sink.buffer-flush.interval' = '200ms',
   'sink.buffer-flush.max-rows' = '1000',
   'sink.max-retries' = '5'

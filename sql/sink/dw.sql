@@ -1,4 +1,6 @@
--- gridflow sink schema `dw` (PostgreSQL, database sgcc_dw): the six warehouse tables. Idempotent.
+-- gridflow sink schema ${sink_schema} (`dw` for the pipeline sgcc; PostgreSQL, database sgcc_dw): the six
+-- warehouse tables of one pipeline. Idempotent. ${sink_schema} is filled by src/postgres/sink.ts (a
+-- validated identifier).
 -- Column types are exactly what the JDBC sink writes (sql/flink/sink.sql): STRING -> text,
 -- BIGINT -> bigint, INT -> integer, DECIMAL(p,s) -> numeric(p,s), TIMESTAMP_LTZ -> timestamptz,
 -- BOOLEAN -> boolean. Names are lower case: the JDBC connector does not quote identifiers.
@@ -8,9 +10,9 @@
 -- trigger below stamps clock_timestamp() on every insert and update the sink job makes. So no
 -- non-deterministic value ever travels through a Flink changelog (see sql/NOTES.md).
 
-CREATE SCHEMA IF NOT EXISTS dw;
+CREATE SCHEMA IF NOT EXISTS ${sink_schema};
 
-CREATE OR REPLACE FUNCTION dw.stamp_updated_at() RETURNS trigger
+CREATE OR REPLACE FUNCTION ${sink_schema}.stamp_updated_at() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   NEW.updated_at := clock_timestamp();
@@ -18,7 +20,7 @@ BEGIN
 END
 $$;
 
-CREATE TABLE IF NOT EXISTS dw.dws_equipment_type_stats (
+CREATE TABLE IF NOT EXISTS ${sink_schema}.dws_equipment_type_stats (
   equipment_type    text           PRIMARY KEY,
   equipment_count   bigint         NOT NULL,
   running_count     bigint         NOT NULL,
@@ -27,7 +29,7 @@ CREATE TABLE IF NOT EXISTS dw.dws_equipment_type_stats (
   updated_at        timestamptz    NOT NULL DEFAULT clock_timestamp()
 );
 
-CREATE TABLE IF NOT EXISTS dw.dws_region_stats (
+CREATE TABLE IF NOT EXISTS ${sink_schema}.dws_region_stats (
   region            text           PRIMARY KEY,
   equipment_count   bigint         NOT NULL,
   running_count     bigint         NOT NULL,
@@ -37,7 +39,7 @@ CREATE TABLE IF NOT EXISTS dw.dws_region_stats (
   updated_at        timestamptz    NOT NULL DEFAULT clock_timestamp()
 );
 
-CREATE TABLE IF NOT EXISTS dw.dws_voltage_level_stats (
+CREATE TABLE IF NOT EXISTS ${sink_schema}.dws_voltage_level_stats (
   voltage_level_kv  integer        PRIMARY KEY,
   equipment_count   bigint         NOT NULL,
   total_capacity_mw numeric(20, 2),
@@ -45,7 +47,7 @@ CREATE TABLE IF NOT EXISTS dw.dws_voltage_level_stats (
   updated_at        timestamptz    NOT NULL DEFAULT clock_timestamp()
 );
 
-CREATE TABLE IF NOT EXISTS dw.ads_equipment_health (
+CREATE TABLE IF NOT EXISTS ${sink_schema}.ads_equipment_health (
   equipment_id         text           PRIMARY KEY,
   equipment_name       text           NOT NULL,
   equipment_type       text           NOT NULL,
@@ -61,7 +63,7 @@ CREATE TABLE IF NOT EXISTS dw.ads_equipment_health (
   updated_at           timestamptz    NOT NULL DEFAULT clock_timestamp()
 );
 
-CREATE TABLE IF NOT EXISTS dw.ads_capacity_planning (
+CREATE TABLE IF NOT EXISTS ${sink_schema}.ads_capacity_planning (
   region                text           PRIMARY KEY,
   installed_capacity_mw numeric(20, 2) NOT NULL,
   current_load_mw       numeric(20, 3) NOT NULL,
@@ -71,7 +73,7 @@ CREATE TABLE IF NOT EXISTS dw.ads_capacity_planning (
   updated_at            timestamptz    NOT NULL DEFAULT clock_timestamp()
 );
 
-CREATE TABLE IF NOT EXISTS dw.ads_grid_dashboard (
+CREATE TABLE IF NOT EXISTS ${sink_schema}.ads_grid_dashboard (
   dashboard_id          text           PRIMARY KEY,
   equipment_total       bigint         NOT NULL,
   running_total         bigint         NOT NULL,
@@ -91,9 +93,9 @@ BEGIN
   FOREACH t IN ARRAY ARRAY['dws_equipment_type_stats', 'dws_region_stats', 'dws_voltage_level_stats',
                            'ads_equipment_health', 'ads_capacity_planning', 'ads_grid_dashboard'] LOOP
     IF NOT EXISTS (SELECT 1 FROM pg_trigger
-                   WHERE tgname = 'stamp_updated_at' AND tgrelid = format('dw.%I', t)::regclass) THEN
-      EXECUTE format('CREATE TRIGGER stamp_updated_at BEFORE INSERT OR UPDATE ON dw.%I '
-                     'FOR EACH ROW EXECUTE FUNCTION dw.stamp_updated_at()', t);
+                   WHERE tgname = 'stamp_updated_at' AND tgrelid = format('${sink_schema}.%I', t)::regclass) THEN
+      EXECUTE format('CREATE TRIGGER stamp_updated_at BEFORE INSERT OR UPDATE ON ${sink_schema}.%I '
+                     'FOR EACH ROW EXECUTE FUNCTION ${sink_schema}.stamp_updated_at()', t);
     END IF;
   END LOOP;
 END

@@ -98,3 +98,16 @@ CREATE TABLE IF NOT EXISTS gridflow.events (
   message   text        NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_pipeline_at ON gridflow.events (pipeline, at DESC);
+
+-- Who owns what (src/core/ownership.ts): every object a pipeline creates or destroys — its Fluss
+-- database, sink schema, replication slots, publications, savepoint folder, Flink job names, probe
+-- records — claimed at deploy, checked before every destructive step, released when the pipeline is
+-- dropped (decommission --drop-slots). One owner per object.
+CREATE TABLE IF NOT EXISTS gridflow.ownership (
+  kind       text        NOT NULL,
+  name       text        NOT NULL,
+  pipeline   text        NOT NULL,
+  claimed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (kind, name)
+);
+CREATE INDEX IF NOT EXISTS ownership_pipeline ON gridflow.ownership (pipeline);

@@ -11,6 +11,8 @@ import { DeployError, FlinkClients, Submitted, awaitJobRunning, createFlussTable
 import { JobName, PipelineSpec } from '../core/spec';
 import { RestorePoint } from '../core/types';
 import { applySinkSchema } from '../postgres/sink';
+import { assertOwned, claimObjects, releaseObjects } from '../postgres/ownership';
+import { ownedObjects, savepointFolder } from '../core/ownership';
 import { CAPTURED_TABLES } from '../postgres/source/names';
 import { dropSourceArtifacts as dropArtifacts, prepareSource as prepare } from '../postgres/source/prepare';
 import { ActivityDeps, connectionsFor } from './context';
@@ -46,12 +48,28 @@ export function createActActivities(deps: ActivityDeps) {
 
     /** Fresh start: drop the pipeline's Fluss database and empty the sink's warehouse tables. */
     async resetOutputs(spec: PipelineSpec): Promise<void> {
-      await classified('reset outputs', () => resetOutputs(flink(spec), spec, connectionsFor(deps, spec)));
+      await classified('reset outputs', async () => {
+        // Never under another pipeline: its Fluss database, sink schema and probe rows are checked first.
+        const outputs = ownedObjects(spec, CAPTURED_TABLES).filter((o) => ['fluss-database', 'sink-schema', 'probe'].includes(o.kind));
+        await assertOwned(sinkConn(spec), spec.name, outputs);
+        await resetOutputs(flink(spec), spec, connectionsFor(deps, spec));
+      });
+    },
+
+    /**
+     * Claim everything the pipeline creates or destroys (src/core/ownership.ts) in the sink's registry.
+     * All or nothing; what another pipeline owns comes back as sentences naming the owner.
+     */
+    async claimOwnership(spec: PipelineSpec): Promise<{ claimed: string[]; conflicts: string[] }> {
+      return classified('claim ownership', async () => {
+        const { claimed, conflicts } = await claimObjects(sinkConn(spec), spec.name, ownedObjects(spec, CAPTURED_TABLES));
+        return { claimed: claimed.map((o) => `${o.kind} ${o.name}`), conflicts };
+      });
     },
 
     /** The dw and gridflow schemas on the sink. Idempotent. */
     async prepareSink(spec: PipelineSpec): Promise<void> {
-      await classified('prepare sink', () => applySinkSchema(sinkConn(spec)));
+      await classified('prepare sink', () => applySinkSchema(sinkConn(spec), spec.sink.schema));
     },
 
     /** The Fluss catalog, database and DWD/DWS/ADS tables. Idempotent (IF NOT EXISTS). */
@@ -84,7 +102,7 @@ export function createActActivities(deps: ActivityDeps) {
       const { spec, job, jobId, triggerId } = input;
       return classified(`stop ${job} with savepoint`, async () => {
         const rest = deps.rest(spec);
-        await rest.stopWithSavepoint(jobId, { targetDirectory: spec.savepointDir, drain: false, triggerId });
+        await rest.stopWithSavepoint(jobId, { targetDirectory: savepointFolder(spec), drain: false, triggerId });
         const path = await waitForSavepoint(rest, jobId, triggerId, deps, `stop-with-savepoint of ${job}`);
         return { kind: 'savepoint', path, at: deps.now(), jobId, reason: 'stop', version: spec.version };
       });
@@ -100,7 +118,7 @@ export function createActActivities(deps: ActivityDeps) {
       const { spec, job, jobId, triggerId } = input;
       return classified(`savepoint of ${job}`, async () => {
         const rest = deps.rest(spec);
-        await rest.triggerSavepoint(jobId, { targetDirectory: spec.savepointDir, triggerId });
+        await rest.triggerSavepoint(jobId, { targetDirectory: savepointFolder(spec), triggerId });
         const path = await waitForSavepoint(rest, jobId, triggerId, deps, `savepoint of ${job}`);
         return { kind: 'savepoint', path, at: deps.now(), jobId, reason: input.reason, version: spec.version };
       });
@@ -186,11 +204,25 @@ export function createActActivities(deps: ActivityDeps) {
       return { added };
     },
 
-    /** Drop the pipeline's replication slots and publications (decommission). Refuses while a slot is active. */
+    /**
+     * Drop the pipeline's replication slots and publications (decommission), then release everything it
+     * owned. Waits for the walsender of a just-stopped ingest job to exit; refuses a slot still read.
+     */
     async dropSourceArtifacts(spec: PipelineSpec): Promise<string[]> {
       return classified('drop source artifacts', async () => {
-        const result = await dropArtifacts(deps.connection(spec.source.connection), { pipeline: spec.name });
-        return [...result.droppedSlots.map((s) => `dropped slot ${s}`), ...result.droppedPublications.map((p) => `dropped publication ${p}`)];
+        const artifacts = ownedObjects(spec, CAPTURED_TABLES).filter((o) => o.kind === 'replication-slot' || o.kind === 'publication');
+        await assertOwned(sinkConn(spec), spec.name, artifacts);
+        const result = await dropArtifacts(deps.connection(spec.source.connection), {
+          pipeline: spec.name,
+          waitInactiveMs: 60_000,
+          onWait: (active) => heartbeat({ waitingFor: active }),
+        });
+        const released = await releaseObjects(sinkConn(spec), spec.name);
+        return [
+          ...result.droppedSlots.map((s) => `dropped slot ${s}`),
+          ...result.droppedPublications.map((p) => `dropped publication ${p}`),
+          `released ${released} ownership claim(s): the pipeline's Fluss database ${spec.fluss.database} and sink schema ${spec.sink.schema} may now be claimed by another`,
+        ];
       });
     },
   };

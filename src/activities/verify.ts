@@ -152,7 +152,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
     async compareWarehouse(input: { spec: PipelineSpec; track?: string[] | null }): Promise<WarehouseComparison> {
       return classified('compare sink with contract', async () => {
         const expected = await readContract(source(input.spec));
-        const actual = await readSink(sink(input.spec));
+        const actual = await readSink(sink(input.spec), { schema: input.spec.sink.schema });
         return { ...compareTracked(expected, actual, input.track ?? null), at: deps.now() };
       });
     },

@@ -27,7 +27,7 @@ async function waitConsistent(timeoutMs: number): Promise<{ ok: boolean; ms: num
   const spec = localSpec(loadConfig());
   const started = Date.now();
   for (;;) {
-    const result = await compareAll(resolveConnection(spec.source.connection), resolveConnection(spec.sink.connection));
+    const result = await compareAll(resolveConnection(spec.source.connection), resolveConnection(spec.sink.connection), { sinkSchema: spec.sink.schema });
     if (result.ok || Date.now() - started > timeoutMs) return { ok: result.ok, ms: Date.now() - started, summary: summarize(result) };
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -23,9 +23,12 @@ export const PIPELINE_HELP = `Pipeline commands (each takes --name NAME, default
                                    start the pipeline's workflow (or attach to it) and follow it to RUNNING;
                                    --restart-workflow replaces a stuck workflow (e.g. a nondeterminism error
                                    after an upgrade): the new one adopts the running Flink jobs by name
-  gridflow status                  state, each job's Flink id and state, checkpoints, savepoints, alerts
-  gridflow redeploy [--spec FILE] [--mode savepoint|last-state] [--jobs ingest,dws,...]
-                                   move changed (or the named) jobs to the spec; rolls back if they do not run
+  gridflow status                  state, each job's Flink id and state, checkpoints, savepoints, alerts;
+                                   without --name: every deployed pipeline, one line each, then each in full
+  gridflow redeploy [--spec FILE] [--mode savepoint|last-state] [--jobs ingest,dws,...] [--request-id ID]
+                                   move changed (or the named) jobs to the spec; any failure after the first
+                                   stop rolls back to the running spec (the plan and each step's outcome are
+                                   in status); a repeated --request-id is a no-op
   gridflow pause | resume          stop every job with a savepoint / start them again from it
   gridflow savepoint [--jobs ...]  take savepoints now
   gridflow decommission [--drop-slots] [--reason TEXT] [--no-wait]
@@ -70,6 +73,15 @@ export function renderStatus(out: Out, s: PipelineStatus): void {
     const r = s.lastRedeploy;
     out.text(`last redeploy: v${r.fromVersion} → v${r.toVersion} ${r.outcome}${r.jobs.length ? ` (${r.jobs.join(', ')})` : ''}${r.reason ? `: ${r.reason}` : ''}`);
   }
+  const plan = s.redeployPlan;
+  if (plan && (s.state === 'REDEPLOYING' || s.state === 'ROLLING_BACK' || (s.lastRedeploy && ['failed', 'rolled-back'].includes(s.lastRedeploy.outcome)))) {
+    out.text(`redeploy plan v${plan.fromVersion} → v${plan.toVersion} (${plan.mode})${plan.requestId ? ` request ${plan.requestId}` : ''}:`);
+    const mark = { pending: '·', done: '✓', failed: '✗', skipped: '-' } as const;
+    for (const st of plan.steps.filter((x) => x.status !== 'skipped')) {
+      out.text(`  ${mark[st.status]} ${st.n}. ${st.rollback ? 'rollback: ' : ''}${st.what}${st.note ? ` — ${st.note.slice(0, 160)}` : ''}`);
+    }
+  }
+  for (const r of (s.redeployRejections ?? []).slice(0, 3)) out.text(`redeploy rejected ${ago(now, r.at)}${r.requestId ? ` (${r.requestId})` : ''}: ${r.reason}`);
   for (const a of s.alerts.slice(0, 5)) out.text(`alert ${ago(now, a.at)} [${a.kind}] ${a.message.split('\n')[0]}`);
 }
 
@@ -181,6 +193,13 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
           .then((d) => d.status.name === 'RUNNING')
           .catch(() => false);
         await startPipeline(client, spec);
+        if (running) {
+          // Attaching never changes what runs: a different spec is a redeploy.
+          const current = await pipelineHandle(client, spec.name).query(statusQuery).catch(() => null);
+          if (current && current.version !== spec.version) {
+            out.progress(`note: the workflow runs v${current.version}; this spec (v${spec.version}) is not applied — use \`gridflow redeploy --spec …\``);
+          }
+        }
         out.progress(
           `${running ? 'attached to the running' : 'started'} workflow ${pipelineWorkflowId(spec.name)} — follow it in the Temporal UI: ${temporalUiLink(config, pipelineWorkflowId(spec.name))}`,
         );
@@ -191,12 +210,13 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
       }
       case 'status': {
         allowFlags(args, ['name', 'json']);
+        if (typeof args.flags.name !== 'string') return await statusOfAll(client, out);
         const s = await handle.query(statusQuery).catch(notRunning);
         renderStatus(out, s);
         return exitFor(s);
       }
       case 'redeploy': {
-        allowFlags(args, ['name', 'json', 'spec', 'mode', 'jobs']);
+        allowFlags(args, ['name', 'json', 'spec', 'mode', 'jobs', 'request-id']);
         const mode = args.flags.mode;
         if (mode !== undefined && !(OPERATOR_UPGRADE_MODES as readonly string[]).includes(String(mode))) {
           throw new UsageError(`--mode must be one of ${OPERATOR_UPGRADE_MODES.join(', ')}`);
@@ -204,7 +224,7 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
         const spec = typeof args.flags.spec === 'string' ? parseSpec(specFromArgs(args, config)) : undefined;
         out.progress(`redeploying ${name}${spec ? ` to v${spec.version}` : ''} (${mode ?? 'savepoint'} mode)…`);
         const outcome = await handle
-          .executeUpdate(redeployUpdate, { args: [{ spec, jobs: jobsFlag(args), mode: mode as UpgradeMode | undefined }] })
+          .executeUpdate(redeployUpdate, { args: [{ spec, jobs: jobsFlag(args), mode: mode as UpgradeMode | undefined, requestId: requestIdFlag(args) }] })
           .catch((err) => notRunning(unwrapUpdate(err)));
         out.result(
           outcome,
@@ -249,6 +269,47 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
   } finally {
     await close();
   }
+}
+
+/** --request-id, or one per invocation: a retried command is not a second redeploy. */
+function requestIdFlag(args: ParsedArgs): string {
+  const raw = args.flags['request-id'];
+  if (raw === undefined) return `cli-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  if (typeof raw !== 'string' || !/^[A-Za-z0-9._:-]{1,100}$/.test(raw)) throw new UsageError('--request-id needs 1–100 characters of letters, digits and . _ : -');
+  return raw;
+}
+
+/** `gridflow status` without --name: every pipeline with a running workflow, one line each, then each in full. */
+async function statusOfAll(client: import('@temporalio/client').Client, out: Out): Promise<number> {
+  const statuses: PipelineStatus[] = [];
+  for await (const wf of client.workflow.list({ query: "WorkflowType = 'PipelineWorkflow' AND ExecutionStatus = 'Running'" })) {
+    const s = await client.workflow
+      .getHandle(wf.workflowId)
+      .query(statusQuery)
+      .catch(() => null);
+    if (s) statuses.push(s);
+  }
+  statuses.sort((a, b) => a.pipeline.localeCompare(b.pipeline));
+  if (out.json) {
+    out.result(statuses, '');
+  } else if (!statuses.length) {
+    out.text('no pipeline is deployed (no running PipelineWorkflow); deploy one with `gridflow deploy`');
+  } else {
+    out.table(statuses, ['pipeline', 'version', 'state', 'fluss database', 'sink schema', 'observed', 'reason'], (s) => [
+      s.pipeline,
+      `v${s.version}`,
+      s.state,
+      s.outputs?.flussDatabase ?? '-',
+      s.outputs?.sinkSchema ?? '-',
+      ago(Date.now(), s.observedAt),
+      (s.reason ?? '').slice(0, 60),
+    ]);
+    for (const s of statuses) {
+      out.text('');
+      renderStatus(out, s);
+    }
+  }
+  return statuses.reduce((code, s) => Math.max(code, exitFor(s)), 0);
 }
 
 /** An update rejected by the workflow's validator: surface the validator's sentence. */

@@ -11,6 +11,9 @@ const identifier = z.string().regex(IDENTIFIER, 'a lower-case identifier: a lett
 /** Flink-style durations: "500ms", "10s", "5min", "1h" (also "5m"). */
 const DURATION = /^(\d+)\s*(ms|s|m|min|h)$/;
 const duration = z.string().regex(DURATION, 'a duration such as 500ms, 10s, 5min or 1h');
+/** A duration between two bounds (inclusive), said in the message. */
+const within = (d: typeof duration, min: string, max: string) =>
+  d.refine((v) => !DURATION.test(v.trim()) || (durationMs(v) >= durationMs(min) && durationMs(v) <= durationMs(max)), `between ${min} and ${max}`);
 
 export function durationMs(text: string): number {
   const m = DURATION.exec(text.trim());
@@ -46,6 +49,12 @@ export const RESERVED_JOB_CONFIG: ReadonlyArray<{ key: string; why: string }> = 
   { key: 'execution.savepoint.ignore-unclaimed-state', why: 'a restore that drops state it cannot map would lose data silently' },
   { key: 'execution.checkpointing.externalized-checkpoint-retention', why: 'the retained checkpoints are what a lost job restarts from' },
   { key: 'execution.checkpointing.dir', why: 'the cluster keeps retained checkpoints where the watch looks for them' },
+  { key: 'state.checkpoints.dir', why: 'the cluster keeps retained checkpoints where the watch looks for them' },
+  { key: 'execution.checkpointing.savepoint-dir', why: "savepoints go to the pipeline's own folder under savepointDir" },
+  { key: 'state.savepoints.dir', why: "savepoints go to the pipeline's own folder under savepointDir" },
+  { key: 'execution.state-recovery.claim-mode', why: 'in CLAIM mode Flink may delete the savepoint a rollback restores from' },
+  { key: 'execution.savepoint-restore-mode', why: 'in CLAIM mode Flink may delete the savepoint a rollback restores from' },
+  { key: 'table.exec.resource.default-parallelism', why: 'set jobs.<job>.parallelism instead (the slot count is planned from it)' },
   { key: 'table.exec.state.ttl', why: 'the aggregates would forget rows and never retract them: the sink would drift from the contract' },
   { key: 'table.local-time-zone', why: 'the sink job writes timestamps in UTC, the zone the JDBC driver reads them in' },
 ];
@@ -93,13 +102,19 @@ export const PipelineSpec = z
       .object({
         /** The role that owns and writes the sink schemas, as Flink reaches Postgres. */
         connection: identifier,
+        /**
+         * The schema the warehouse tables live in. Default: `dw` for the contract's pipeline `sgcc`,
+         * `dw_<name>` for any other, so two pipelines never write the same tables (OPERATIONS.md).
+         */
+        schema: identifier.optional(),
       })
       .strict(),
     fluss: z
       .object({
         /** host:port[,host:port] of the Fluss coordinator(s), as Flink reaches them. */
         bootstrap: z.string().regex(/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/, 'host:port[,host:port...]'),
-        database: identifier.default('sgcc'),
+        /** The Fluss database of the pipeline's DWD/DWS/ADS tables. Default: the pipeline's name. */
+        database: identifier.optional(),
       })
       .strict(),
     flink: z.object({ restUrl: url, gatewayUrl: url }).strict(),
@@ -112,13 +127,16 @@ export const PipelineSpec = z
       })
       .strict()
       .default({}),
-    checkpointInterval: duration.default('10s'),
+    checkpointInterval: within(duration, '100ms', '1h').default('10s'),
     /** Where savepoints go, as Flink sees it (file://, hdfs://, s3://). */
-    savepointDir: z.string().regex(/^[a-z0-9]+:\/\/\S+$/, 'a URI such as file:///data/savepoints or s3://bucket/path'),
+    savepointDir: z
+      .string()
+      .regex(/^[a-z0-9]+:\/\/\S+$/, 'a URI such as file:///data/savepoints or s3://bucket/path')
+      .refine((u) => (u.startsWith('file:') ? /^file:\/\/\/\S/.test(u) : /^[a-z0-9]+:\/\/[^/\s]+\/?\S*$/.test(u)), 'an absolute URI: file:///an/absolute/path (three slashes), or scheme://bucket/path'),
     savepoints: z
       .object({
         /** Take a savepoint of every job this often (0 / "0s" disables). */
-        every: duration.default('30min'),
+        every: duration.refine((d) => durationMs(d) === 0 || durationMs(d) >= 10_000, '0s (off) or at least 10s').default('30min'),
         /** Keep the newest N periodic savepoints per job; older ones are disposed through Flink. */
         retain: z.number().int().min(1).max(100).default(3),
       })
@@ -126,19 +144,19 @@ export const PipelineSpec = z
       .default({}),
     watch: z
       .object({
-        interval: duration.default('10s'),
+        interval: within(duration, '100ms', '10min').default('10s'),
         /** More restarts than this within `restartWindow` → DEGRADED. */
-        maxRestarts: z.number().int().min(1).default(5),
-        restartWindow: duration.default('10min'),
+        maxRestarts: z.number().int().min(1).max(1000).default(5),
+        restartWindow: within(duration, '10s', '24h').default('10min'),
         /** No completed checkpoint for this long while RUNNING → DEGRADED. */
-        checkpointStallAfter: duration.default('2min'),
+        checkpointStallAfter: within(duration, '1s', '24h').default('2min'),
         /** A (re)submitted job must reach RUNNING within this, else the redeploy rolls back. */
-        readinessTimeout: duration.default('3min'),
+        readinessTimeout: within(duration, '1s', '1h').default('3min'),
         /**
          * The sink further behind than this (by the freshness probe, which travels with the readings)
          * → DEGRADED "falling behind", with the operator Flink shows saturated; verification fails too.
          */
-        maxFreshness: duration.default('30s'),
+        maxFreshness: within(duration, '1s', '24h').default('30s'),
       })
       .strict()
       .default({}),
@@ -148,9 +166,43 @@ export const PipelineSpec = z
      */
     provisioner: z.enum(['local', 'none']).default('none'),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => {
+    // Refinements run even when a field failed already: judge only well-formed durations.
+    const ms = (d: string) => (DURATION.test(d.trim()) ? durationMs(d) : NaN);
+    if (ms(spec.watch.checkpointStallAfter) <= ms(spec.checkpointInterval)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['watch', 'checkpointStallAfter'],
+        message: `${spec.watch.checkpointStallAfter} must be longer than checkpointInterval (${spec.checkpointInterval}), or every pipeline is DEGRADED between two checkpoints`,
+      });
+    }
+    const slots = Object.values(spec.jobs).reduce((n, j) => n + (j?.parallelism ?? 0), 0);
+    if (spec.provisioner === 'local' && slots > MAX_LOCAL_SLOTS) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['jobs'],
+        message: `the jobs need ${slots} task slots; the local provisioner starts at most ${MAX_LOCAL_SLOTS} on one machine`,
+      });
+    }
+  })
+  .transform((spec) => ({
+    ...spec,
+    sink: { ...spec.sink, schema: spec.sink.schema ?? defaultSinkSchema(spec.name) },
+    fluss: { ...spec.fluss, database: spec.fluss.database ?? spec.name },
+  }));
 
-export type PipelineSpec = z.infer<typeof PipelineSpec>;
+/** The contract's pipeline, whose names (`dw`, Fluss `sgcc`) ../shared/PIPELINE.md uses. */
+export const CONTRACT_PIPELINE = 'sgcc';
+
+/** Task slots the local provisioner may start in all (16 TaskManagers of 8 slots). */
+export const MAX_LOCAL_SLOTS = 128;
+
+export function defaultSinkSchema(pipeline: string): string {
+  return pipeline === CONTRACT_PIPELINE ? 'dw' : `dw_${pipeline}`;
+}
+
+export type PipelineSpec = z.output<typeof PipelineSpec>;
 export type PipelineSpecInput = z.input<typeof PipelineSpec>;
 
 export class SpecError extends Error {

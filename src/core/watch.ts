@@ -37,6 +37,11 @@ export interface WatchMemory {
    * fails. Absent (false) for workflows that decided before this rule (patch 'savepoint-waits-for-tasks').
    */
   savepointWaitsForTasks?: boolean;
+  /**
+   * A job left stopped outside a pause (a redeploy whose rollback failed too) makes the pipeline
+   * DEGRADED, named with its restore point: never RUNNING with a job stopped (patch 'watch-stopped-jobs').
+   */
+  stoppedJobsDegrade?: boolean;
 }
 
 const LIVE = (s: string) => !isTerminal(s as never);
@@ -116,7 +121,12 @@ export function decideWatch(
       notes.push(`${o.job}: cancelling duplicate instance ${dup.jobId} (keeping ${r.jobId})`);
     }
 
-    if (r.stopped) continue;
+    if (r.stopped) {
+      if (memory.stoppedJobsDegrade) {
+        reasons.push(`${o.job}: stopped and not restarted (restore point ${r.savepoints[0]?.path ?? r.lastCheckpoint?.path ?? 'none'}); start it with gridflow redeploy --jobs ${o.job}`);
+      }
+      continue;
+    }
     const live = r.flinkState !== null && LIVE(r.flinkState);
     if (!live) {
       const restore = bestRestorePoint(r);

@@ -162,10 +162,14 @@ export function createPool(conn: PgConnection, options: ClientOptions & { max?: 
  * Apply an idempotent SQL file in one transaction, serialised with any concurrent apply of the same file
  * by an advisory lock (two workers applying at once would otherwise race on CREATE ... IF NOT EXISTS).
  */
-export async function applySqlFile(client: Client, relative: string): Promise<void> {
-  const text = readSqlFile(relative);
+export async function applySqlFile(client: Client, relative: string, names: Record<string, string> = {}): Promise<void> {
+  // ${name} placeholders take validated identifiers only, double-quoted (quoteIdent).
+  const text = readSqlFile(relative).replace(/\$\{([a-z_]+)\}/g, (_m, name: string) => {
+    if (!(name in names)) throw new Error(`sql/${relative}: placeholder \${${name}} has no value`);
+    return quoteIdent(names[name]);
+  });
   await inTransaction(client, async () => {
-    await query(client, `lock for sql/${relative}`, 'SELECT pg_advisory_xact_lock(hashtext($1))', [`gridflow:sql/${relative}`]);
+    await query(client, `lock for sql/${relative}`, 'SELECT pg_advisory_xact_lock(hashtext($1))', [`gridflow:sql/${relative}:${JSON.stringify(names)}`]);
     // Simple-protocol multi-statement query: the file may hold DO blocks and functions.
     await query(client, `apply sql/${relative}`, text);
   });

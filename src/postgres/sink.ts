@@ -6,24 +6,43 @@
 import { z } from 'zod';
 import { PgConnection } from '../config';
 import { IDENTIFIER } from '../constants';
-import { applySqlFile, inTransaction, query, withClient } from './connection';
+import { applySqlFile, inTransaction, query, quoteIdent, withClient } from './connection';
 import { WAREHOUSE_TABLE_NAMES } from './warehouse-tables';
 
-/** dw.sql then ops.sql, each in one transaction, as the sink role (which then owns what it creates). */
-export async function applySinkSchema(sinkConn: PgConnection): Promise<void> {
+/**
+ * ops.sql then dw.sql for the pipeline's schema, each in one transaction, as the sink role (which then
+ * owns what it creates). A schema name Postgres reserves is refused: the JDBC sink does not quote it.
+ */
+export async function applySinkSchema(sinkConn: PgConnection, schema: string): Promise<void> {
   await withClient(sinkConn, async (client) => {
-    await applySqlFile(client, 'sink/dw.sql');
+    const reserved = await query<{ catdesc: string }>(client, 'check the sink schema name', "SELECT catdesc FROM pg_get_keywords() WHERE word = $1 AND catcode <> 'U'", [schema]);
+    if (reserved.rows.length) {
+      throw new SinkSchemaError(`sink.schema ${schema} is a PostgreSQL keyword (${reserved.rows[0].catdesc}); the JDBC sink writes it unquoted: choose another name`);
+    }
     await applySqlFile(client, 'sink/ops.sql');
+    await applySqlFile(client, 'sink/dw.sql', { sink_schema: schema });
   });
 }
 
+/** The sink cannot be prepared as the spec says: retrying cannot help. */
+export class SinkSchemaError extends Error {
+  override readonly name = 'SinkSchemaError';
+  readonly transient = false;
+}
+
 /**
- * Empty the derived tables (dw.*, probe arrivals) before the pipeline rebuilds them from a fresh source
- * snapshot. The ops records (events, savepoints, verification runs) are history and stay.
+ * Empty the pipeline's derived tables (its warehouse schema, its probe arrivals) before it rebuilds them
+ * from a fresh source snapshot. The ops records (events, savepoints, verification runs) are history
+ * and stay; another pipeline's rows are not touched.
  */
-export async function truncateWarehouse(sinkConn: PgConnection): Promise<void> {
-  const tables = [...WAREHOUSE_TABLE_NAMES.map((t) => `dw.${t}`), 'gridflow.probe_hops'];
-  await withClient(sinkConn, (client) => query(client, 'truncate the warehouse tables', `TRUNCATE ${tables.join(', ')}`));
+export async function truncateWarehouse(sinkConn: PgConnection, pipeline: string, schema: string): Promise<void> {
+  const tables = WAREHOUSE_TABLE_NAMES.map((t) => `${quoteIdent(schema)}.${quoteIdent(t)}`);
+  await withClient(sinkConn, (client) =>
+    inTransaction(client, async () => {
+      await query(client, 'truncate the warehouse tables', `TRUNCATE ${tables.join(', ')}`);
+      await query(client, 'forget probe arrivals', 'DELETE FROM gridflow.probe_hops WHERE pipeline = $1', [pipeline]);
+    }),
+  );
 }
 
 const pipelineName = z.string().regex(IDENTIFIER, 'a pipeline name (lower-case identifier)');

@@ -14,7 +14,9 @@ export function localSpecInput(config: GridflowConfig, overrides: Partial<Pipeli
     version: 1,
     source: { connection: LOCAL_CONNECTIONS.sourceAdmin, cdcConnection: LOCAL_CONNECTIONS.sourceCdc },
     sink: { connection: LOCAL_CONNECTIONS.sink },
-    fluss: { bootstrap: `${host}:${ports.flussCoordinator}`, database: 'sgcc' },
+    // fluss.database and sink.schema follow the name: Fluss `sgcc` and `dw` for sgcc (the contract's),
+    // `<name>` and `dw_<name>` for any other pipeline (src/core/spec.ts).
+    fluss: { bootstrap: `${host}:${ports.flussCoordinator}` },
     flink: { restUrl: config.flink.restUrl, gatewayUrl: config.flink.gatewayUrl },
     checkpointInterval: '5s',
     savepointDir: `file://${layout(config).savepoints}`,

@@ -49,7 +49,7 @@ export async function createFlussTables(flink: FlinkClients, spec: PipelineSpec,
       if (round > 3) throw new DeployError(`Fluss tables without a serving bucket leader after recreating them twice: ${broken.map((b) => b.problem).join('; ')}`, 'job-not-ready');
       for (const { table, problem } of broken) {
         progress(`Fluss table ${table} is not served (${problem}): dropping and creating it again (it is new and empty)`);
-        await run(`DROP TABLE IF EXISTS fluss_catalog.${spec.fluss.database}.${table}`);
+        await run(`DROP TABLE IF EXISTS fluss_catalog.\`${spec.fluss.database}\`.${table}`);
         for (const st of tableStatements.filter((x) => tableOf(x) === table)) await run(st);
       }
     }
@@ -60,14 +60,14 @@ export async function createFlussTables(flink: FlinkClients, spec: PipelineSpec,
 
 /** The table a DDL statement of ddl.sql creates or alters, null for the catalog and database statements. */
 function tableOf(statement: string): string | null {
-  const m = /^\s*(?:CREATE TABLE IF NOT EXISTS|ALTER TABLE)\s+fluss_catalog\.[A-Za-z0-9_]+\.([A-Za-z0-9_]+)/m.exec(statement);
+  const m = /^\s*(?:CREATE TABLE IF NOT EXISTS|ALTER TABLE)\s+fluss_catalog\.`?[A-Za-z0-9_]+`?\.([A-Za-z0-9_]+)/m.exec(statement);
   return m ? m[1] : null;
 }
 
 async function listTables(gateway: SqlGatewayClient, session: string, database: string): Promise<string[]> {
   const databases = await gateway.query(session, 'SHOW DATABASES IN fluss_catalog', { timeoutMs: 60_000 });
   if (!databases.rows.some((r) => r.fields[0] === database)) return [];
-  const tables = await gateway.query(session, `SHOW TABLES IN fluss_catalog.${database}`, { timeoutMs: 60_000 });
+  const tables = await gateway.query(session, `SHOW TABLES IN fluss_catalog.\`${database}\``, { timeoutMs: 60_000 });
   return tables.rows.map((r) => String(r.fields[0])).sort();
 }
 
@@ -98,7 +98,7 @@ export async function existingFlussTables(flink: FlinkClients, spec: PipelineSpe
     await flink.gateway.runStatement(session, catalog, { timeoutMs: 60_000 });
     const databases = await flink.gateway.query(session, 'SHOW DATABASES IN fluss_catalog', { timeoutMs: 60_000 });
     if (!databases.rows.some((r) => r.fields[0] === spec.fluss.database)) return [];
-    const tables = await flink.gateway.query(session, `SHOW TABLES IN fluss_catalog.${spec.fluss.database}`, { timeoutMs: 60_000 });
+    const tables = await flink.gateway.query(session, `SHOW TABLES IN fluss_catalog.\`${spec.fluss.database}\``, { timeoutMs: 60_000 });
     return tables.rows.map((r) => String(r.fields[0])).sort();
   } finally {
     await flink.gateway.closeSession(session).catch(() => undefined);
@@ -109,7 +109,7 @@ export async function existingFlussTables(flink: FlinkClients, spec: PipelineSpe
 export function expectedFlussTables(spec: PipelineSpec, conns: Connections): string[] {
   const names: string[] = [];
   for (const statement of renderFlussDdl(spec, conns)) {
-    const m = /^\s*CREATE TABLE IF NOT EXISTS fluss_catalog\.[A-Za-z0-9_]+\.([A-Za-z0-9_]+)/m.exec(statement);
+    const m = /^\s*CREATE TABLE IF NOT EXISTS fluss_catalog\.`?[A-Za-z0-9_]+`?\.([A-Za-z0-9_]+)/m.exec(statement);
     if (m) names.push(m[1]);
   }
   return names.sort();
@@ -127,11 +127,11 @@ export async function resetOutputs(flink: FlinkClients, spec: PipelineSpec, conn
   try {
     const [catalog] = renderFlussDdl(spec, conns);
     await flink.gateway.runStatement(session, catalog, { timeoutMs: 60_000 });
-    await flink.gateway.runStatement(session, `DROP DATABASE IF EXISTS fluss_catalog.${spec.fluss.database} CASCADE`, { timeoutMs: 120_000 });
+    await flink.gateway.runStatement(session, `DROP DATABASE IF EXISTS fluss_catalog.\`${spec.fluss.database}\` CASCADE`, { timeoutMs: 120_000 });
   } finally {
     await flink.gateway.closeSession(session).catch(() => undefined);
   }
-  await truncateWarehouse(conns.sink);
+  await truncateWarehouse(conns.sink, spec.name, spec.sink.schema);
 }
 
 export interface Submitted {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { PgConnection } from '../config';
 import { PROBE_EQUIPMENT_ID, flinkJobName } from '../constants';
 import { JobName, PipelineSpec, durationMs } from '../core/spec';
-import { PlaceholderValue, fillPlaceholders, identifier, isDml, literal, splitStatements } from './sql';
+import { PlaceholderValue, fillPlaceholders, flinkIdentifier, identifier, isDml, literal, splitStatements } from './sql';
 import { readSqlFile } from './files';
 
 export interface Connections {
@@ -35,7 +35,10 @@ function values(spec: PipelineSpec, conns: Connections, mask: boolean): Record<s
   return {
     pipeline: identifier(spec.name),
     fluss_bootstrap: { kind: 'hostPorts', value: spec.fluss.bootstrap },
-    fluss_database: identifier(spec.fluss.database),
+    fluss_database: flinkIdentifier(spec.fluss.database),
+    /** The same name inside a string literal (a UDF argument), unquoted. */
+    fluss_database_name: literal(spec.fluss.database),
+    sink_schema: identifier(spec.sink.schema),
     source_host: { kind: 'host', value: conns.sourceCdc.host },
     source_port: { kind: 'port', value: conns.sourceCdc.port },
     source_database: identifier(conns.sourceCdc.database),

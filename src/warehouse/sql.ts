@@ -8,6 +8,8 @@ import { IDENTIFIER } from '../constants';
 
 export type PlaceholderValue =
   | { kind: 'identifier'; value: string }
+  /** An identifier Flink SQL reads quoted (`order` is a valid database name and a reserved word). */
+  | { kind: 'flinkIdentifier'; value: string }
   | { kind: 'literal'; value: string }
   | { kind: 'host'; value: string }
   | { kind: 'port'; value: number }
@@ -15,6 +17,7 @@ export type PlaceholderValue =
   | { kind: 'jdbcUrl'; value: string };
 
 export const identifier = (value: string): PlaceholderValue => ({ kind: 'identifier', value });
+export const flinkIdentifier = (value: string): PlaceholderValue => ({ kind: 'flinkIdentifier', value });
 export const literal = (value: string): PlaceholderValue => ({ kind: 'literal', value });
 
 export class TemplateError extends Error {
@@ -27,6 +30,9 @@ function check(name: string, v: PlaceholderValue): string {
     case 'identifier':
       if (!IDENTIFIER.test(v.value)) throw bad(`${JSON.stringify(v.value)} is not an identifier matching ${IDENTIFIER}`);
       return v.value;
+    case 'flinkIdentifier':
+      if (!IDENTIFIER.test(v.value)) throw bad(`${JSON.stringify(v.value)} is not an identifier matching ${IDENTIFIER}`);
+      return `\`${v.value}\``;
     case 'literal':
       // Every literal placeholder sits inside '...': double the quotes so a value cannot end it.
       if (/[\u0000-\u001f]/.test(v.value)) throw bad('control characters are not allowed');

@@ -13,6 +13,8 @@ export interface RedeployRequest {
   /** Jobs to move even if unchanged (omitted with no spec: all jobs). */
   jobs?: JobName[];
   mode?: UpgradeMode;
+  /** Set by automation: a request id seen before is a no-op (the CLI sets one per invocation). */
+  requestId?: string;
 }
 
 export interface DecommissionRequest {
@@ -33,6 +35,12 @@ export const pauseUpdate = defineUpdate<PipelineStatus, []>('pause');
 export const resumeUpdate = defineUpdate<PipelineStatus, []>('resume');
 /** Take a savepoint of each (or the named) running job now. */
 export const savepointUpdate = defineUpdate<RestorePoint[], [SavepointRequest]>('savepoint');
+/**
+ * The same request as a signal, for automation, `temporal workflow signal` and the Temporal UI's "Send a
+ * Signal": nobody waits on it, so the outcome — or the rejection with its reason — lands in status
+ * (lastRedeploy, redeployRejections), events and alerts. A repeated requestId is a no-op.
+ */
+export const redeploySignal = defineSignal<[RedeployRequest]>('redeploy');
 /** A signal: decommissioning is final and nobody needs to wait on the request itself. */
 export const decommissionSignal = defineSignal<[DecommissionRequest]>('decommission');
 /** From VerifyPipelineWorkflow: the result of a verification run (a failure raises an alert). */

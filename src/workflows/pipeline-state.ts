@@ -7,6 +7,7 @@ import { upsertSearchAttributes } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES, flinkJobName } from '../constants';
 import type { FreshnessObservation } from '../core/lag';
+import type { RedeployPlan } from '../core/redeploy';
 import { JOB_NAMES, JobName, PipelineSpec, durationMs } from '../core/spec';
 import {
   Alert,
@@ -35,9 +36,14 @@ export interface CarriedState {
   observeFailures: number;
   /** Absent in state carried before freshness was watched. */
   freshness?: FreshnessObservation | null;
+  /** Absent in state carried before redeploys were planned. */
+  redeployPlan?: RedeployPlan | null;
+  requestIds?: string[];
+  redeployRejections?: Array<{ at: number; requestId: string | null; reason: string }>;
 }
 
 const MAX_ALERTS = 20;
+const MAX_REQUEST_IDS = 100;
 
 export class PipelineModel {
   state: PipelineState;
@@ -58,6 +64,11 @@ export class PipelineModel {
   pendingEvents: Array<{ at: number; kind: string; message: string }> = [];
   /** A redeploy in progress (validators reject a second one). */
   redeploying: { toVersion: number } | null = null;
+  /** The redeploy in progress, or the last one (src/core/redeploy.ts). */
+  redeployPlan: RedeployPlan | null;
+  /** Request ids of redeploys already handled, newest first: a repeated one is a no-op. */
+  requestIds: string[];
+  redeployRejections: Array<{ at: number; requestId: string | null; reason: string }>;
 
   constructor(public spec: PipelineSpec, carried?: CarriedState) {
     this.state = carried?.state ?? 'DEPLOYING';
@@ -71,6 +82,21 @@ export class PipelineModel {
     this.observedAt = carried?.observedAt ?? null;
     this.observeFailures = carried?.observeFailures ?? 0;
     this.freshness = carried?.freshness ?? null;
+    this.redeployPlan = carried?.redeployPlan ?? null;
+    this.requestIds = carried?.requestIds ?? [];
+    this.redeployRejections = carried?.redeployRejections ?? [];
+  }
+
+  /** Remember a handled request id; false when it was handled before. */
+  firstTime(requestId: string | undefined): boolean {
+    if (requestId === undefined) return true;
+    if (this.requestIds.includes(requestId)) return false;
+    this.requestIds = [requestId, ...this.requestIds].slice(0, MAX_REQUEST_IDS);
+    return true;
+  }
+
+  reject(at: number, requestId: string | null, reason: string): void {
+    this.redeployRejections = [{ at, requestId, reason }, ...this.redeployRejections].slice(0, MAX_ALERTS);
   }
 
   /** Change state; the search attribute follows so the Temporal UI can filter by it. */
@@ -107,6 +133,9 @@ export class PipelineModel {
       observedAt: this.observedAt,
       observeFailures: this.observeFailures,
       freshness: this.freshness,
+      redeployPlan: this.redeployPlan,
+      requestIds: this.requestIds,
+      redeployRejections: this.redeployRejections,
     };
   }
 
@@ -115,6 +144,7 @@ export class PipelineModel {
     return {
       pipeline: this.spec.name,
       version: this.spec.version,
+      outputs: { flussDatabase: this.spec.fluss.database, sinkSchema: this.spec.sink.schema },
       state: this.state,
       reason: this.reason,
       jobs: JOB_NAMES.map((job) => {
@@ -136,6 +166,8 @@ export class PipelineModel {
       alerts: this.alerts,
       observedAt: this.observedAt,
       freshness: this.freshness,
+      redeployPlan: this.redeployPlan,
+      redeployRejections: this.redeployRejections,
     };
   }
 }

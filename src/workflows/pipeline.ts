@@ -9,21 +9,24 @@
  *   redeploy   (update) move the changed jobs to a new spec: stop with savepoint → submit from it →
  *              wait RUNNING; if the new version is not RUNNING in time, roll back to the old spec from
  *              the same savepoints
+ *              (also as a `redeploy` signal with a request id, for automation and the Temporal UI)
  *   pause/resume (updates), savepoint (update), decommission (signal), status (query)
  *
  * Handlers that move jobs and the watch step are serialised by one FIFO lock. Continue-as-new when
  * Temporal suggests it, after every handler has finished. Workflow code decides only; every side
  * effect is an activity (src/activities/index.ts).
  */
-import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import { JOB_NAMES, durationMs, parseSpec } from '../core/spec';
-import { PipelineStatus } from '../core/types';
+import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { refusedChange, requestProblem } from '../core/redeploy';
+import { JOB_NAMES, PipelineSpec, SpecError, durationMs, parseSpec } from '../core/spec';
+import { PipelineStatus, RedeployOutcome } from '../core/types';
 import {
   PipelineWorkflowInput,
   RedeployRequest,
   SavepointRequest,
   decommissionSignal,
   pauseUpdate,
+  redeploySignal,
   redeployUpdate,
   resumeUpdate,
   savepointUpdate,
@@ -35,13 +38,23 @@ import { deploy } from './lifecycle/deploy';
 import { pause, resume } from './lifecycle/pause';
 import { redeploy } from './lifecycle/redeploy';
 import { savepointNow } from './lifecycle/savepoints';
-import { event, flushEvents } from './lifecycle/steps';
+import { REDEPLOY_PLAN_PATCH, event, flushEvents } from './lifecycle/steps';
 import { watch } from './lifecycle/watch';
 import { WorkflowLock } from './lock';
 import { PipelineModel } from './pipeline-state';
 
+/** The workflow's input, parsed once; a bad spec fails the workflow (not its task, which would retry forever). */
+function parseInput(input: PipelineWorkflowInput): PipelineSpec {
+  try {
+    return parseSpec(input?.spec);
+  } catch (err) {
+    if (err instanceof SpecError) throw ApplicationFailure.nonRetryable(err.message, 'SpecError');
+    throw err;
+  }
+}
+
 export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<PipelineStatus> {
-  const p = new PipelineModel(parseSpec(input.spec), input.carried);
+  const p = new PipelineModel(parseInput(input), input.carried);
   const lock = new WorkflowLock();
   /** A step under the lock; its events are written when it ends, however it ends. */
   const step = <T>(what: string, fn: () => Promise<T>) =>
@@ -57,31 +70,59 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
   // ------------------------------------------------------------------ messages
   setHandler(statusQuery, () => p.status());
 
-  setHandler(
-    redeployUpdate,
-    (request) => {
-      // Set in the handler, not the validator: validators do not run again when history replays.
-      // The validator has parsed it already (and refused it if invalid); parsed once more here, since a
-      // validator's work is not handed to the handler, and only here.
-      const next = request.spec ? parseSpec(request.spec) : p.spec;
-      p.redeploying = { toVersion: next.version };
-      return step('redeploy', () => redeploy(p, request, next));
+  /** Why a redeploy request cannot run now, or null. Validators and the signal handler both ask. */
+  const redeployProblem = (request: RedeployRequest): string | null => {
+    if (p.decommission || p.state === 'DECOMMISSIONING' || p.state === 'DECOMMISSIONED') return 'the pipeline is being decommissioned; nothing can be redeployed';
+    if (p.redeploying) return `a redeploy to version ${p.redeploying.toVersion} is already in progress; wait for its outcome`;
+    if (p.state === 'PAUSED' || p.state === 'PAUSING') return 'the pipeline is paused; resume it before redeploying';
+    const shape = requestProblem(request);
+    if (shape) return shape;
+    if (request.spec !== undefined) {
+      let next;
+      try {
+        next = parseSpec(request.spec);
+      } catch (err) {
+        return err instanceof Error ? err.message : String(err);
+      }
+      return refusedChange(p.spec, next);
+    }
+    return null;
+  };
+  /** Run an accepted request (a repeated request id is a no-op returning the last outcome). */
+  const runRedeploy = (request: RedeployRequest): Promise<RedeployOutcome> => {
+    if (!p.firstTime(request.requestId)) {
+      return Promise.resolve(p.lastRedeploy ?? { outcome: 'no-change', fromVersion: p.spec.version, toVersion: p.spec.version, jobs: [] });
+    }
+    // Set in the handler, not the validator: validators do not run again when history replays.
+    // The validator has parsed it already (and refused it if invalid); parsed once more here, since a
+    // validator's work is not handed to the handler, and only here.
+    const next = request.spec ? parseSpec(request.spec) : p.spec;
+    p.redeploying = { toVersion: next.version };
+    return step('redeploy', () => redeploy(p, request, next));
+  };
+
+  setHandler(redeployUpdate, runRedeploy, {
+    validator: (request: RedeployRequest) => {
+      const problem = redeployProblem(request);
+      if (problem) throw new Error(problem);
     },
-    {
-      validator: (request: RedeployRequest) => {
-        if (p.decommission || p.state === 'DECOMMISSIONING' || p.state === 'DECOMMISSIONED') {
-          throw new Error('the pipeline is being decommissioned; nothing can be redeployed');
-        }
-        if (p.redeploying) throw new Error(`a redeploy to version ${p.redeploying.toVersion} is already in progress; wait for its outcome`);
-        if (p.state === 'PAUSED' || p.state === 'PAUSING') throw new Error('the pipeline is paused; resume it before redeploying');
-        if (request.spec !== undefined) {
-          const next = parseSpec(request.spec); // throws naming the field
-          if (next.name !== p.spec.name) throw new Error(`spec.name is ${next.name}, but this workflow runs pipeline ${p.spec.name}`);
-        }
-        if (request.jobs?.some((j) => !JOB_NAMES.includes(j))) throw new Error(`jobs must be among ${JOB_NAMES.join(', ')}`);
-      },
-    },
-  );
+  });
+
+  setHandler(redeploySignal, async (request: RedeployRequest) => {
+    // A signal cannot be refused to its sender: a rejection is recorded where operators look.
+    const problem = patched(REDEPLOY_PLAN_PATCH) ? redeployProblem(request) : null;
+    if (problem) {
+      const requestId = typeof request?.requestId === 'string' ? request.requestId : null;
+      p.reject(Date.now(), requestId, problem);
+      const a = p.alert(Date.now(), 'redeploy-rejected', `redeploy signal${requestId ? ` ${requestId}` : ''} rejected: ${problem}`);
+      await lock.run('redeploy-rejected', async () => {
+        await event(p, 'alert', a.message);
+        await flushEvents(p);
+      });
+      return;
+    }
+    await runRedeploy(request);
+  });
 
   setHandler(pauseUpdate, () => step('pause', () => pause(p)), {
     validator: () => {

@@ -380,8 +380,8 @@ describe('reconcile', () => {
   }
 
   test('a sink filled from the contract is consistent; exactly the corrupted rows are found, within tolerance ones are not', async () => {
-    await applySinkSchema(scratchSink);
-    await applySinkSchema(scratchSink); // idempotent
+    await applySinkSchema(scratchSink, 'dw');
+    await applySinkSchema(scratchSink, 'dw'); // idempotent
     const contract = await readContract(scratchSource);
     for (const t of WAREHOUSE_TABLE_NAMES) expect(contract[t].length).toBeGreaterThan(0);
     await writeSink(contract);
@@ -428,7 +428,7 @@ describe('reconcile', () => {
 
 describe('sink records', () => {
   test('each write is idempotent under retry and reads back', async () => {
-    await applySinkSchema(scratchSink);
+    await applySinkSchema(scratchSink, 'dw');
     const at = '2026-11-26T12:00:00.123Z';
     const e1 = await recordEvent(scratchSink, { pipeline, kind: 'deploy', message: 'deployed version 2', at });
     const e2 = await recordEvent(scratchSink, { pipeline, kind: 'deploy', message: 'deployed version 2', at: new Date(at) });

@@ -12,13 +12,16 @@ import { PipelineSpec, PipelineSpecInput, parseSpec } from '../../src/core/spec'
 import { query, withClient } from '../../src/postgres/connection';
 import { Reconciliation, summarize } from '../../src/postgres/compare';
 import { compareAll } from '../../src/postgres/reconcile';
-import { applySinkSchema } from '../../src/postgres/sink';
+import { applySinkSchema, truncateWarehouse } from '../../src/postgres/sink';
 import { applySourceSchema, loadSampleData } from '../../src/postgres/source/schema';
 
-/** The local spec under the tests' own names (pipeline e2e, Fluss database sgcc_e2e). */
+/**
+ * The local spec under the tests' own names: pipeline e2e, Fluss database sgcc_e2e, and the contract's
+ * sink schema dw (the tests read dw.* as an operator of sgcc would).
+ */
 export function testSpec(overrides: Partial<PipelineSpecInput> = {}): PipelineSpec {
   const base = localSpecInput(loadConfig());
-  return parseSpec({ ...base, name: 'e2e', fluss: { ...base.fluss!, database: 'sgcc_e2e' }, ...overrides });
+  return parseSpec({ ...base, name: 'e2e', fluss: { ...base.fluss!, database: 'sgcc_e2e' }, sink: { ...base.sink!, schema: 'dw' }, ...overrides });
 }
 
 /** What the tests reach a pipeline's services with: its Flink clients and its connections. */
@@ -71,17 +74,17 @@ export async function resetWarehouse(spec: PipelineSpec): Promise<void> {
   await applySourceSchema(target.sourceAdmin);
   await sourceSql('DELETE FROM equipment_reading; DELETE FROM power_equipment');
   await loadSampleData(target.sourceAdmin);
-  await applySinkSchema(target.conns.sink);
-  await sinkSql(
-    'TRUNCATE dw.dws_equipment_type_stats, dw.dws_region_stats, dw.dws_voltage_level_stats, dw.ads_equipment_health, dw.ads_capacity_planning, dw.ads_grid_dashboard, gridflow.probe_hops',
-  );
+  await applySinkSchema(target.conns.sink, spec.sink.schema);
+  await truncateWarehouse(target.conns.sink, spec.name, spec.sink.schema);
+  // Nobody owns anything on a clean stack (the tests' pipelines are terminated, not dropped).
+  await sinkSql('DELETE FROM gridflow.ownership');
   const session = await target.flink.gateway.openSession({}, 'gridflow-e2e-reset');
   try {
     await target.flink.gateway.runStatement(
       session,
       `CREATE CATALOG IF NOT EXISTS fluss_catalog WITH ('type' = 'fluss', 'bootstrap.servers' = '${spec.fluss.bootstrap}')`,
     );
-    await target.flink.gateway.runStatement(session, `DROP DATABASE IF EXISTS fluss_catalog.${spec.fluss.database} CASCADE`, { timeoutMs: 120_000 });
+    await target.flink.gateway.runStatement(session, `DROP DATABASE IF EXISTS fluss_catalog.\`${spec.fluss.database}\` CASCADE`, { timeoutMs: 120_000 });
   } finally {
     await target.flink.gateway.closeSession(session);
   }
@@ -95,10 +98,10 @@ export async function waitConsistent(spec: PipelineSpec, timeoutMs = 120_000): P
   const started = Date.now();
   const source = resolveConnection(spec.source.connection);
   const sink = resolveConnection(spec.sink.connection);
-  let result = await compareAll(source, sink);
+  let result = await compareAll(source, sink, { sinkSchema: spec.sink.schema });
   while (!result.ok && Date.now() - started < timeoutMs) {
     await new Promise((r) => setTimeout(r, 250));
-    result = await compareAll(source, sink);
+    result = await compareAll(source, sink, { sinkSchema: spec.sink.schema });
   }
   return { result, ms: Date.now() - started };
 }

@@ -14,6 +14,7 @@ import type { VertexLoad } from '../../src/core/lag';
 import { flinkJobName } from '../../src/constants';
 import { JOB_NAMES, JobName, PipelineSpec } from '../../src/core/spec';
 import { RecordedSavepoint, judgeResume } from '../../src/core/resume';
+import { Claim, judgeClaim, ownedObjects } from '../../src/core/ownership';
 import { FlinkJobState, Observation, RestorePoint } from '../../src/core/types';
 import { DoubleInstance, LOSS_SEQUENCE, Look, STATE_OF, clusterFrom, observe } from './flink-double';
 
@@ -88,6 +89,10 @@ export class ClusterModel {
   crashAfterSubmitOnce: Partial<Record<JobName, boolean>> = {};
   /** Fail awaitJobRunning (and the job) for these (job, version) pairs. */
   failRunning: (job: JobName, version: number) => string | null = () => null;
+  /** A Fluss DDL error for a spec version (a redeploy failing between its stop and its submit). */
+  failFlussDdl: ((version: number) => string | null) | null = null;
+  /** The ownership registry (gridflow.ownership); share one array between two models for two pipelines. */
+  claims: Claim[] = [];
   /** Extra delay inside awaitJobRunning (to hold a redeploy open). */
   runningDelayMs = 0;
   stallCheckpoints = false;
@@ -213,11 +218,21 @@ export class ClusterModel {
       async resetOutputs() {
         model.calls.push('resetOutputs');
       },
+      async claimOwnership(spec: PipelineSpec) {
+        // The real decision (src/core/ownership.ts) over an in-memory registry the model may share.
+        model.calls.push('claimOwnership');
+        const verdict = judgeClaim(spec.name, ownedObjects(spec, ['power_equipment', 'equipment_reading']), model.claims);
+        if (verdict.conflicts.length) return { claimed: [], conflicts: verdict.conflicts };
+        for (const o of verdict.take) model.claims.push({ ...o, pipeline: spec.name, claimedAt: new Date(model.now).toISOString() });
+        return { claimed: verdict.take.map((o) => `${o.kind} ${o.name}`), conflicts: [] };
+      },
       async prepareSink() {
         model.calls.push('prepareSink');
       },
-      async createFlussTables() {
+      async createFlussTables(spec: PipelineSpec) {
         model.calls.push('createFlussTables');
+        const failure = model.failFlussDdl?.(spec.version);
+        if (failure) throw ApplicationFailure.nonRetryable(`create Fluss tables: ${failure}`, 'FlinkApiError');
       },
       async submitJob(input: { spec: PipelineSpec; job: JobName; restorePath: string | null }) {
         const { spec, job } = input;

@@ -22,6 +22,8 @@ test('the histories cover the main workflows, before and after each patch, and a
     'pipeline-lifecycle-batched-events-resumed.json',
     'pipeline-lifecycle-batched-events.json',
     'pipeline-lifecycle-fresh-start.json',
+    'pipeline-lifecycle-ownership-resumed.json',
+    'pipeline-lifecycle-ownership.json',
     'pipeline-lifecycle-recorded-flink-resumed.json',
     'pipeline-lifecycle-recorded-flink.json',
     'pipeline-lifecycle-resume-resumed.json',

@@ -226,11 +226,20 @@ export interface DropSourceResult {
  * Remove a pipeline's slots and publications (exact names only: never another pipeline's). Idempotent.
  * Refuses, dropping nothing, while any of its slots is active: a job is still reading it.
  */
-export async function dropSourceArtifacts(adminConn: PgConnection, target: ReplicationTarget): Promise<DropSourceResult> {
+export async function dropSourceArtifacts(
+  adminConn: PgConnection,
+  target: ReplicationTarget & { waitInactiveMs?: number; onWait?: (active: string[]) => void },
+): Promise<DropSourceResult> {
   const tables = target.tables ?? [...CAPTURED_TABLES, ...RETIRED_CAPTURED_TABLES];
   const names = tables.map((t) => artifactName(target.pipeline, t));
   return withClient(adminConn, async (client) => {
-    const slots = await observeSlots(client, names);
+    let slots = await observeSlots(client, names);
+    // A walsender outlives the job that read it by a moment: wait for it (decommission right after a stop).
+    for (const until = Date.now() + (target.waitInactiveMs ?? 0); slots.some((s) => s.active) && Date.now() < until; ) {
+      target.onWait?.(slots.filter((s) => s.active).map((s) => s.name));
+      await new Promise((r) => setTimeout(r, 500));
+      slots = await observeSlots(client, names);
+    }
     const active = slots.filter((s) => s.active);
     if (active.length > 0) {
       throw activeSlotError(target.pipeline, active.map((s) => ({ name: s.name, pid: s.activePid })));

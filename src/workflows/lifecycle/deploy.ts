@@ -10,19 +10,20 @@ import { JobRecord, Observation, RestorePoint, isTerminal } from '../../core/typ
 import { bestRestorePoint, decideWatch } from '../../core/watch';
 import { failureMessage } from '../failure-message';
 import type { PipelineModel } from '../pipeline-state';
-import { FRESH_START_PATCH, ORDER, RESUME_PATCH, act, actSay, event, observe, transition } from './steps';
+import { FRESH_START_PATCH, ORDER, OWNERSHIP_PATCH, RESUME_PATCH, act, actSay, event, observe, transition } from './steps';
 
 /** Make sure `needed` task slots are free; false (and BLOCKED) when they cannot be provided. */
-export async function ensureSlots(p: PipelineModel, needed: number): Promise<boolean> {
+export async function ensureSlots(p: PipelineModel, needed: number, spec: PipelineSpec = p.spec): Promise<boolean> {
   if (needed <= 0) return true;
-  const cluster = await observe.observeCluster(p.spec);
-  return provision(p, needed - cluster.slotsAvailable);
+  const cluster = await observe.observeCluster(spec);
+  return provision(p, needed - cluster.slotsAvailable, spec);
 }
 
-export async function provision(p: PipelineModel, missing: number): Promise<boolean> {
+/** Start TaskManagers for `missing` slots as `spec` says (a redeploy's new spec may not allow it). */
+export async function provision(p: PipelineModel, missing: number, spec: PipelineSpec = p.spec): Promise<boolean> {
   if (missing <= 0) return true;
   try {
-    const { added } = await act.provisionSlots({ spec: p.spec, missingSlots: missing });
+    const { added } = await act.provisionSlots({ spec, missingSlots: missing });
     await event(p, 'provision', `${missing} task slot(s) missing; started ${added.join(', ')}`);
     return true;
   } catch (err) {
@@ -78,6 +79,15 @@ export async function deploySteps(p: PipelineModel): Promise<void> {
   if (!preflight.ok) {
     await transition(p, 'BLOCKED', `source not ready: ${preflight.problems.join(' ')}`);
     return;
+  }
+  if (patched(OWNERSHIP_PATCH)) {
+    // Before anything is created or dropped: what this pipeline would touch must not be another's.
+    const claim = await act.claimOwnership(p.spec);
+    if (claim.conflicts.length) {
+      await transition(p, 'BLOCKED', claim.conflicts.join(' '));
+      return;
+    }
+    if (claim.claimed.length) await event(p, 'ownership', `claimed ${claim.claimed.join(', ')}`);
   }
   const plan = await observe.planDeployment(p.spec);
   const obs = await observe.observeJobs({ spec: p.spec, tracked: trackedIds(p) });

@@ -53,6 +53,12 @@ export const FRESHNESS_PATCH = 'watch-freshness';
 export const BATCHED_EVENTS_PATCH = 'batched-events';
 /** Periodic savepoints wait until no task waits for a slot (src/core/watch.ts WatchMemory). */
 export const SAVEPOINT_WAITS_PATCH = 'savepoint-waits-for-tasks';
+/** patched() id of the ownership claim before a deploy touches anything (src/core/ownership.ts). */
+export const OWNERSHIP_PATCH = 'claim-ownership';
+/** patched() id of the redeploy recorded as a plan, rolled back on any failure after its first stop. */
+export const REDEPLOY_PLAN_PATCH = 'redeploy-plan';
+/** patched() id of the watch saying DEGRADED for a job left stopped outside a pause. */
+export const STOPPED_JOBS_PATCH = 'watch-stopped-jobs';
 
 export const triggerId = () => uuid4().replace(/-/g, '');
 export const ORDER = jobOrder() as JobName[];

@@ -8,7 +8,7 @@ import { failureMessage } from '../failure-message';
 import type { PipelineModel } from '../pipeline-state';
 import { awaitRunning, provision, submit, trackedIds } from './deploy';
 import { savepointNow } from './savepoints';
-import { DISPOSE_CHECKPOINTS_PATCH, FRESHNESS_PATCH, RECOVERING_PATCH, SAVEPOINT_WAITS_PATCH, WATCH_RECHECK_PATCH, act, actSay, event, observe, transition } from './steps';
+import { DISPOSE_CHECKPOINTS_PATCH, FRESHNESS_PATCH, RECOVERING_PATCH, SAVEPOINT_WAITS_PATCH, STOPPED_JOBS_PATCH, WATCH_RECHECK_PATCH, act, actSay, event, observe, transition } from './steps';
 
 export async function watch(p: PipelineModel): Promise<void> {
   // The loop checked before waiting for the lock; a pause or decommission may have run meanwhile (a
@@ -28,6 +28,8 @@ export async function watch(p: PipelineModel): Promise<void> {
   const decision = decideWatch(p.spec, p.records, obs, {
     lastPeriodicSavepointAt: p.lastPeriodicSavepointAt,
     savepointWaitsForTasks: patched(SAVEPOINT_WAITS_PATCH),
+    // Only when a job is stopped, so a history without one replays without the marker.
+    stoppedJobsDegrade: JOB_NAMES.some((j) => p.records[j].stopped) && patched(STOPPED_JOBS_PATCH),
   });
   p.records = decision.records;
   for (const note of decision.notes) await event(p, 'watch', note);

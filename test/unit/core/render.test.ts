@@ -21,7 +21,18 @@ describe('rendering the SGCC warehouse for a spec', () => {
     expect(ddl).toContain("'password' = 's3cret''pw'");
     expect(ddl).toContain("'decoding.plugin.name' = 'pgoutput'");
     expect(job.dml).toMatch(/^EXECUTE STATEMENT SET/);
-    expect(job.dml).toContain('fluss_catalog.east.dwd_power_equipment');
+    expect(job.dml).toContain('fluss_catalog.`east`.dwd_power_equipment');
+  });
+
+  test('names are quoted in SQL and plain inside strings: the dws job hands its UDF the database name itself', () => {
+    const dws = renderJob(parseSpec(testSpec({ name: 'grid_east', fluss: { bootstrap: 'fluss-1:9123', database: 'order' } })), 'dws', conns);
+    expect(dws.dml).toContain('fluss_catalog.`order`.dws_equipment_latest');
+    expect(dws.dml).toContain("'fluss-1:9123', 'order', 'dwd_reading_by_equipment'");
+    // No quoted identifier may land inside a string literal (a UDF or option would get `name`).
+    for (const job of ['ingest', 'dws', 'ads', 'sink'] as const) {
+      const text = [...renderJob(spec, job, conns).setup, renderJob(spec, job, conns).dml].join('\n');
+      expect(text).not.toMatch(/'[^'\n]*`[^'\n]*'/);
+    }
   });
 
   test('each job is submitted with its own settings, restore path only when restoring', () => {
@@ -53,7 +64,7 @@ describe('rendering the SGCC warehouse for a spec', () => {
     expect(sink.setup.join('\n')).toContain("'url' = 'jdbc:postgresql://127.0.0.1:15433/sgcc_dw'");
     const ddl = renderFlussDdl(spec, conns).join('\n');
     for (const t of ['dwd_power_equipment', 'dwd_equipment_reading', 'dws_region_stats', 'ads_grid_dashboard']) {
-      expect(ddl).toContain(`fluss_catalog.east.${t}`);
+      expect(ddl).toContain(`fluss_catalog.\`east\`.${t}`);
     }
   });
 });

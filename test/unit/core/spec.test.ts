@@ -6,7 +6,13 @@ describe('PipelineSpec', () => {
     const spec = parseSpec(testSpec({ savepoints: undefined, watch: undefined }));
     expect(spec.version).toBe(1);
     expect(spec.source.schema).toBe('public');
-    expect(spec.fluss.database).toBe('sgcc');
+    // Named after the pipeline, so two pipelines never share them; sgcc keeps the contract's names.
+    expect(spec.fluss.database).toBe('wf');
+    expect(spec.sink.schema).toBe('dw_wf');
+    const sgcc = parseSpec(testSpec({ name: 'sgcc' }));
+    expect([sgcc.fluss.database, sgcc.sink.schema]).toEqual(['sgcc', 'dw']);
+    const named = parseSpec(testSpec({ sink: { connection: 'sink', schema: 'east_dw' }, fluss: { bootstrap: '127.0.0.1:9123', database: 'east' } }));
+    expect([named.fluss.database, named.sink.schema]).toEqual(['east', 'east_dw']);
     expect(spec.jobs.ads).toEqual({ parallelism: 1, config: {} });
     expect(spec.checkpointInterval).toBe('10s');
     expect(spec.savepoints).toEqual({ every: '30min', retain: 3 });
@@ -21,6 +27,14 @@ describe('PipelineSpec', () => {
     [{ jobs: { reporting: {} } }, /jobs: unknown field "reporting"/],
     [{ checkpointInterval: 'soon' }, /checkpointInterval: a duration such as 500ms, 10s, 5min or 1h/],
     [{ savepointDir: '/tmp/sp' }, /savepointDir: a URI such as file:\/\/\/data\/savepoints/],
+    [{ savepointDir: 'file://tmp/sp' }, /savepointDir: an absolute URI: file:\/\/\/an\/absolute\/path/],
+    [{ checkpointInterval: '2h' }, /checkpointInterval: between 100ms and 1h/],
+    [{ watch: { interval: '1h' } }, /watch\.interval: between 100ms and 10min/],
+    [{ watch: { readinessTimeout: '0s' } }, /watch\.readinessTimeout: between 1s and 1h/],
+    [{ savepoints: { every: '1s' } }, /savepoints\.every: 0s \(off\) or at least 10s/],
+    [{ checkpointInterval: '5min', watch: { checkpointStallAfter: '2min' } }, /watch\.checkpointStallAfter: 2min must be longer than checkpointInterval \(5min\)/],
+    [{ jobs: { ingest: { parallelism: 64 }, dws: { parallelism: 64 }, ads: { parallelism: 64 } } }, /jobs: the jobs need 193 task slots; the local provisioner starts at most 128/],
+    [{ sink: { connection: 'sink', schema: 'Bad' } }, /sink\.schema: a lower-case identifier/],
     [{ fluss: { bootstrap: 'localhost' } }, /fluss\.bootstrap: host:port/],
     [{ source: { connection: 'source_admin', cdcConnection: 'source_cdc', password: 'x' } }, /source: unknown field "password"/],
     [{ provisioner: 'kubernetes' }, /provisioner: Invalid enum value/],
@@ -32,6 +46,9 @@ describe('PipelineSpec', () => {
     [{ jobs: { ingest: { config: { 'execution.checkpointing.externalized-checkpoint-retention': 'DELETE_ON_CANCELLATION' } } } }, /the retained checkpoints are what a lost job restarts from/],
     [{ jobs: { sink: { config: { 'table.local-time-zone': 'Asia/Shanghai' } } } }, /table\.local-time-zone cannot be set here/],
     [{ jobs: { sink: { config: { 'parallelism.default': '2' } } } }, /set jobs\.<job>\.parallelism instead/],
+    [{ jobs: { sink: { config: { 'table.exec.resource.default-parallelism': '4' } } } }, /set jobs\.<job>\.parallelism instead/],
+    [{ jobs: { ads: { config: { 'execution.state-recovery.claim-mode': 'CLAIM' } } } }, /Flink may delete the savepoint a rollback restores from/],
+    [{ jobs: { ads: { config: { 'state.savepoints.dir': 'file:///elsewhere' } } } }, /the pipeline's own folder/],
   ])('a bad spec is refused naming the field: %j', (override, message) => {
     expect(() => parseSpec(testSpec(override))).toThrow(SpecError);
     expect(() => parseSpec(testSpec(override))).toThrow(message);

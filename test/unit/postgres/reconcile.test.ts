@@ -163,7 +163,7 @@ describe('the table description matches the SQL', () => {
       const d = WAREHOUSE_TABLES[name];
       expect(d.key.every((k) => d.columns.some(([c]) => c === k))).toBe(true);
       expect(d.columns.some(([c]) => c === 'updated_at')).toBe(false);
-      const block = new RegExp(`CREATE TABLE IF NOT EXISTS dw\\.${name} \\(([\\s\\S]*?)\\n\\);`).exec(dw)?.[1];
+      const block = new RegExp(`CREATE TABLE IF NOT EXISTS \\$\\{sink_schema\\}\\.${name} \\(([\\s\\S]*?)\\n\\);`).exec(dw)?.[1];
       expect(block).toBeDefined();
       for (const [column] of d.columns) expect(block).toMatch(new RegExp(`^\\s+${column}\\s`, 'm'));
       expect(block).toMatch(new RegExp(`^\\s+${d.key[0]}\\s+\\w+\\s+PRIMARY KEY`, 'm'));

@@ -2,7 +2,8 @@
  * Records the history the replay test replays: one PipelineWorkflow life on the real Temporal dev server
  * with the activity doubles (their Flink answers built from responses recorded on the real cluster,
  * test/workflows/flink-double.ts) — deploy, a failed job resubmitted, every TaskManager lost and slots
- * added while the jobs wait for them, a redeploy, pause, resume, a savepoint, a failed verification,
+ * added while the jobs wait for them, a redeploy, a redeploy whose Fluss DDL fails (rolled back from the
+ * stop savepoint), a redeploy signal and a rejected one, pause, resume, a savepoint, a failed verification,
  * decommission keeping the slots — and the pipeline's second life, a new
  * workflow that resumes from the recorded savepoints (`<file>-resumed.json`). Re-record only on purpose (a deliberate, versioned workflow
  * change), never to make the replay test pass:
@@ -20,6 +21,7 @@ import { parseSpec } from '../../../src/core/spec';
 import {
   decommissionSignal,
   pauseUpdate,
+  redeploySignal,
   redeployUpdate,
   resumeUpdate,
   savepointUpdate,
@@ -72,6 +74,14 @@ async function main(out: string): Promise<void> {
     await until((s: any) => s.state === 'RUNNING' && model.provisioned === 1 && s.jobs.every((j: any) => j.flinkState === 'RUNNING' && j.restartsInWindow >= 1));
     if (!model.events.some((e) => /waiting for a slot/.test(e.message))) throw new Error('the TaskManager loss never showed tasks waiting for a slot');
     await handle.executeUpdate(redeployUpdate, { args: [{ spec: parseSpec({ ...spec, version: 2, jobs: { ads: { parallelism: 2 } } }) }] });
+    model.failFlussDdl = (version) => (version === 3 ? 'SQL validation failed' : null);
+    const failed = await handle.executeUpdate(redeployUpdate, { args: [{ spec: parseSpec({ ...spec, version: 3, jobs: { ads: { parallelism: 2 }, sink: { parallelism: 2 } } }) }] });
+    if (failed.outcome !== 'rolled-back') throw new Error(`the failing redeploy ended ${failed.outcome}`);
+    model.failFlussDdl = null;
+    await handle.signal(redeploySignal, { jobs: ['sink'], requestId: 'recorded-1' });
+    await until((s: any) => s.state === 'RUNNING' && s.redeployPlan?.requestId === 'recorded-1' && s.lastRedeploy?.outcome === 'deployed');
+    await handle.signal(redeploySignal, { mode: 'sideways' as never, requestId: 'recorded-2' });
+    await until((s: any) => (s.redeployRejections ?? []).length === 1);
     await handle.executeUpdate(pauseUpdate);
     await handle.executeUpdate(resumeUpdate);
     await handle.executeUpdate(savepointUpdate, { args: [{ jobs: ['sink'] }] });
@@ -103,9 +113,9 @@ async function main(out: string): Promise<void> {
 if (require.main === module) {
   // pipeline-lifecycle.json was recorded before the fresh-start patch, -fresh-start.json before the
   // resume patch, -resume.json before batched events, -batched-events.json against the invented Flink
-  // double; all stay, so histories of workflows started before them keep replaying. Newer recordings
+  // double, -recorded-flink.json before ownership claims and planned redeploys; all stay, so histories of workflows started before them keep replaying. Newer recordings
   // get new names.
-  main(process.argv[2] ?? 'pipeline-lifecycle-recorded-flink.json').catch((err) => {
+  main(process.argv[2] ?? 'pipeline-lifecycle-ownership.json').catch((err) => {
     process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);
   });

@@ -1,0 +1,149 @@
+/**
+ * A redeploy as data: which request is acceptable, and the plan of every step — forward and rollback —
+ * that the workflow records in its status before the first one acts and marks as it goes
+ * (src/workflows/lifecycle/redeploy.ts executes it). Pure; no Node built-ins (workflow sandbox).
+ */
+import { jobOrder, slotsNeeded, stopOrder } from './plan';
+import { JOB_NAMES, JobName, PipelineSpec } from './spec';
+import { JobRecord } from './types';
+import { JobUpgradeStep, OPERATOR_UPGRADE_MODES, UpgradeMode, planJobUpgrade } from './upgrade';
+
+/**
+ * Fields a redeploy may not change: where the pipeline reads, writes and runs. Changing one would swap
+ * the cluster or the data under the watch; that is a new pipeline (or decommission --drop-slots, then
+ * deploy), not a redeploy.
+ */
+export const FIXED_FIELDS: ReadonlyArray<{ path: string; get: (s: PipelineSpec) => string }> = [
+  { path: 'source.connection', get: (s) => s.source.connection },
+  { path: 'source.cdcConnection', get: (s) => s.source.cdcConnection },
+  { path: 'source.schema', get: (s) => s.source.schema },
+  { path: 'sink.connection', get: (s) => s.sink.connection },
+  { path: 'sink.schema', get: (s) => s.sink.schema },
+  { path: 'fluss.bootstrap', get: (s) => s.fluss.bootstrap },
+  { path: 'fluss.database', get: (s) => s.fluss.database },
+  { path: 'flink.restUrl', get: (s) => s.flink.restUrl },
+  { path: 'flink.gatewayUrl', get: (s) => s.flink.gatewayUrl },
+];
+
+/** Why a redeploy from `previous` to `next` is refused, or null. */
+export function refusedChange(previous: PipelineSpec, next: PipelineSpec): string | null {
+  if (next.name !== previous.name) return `spec.name is ${next.name}, but this workflow runs pipeline ${previous.name}`;
+  const changed = FIXED_FIELDS.filter((f) => f.get(previous) !== f.get(next));
+  if (!changed.length) return null;
+  return (
+    `a redeploy cannot change ${changed.map((f) => `${f.path} (${f.get(previous)} → ${f.get(next)})`).join(', ')}: ` +
+    `it moves jobs, never the pipeline's source, sink, Fluss database or clusters; deploy another pipeline there, ` +
+    `or decommission this one with --drop-slots and deploy it again`
+  );
+}
+
+/** The shape of a redeploy request, checked before anything runs (update validator, signal handler). */
+export function requestProblem(request: { mode?: unknown; jobs?: unknown; requestId?: unknown } | null | undefined): string | null {
+  if (request === null || typeof request !== 'object') return 'the redeploy request must be an object';
+  if (request.mode !== undefined && !(OPERATOR_UPGRADE_MODES as readonly unknown[]).includes(request.mode)) {
+    return `mode ${JSON.stringify(request.mode)} is not one of ${OPERATOR_UPGRADE_MODES.join(', ')}`;
+  }
+  if (request.jobs !== undefined) {
+    if (!Array.isArray(request.jobs) || request.jobs.length === 0 || request.jobs.length > JOB_NAMES.length) {
+      return `jobs must be a non-empty list of at most ${JOB_NAMES.length} of ${JOB_NAMES.join(', ')}`;
+    }
+    const bad = request.jobs.find((j) => !(JOB_NAMES as readonly unknown[]).includes(j));
+    if (bad !== undefined) return `jobs: ${JSON.stringify(bad)} is not one of ${JOB_NAMES.join(', ')}`;
+    if (new Set(request.jobs).size !== request.jobs.length) return 'jobs: a job is named twice';
+  }
+  if (request.requestId !== undefined && (typeof request.requestId !== 'string' || !/^[A-Za-z0-9._:-]{1,100}$/.test(request.requestId))) {
+    return 'requestId must be 1–100 characters of letters, digits and . _ : -';
+  }
+  return null;
+}
+
+export type StepKind = 'stop' | 'tables' | 'slots' | 'submit' | 'await' | 'cancel-new' | 'slots-old' | 'restore-old' | 'await-old';
+export type StepStatus = 'pending' | 'done' | 'failed' | 'skipped';
+
+export interface PlanStep {
+  n: number;
+  kind: StepKind;
+  job?: JobName;
+  /** What the step does, as the operator reads it. */
+  what: string;
+  /** Part of the rollback (run only if a forward step failed after the first stop). */
+  rollback: boolean;
+  status: StepStatus;
+  /** The error of a failed step, the detail of a done one. */
+  note?: string;
+}
+
+export interface RedeployPlan {
+  requestId: string | null;
+  fromVersion: number;
+  toVersion: number;
+  mode: UpgradeMode;
+  jobs: JobName[];
+  /** Per moving job, downstream first: how it is stopped and what it restarts from. */
+  upgrades: JobUpgradeStep[];
+  steps: PlanStep[];
+}
+
+/** Every step of moving `jobs` from `previous` to `next`, and of rolling back, before any runs. */
+export function planRedeploy(input: {
+  previous: PipelineSpec;
+  next: PipelineSpec;
+  records: Record<JobName, JobRecord>;
+  jobs: readonly JobName[];
+  mode: UpgradeMode;
+  requestId?: string | null;
+}): RedeployPlan {
+  const { previous, next, records, mode } = input;
+  const upgrades = stopOrder(input.jobs).map((job) => planJobUpgrade(mode, records[job]));
+  const upstreamFirst = (jobOrder() as JobName[]).filter((j) => input.jobs.includes(j));
+  const forward: Array<Omit<PlanStep, 'n' | 'status' | 'rollback'>> = [
+    ...upgrades.map((u) => ({
+      kind: 'stop' as const,
+      job: u.job,
+      what: `${u.job}: ${u.mode === 'savepoint' ? 'stop with a savepoint' : u.stop === 'cancel' ? `cancel (${u.mode})` : `already stopped (${u.mode})`}${u.fallback ? ` — ${u.fallback}` : ''}`,
+    })),
+    { kind: 'tables', what: `Fluss tables of v${next.version} in ${next.fluss.database}` },
+    { kind: 'slots', what: `${slotsNeeded(next, input.jobs)} task slot(s) for v${next.version}` },
+    ...upstreamFirst.map((job) => ({ kind: 'submit' as const, job, what: `${job}: submit v${next.version} from its restore point` })),
+    { kind: 'await', what: `${upstreamFirst.join(', ')} RUNNING within ${next.watch.readinessTimeout}` },
+  ];
+  const back: Array<Omit<PlanStep, 'n' | 'status' | 'rollback'>> = [
+    { kind: 'cancel-new', what: `cancel what was submitted of v${next.version}` },
+    { kind: 'slots-old', what: `${slotsNeeded(previous, input.jobs)} task slot(s) for v${previous.version}` },
+    ...upstreamFirst.map((job) => ({ kind: 'restore-old' as const, job, what: `${job}: start v${previous.version} again from the restore point it was stopped with` })),
+    { kind: 'await-old', what: `v${previous.version} RUNNING within ${previous.watch.readinessTimeout}` },
+  ];
+  const steps = [...forward.map((s) => ({ ...s, rollback: false })), ...back.map((s) => ({ ...s, rollback: true }))].map(
+    (s, i): PlanStep => ({ ...s, n: i + 1, status: 'pending' }),
+  );
+  return { requestId: input.requestId ?? null, fromVersion: previous.version, toVersion: next.version, mode, jobs: upstreamFirst, upgrades, steps };
+}
+
+/** The plan with step `n` marked. */
+export function markStep(plan: RedeployPlan, n: number, status: StepStatus, note?: string): RedeployPlan {
+  return { ...plan, steps: plan.steps.map((s) => (s.n === n ? { ...s, status, ...(note === undefined ? {} : { note }) } : s)) };
+}
+
+/** Steps of one kind (and job), for the executor. */
+export function stepOf(plan: RedeployPlan, kind: StepKind, job?: JobName): PlanStep {
+  const step = plan.steps.find((s) => s.kind === kind && (job === undefined || s.job === job));
+  if (!step) throw new Error(`redeploy plan has no ${kind}${job ? ` ${job}` : ''} step`);
+  return step;
+}
+
+/** The pending steps that will not run: the rollback after a success, the rest of the forward path after a failure. */
+export function skipPending(plan: RedeployPlan, rollback: boolean): RedeployPlan {
+  return { ...plan, steps: plan.steps.map((s) => (s.status === 'pending' && s.rollback === rollback ? { ...s, status: 'skipped' } : s)) };
+}
+
+/**
+ * The sentence for jobs left stopped when even the rollback failed: each job and what it can restart
+ * from, so the operator knows what a `gridflow redeploy --jobs` would start.
+ */
+export function strandedSentence(records: Record<JobName, JobRecord>): string | null {
+  const stopped = JOB_NAMES.filter((j) => records[j].stopped);
+  if (!stopped.length) return null;
+  return `job(s) stopped and not running: ${stopped
+    .map((j) => `${j} (restore point ${records[j].savepoints[0]?.path ?? records[j].lastCheckpoint?.path ?? 'none'})`)
+    .join(', ')}; start them with gridflow redeploy --jobs ${stopped.join(',')}`;
+}

@@ -1,0 +1,190 @@
+/**
+ * Two pipelines on one stack, on the real services: `e2e` (Fluss sgcc_e2e, sink schema dw) and `e2e_b`
+ * over the same source (Fluss e2e_b, sink schema dw_e2e_b), both deployed by their workflows on one
+ * worker. A third naming the first's Fluss database is refused naming the owner. A redeploy, a pause, a
+ * decommission --drop-slots and a fresh start of `e2e_b` leave `e2e` RUNNING with the same Flink jobs,
+ * and both equal the contract row for row. Then redeploys of `e2e` fail at each stage the real cluster
+ * can be made to fail at (no slots, a submit error, a job that never runs), and each ends with every job
+ * back on the old spec, restored from the stop savepoints, no duplicate, the sink equal to the contract.
+ */
+import { loadConfig, resolveConnection } from '../../src/config';
+import { PipelineSpec } from '../../src/core/spec';
+import { PipelineStatus } from '../../src/core/types';
+import { FlinkRestClient, TERMINAL_JOB_STATES } from '../../src/flink/rest';
+import { runLoad } from '../../src/load/runner';
+import { query, withClient } from '../../src/postgres/connection';
+import { listOwnership } from '../../src/postgres/ownership';
+import { decommissionSignal, pauseUpdate, redeployUpdate, resumeUpdate, statusQuery } from '../../src/workflows/definitions';
+import { PipelineHandle, RunningPipeline, allRunning, runPipeline } from '../support/pipeline';
+import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
+import { describeMismatch, resetWarehouse, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
+
+jest.setTimeout(20 * 60_000);
+
+const WATCH = { interval: '2s', readinessTimeout: '2min', checkpointStallAfter: '3min' } as never;
+const specA = (over: Record<string, unknown> = {}) => testSpec({ watch: WATCH, ...over });
+const specB = (over: Record<string, unknown> = {}) => {
+  const base = testSpec();
+  return testSpec({ name: 'e2e_b', fluss: { bootstrap: base.fluss.bootstrap }, sink: { connection: base.sink.connection }, watch: WATCH, ...over });
+};
+const rest = () => new FlinkRestClient(loadConfig().flink.restUrl);
+
+let pipeline: RunningPipeline;
+let b: PipelineHandle;
+
+async function waitFor(handle: PipelineHandle, what: string, predicate: (s: PipelineStatus) => boolean, timeoutMs = 240_000): Promise<PipelineStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: PipelineStatus | undefined;
+  while (Date.now() < deadline) {
+    last = await handle.query(statusQuery).catch(() => last);
+    if (last && predicate(last)) return last;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last, null, 1)}`);
+}
+
+async function expectConsistent(spec: PipelineSpec, label: string): Promise<void> {
+  const { result, ms } = await waitConsistent(spec, 240_000);
+  if (!result.ok) throw new Error(`${label}: ${spec.name}'s sink (${spec.sink.schema}) differs from the contract after ${ms} ms\n${describeMismatch(result)}`);
+}
+
+/** Live Flink jobs of one pipeline: name → job ids (never more than one each). */
+async function liveJobs(pipelineName: string): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const j of await rest().jobsOverview()) {
+    if (j.name.startsWith(`gridflow/${pipelineName}/`) && !TERMINAL_JOB_STATES.has(j.state)) (out[j.name] ??= []).push(j.jid);
+  }
+  return out;
+}
+
+/** `e2e` untouched: RUNNING, the same four Flink jobs as before, each once. */
+async function expectAUntouched(before: Record<string, string[]>): Promise<void> {
+  const s = await pipeline.handle.query(statusQuery);
+  expect(s.state).toBe('RUNNING');
+  expect(await liveJobs('e2e')).toEqual(before);
+}
+
+const slotsOf = async (name: string) =>
+  (await sourceSql('SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE $1 ORDER BY 1', [`gridflow\\_${name}\\_%`])).map((r) => r.slot_name);
+
+beforeAll(async () => {
+  await ensureStack();
+  await resetWarehouse(specA());
+  // B's outputs from an earlier run, if any.
+  await withClient(resolveConnection('sink'), (c) => query(c, 'drop b', 'DROP SCHEMA IF EXISTS dw_e2e_b CASCADE'));
+}, STACK_UP_TIMEOUT_MS);
+
+afterAll(async () => {
+  if (b) {
+    const d = await b.describe().catch(() => null);
+    if (d?.status.name === 'RUNNING') await b.terminate('test cleanup').catch(() => undefined);
+  }
+  await pipeline?.stop();
+});
+
+test('two pipelines over one source, each with its own Fluss database and sink schema, both equal the contract', async () => {
+  pipeline = await runPipeline(specA());
+  await pipeline.waitStatus('e2e RUNNING', allRunning);
+  b = await pipeline.start(specB());
+  const sb = await waitFor(b, 'e2e_b RUNNING', allRunning);
+  expect(sb.outputs).toEqual({ flussDatabase: 'e2e_b', sinkSchema: 'dw_e2e_b' });
+  await expectConsistent(specA(), 'both deployed');
+  await expectConsistent(specB(), 'both deployed');
+  const owners = await listOwnership(resolveConnection('sink'));
+  const kinds = (p: string) => owners.filter((o) => o.pipeline === p && ['fluss-database', 'sink-schema'].includes(o.kind)).map((o) => `${o.kind}:${o.name}`);
+  expect(kinds('e2e')).toEqual(['fluss-database:sgcc_e2e', 'sink-schema:dw']);
+  expect(kinds('e2e_b')).toEqual(['fluss-database:e2e_b', 'sink-schema:dw_e2e_b']);
+});
+
+test('a third pipeline naming e2e’s Fluss database is refused naming the owner, and e2e is not touched', async () => {
+  const before = await liveJobs('e2e');
+  const c = await pipeline.start(specB({ name: 'e2e_c', fluss: { bootstrap: specA().fluss.bootstrap, database: 'sgcc_e2e' } }));
+  try {
+    const s = await waitFor(c, 'e2e_c BLOCKED', (x) => x.state === 'BLOCKED', 120_000);
+    expect(s.reason).toMatch(/Fluss database sgcc_e2e \(spec field fluss\.database\) belongs to pipeline e2e/);
+    expect(await slotsOf('e2e_c')).toEqual([]);
+  } finally {
+    await c.terminate('test: refused pipeline');
+  }
+  await expectAUntouched(before);
+  await expectConsistent(specA(), 'after the refused pipeline');
+});
+
+test('redeploy, pause and resume, decommission --drop-slots and a fresh start of e2e_b leave e2e RUNNING and equal to the contract', async () => {
+  const before = await liveJobs('e2e');
+  const load = runLoad(resolveConnection('source_admin'), { ratePerSecond: 20, durationSeconds: 60, seed: 11 });
+
+  // A changed job that needs no more slots (both pipelines fit one TaskManager's 8: nothing provisioned,
+  // so the suites after this one find the stack as it was).
+  const outcome = await b.executeUpdate(redeployUpdate, { args: [{ spec: specB({ version: 2, jobs: { ads: { config: { 'table.exec.mini-batch.size': '2000' } } } }) }] });
+  expect(outcome).toMatchObject({ outcome: 'deployed', jobs: ['ads'] });
+  await expectAUntouched(before);
+
+  await b.executeUpdate(pauseUpdate);
+  expect(Object.keys(await liveJobs('e2e_b'))).toEqual([]);
+  await expectAUntouched(before);
+  await b.executeUpdate(resumeUpdate);
+  await waitFor(b, 'e2e_b RUNNING again', allRunning);
+
+  await b.signal(decommissionSignal, { dropSourceArtifacts: true, reason: 'test: drop e2e_b' });
+  const final = await b.result();
+  expect(final.state).toBe('DECOMMISSIONED');
+  expect(await slotsOf('e2e_b')).toEqual([]);
+  expect((await listOwnership(resolveConnection('sink'), 'e2e_b')).length).toBe(0);
+  await expectAUntouched(before);
+
+  await load;
+  // A new deploy of e2e_b: new slots, so a fresh start that rebuilds its outputs only.
+  b = await pipeline.start(specB({ version: 3 }));
+  await waitFor(b, 'e2e_b RUNNING after a fresh start', allRunning);
+  await expectAUntouched(before);
+  await expectConsistent(specA(), 'after e2e_b moved');
+  await expectConsistent(specB(), 'after its fresh start');
+});
+
+describe('a redeploy of e2e that fails at a stage rolls back to the running spec', () => {
+  /** Redeploy e2e to `next`; expect a rollback, every job of v1 back and RUNNING, the moved ones from their stop savepoints. */
+  async function failedRedeploy(next: PipelineSpec, failedStep: string, reason: RegExp): Promise<void> {
+    const before = await pipeline.handle.query(statusQuery);
+    const outcome = await pipeline.handle.executeUpdate(redeployUpdate, { args: [{ spec: next }] });
+    expect(outcome.outcome).toBe('rolled-back');
+    expect(outcome.reason).toMatch(reason);
+    const s = await pipeline.waitStatus('e2e RUNNING v1 after the rollback', allRunning);
+    expect(s.version).toBe(before.version);
+    const plan = s.redeployPlan!;
+    expect(plan.steps.find((st) => st.status === 'failed')?.kind).toBe(failedStep);
+    expect(plan.steps.filter((st) => st.rollback && st.status === 'failed')).toEqual([]);
+    for (const job of plan.jobs) {
+      const j = s.jobs.find((x) => x.job === job)!;
+      expect(j.restoredFrom?.path).toBe(j.lastSavepoint?.path); // from the savepoint its stop took
+      expect(j.restoredFrom?.reason).toBe('stop');
+    }
+    const live = await liveJobs('e2e');
+    expect(Object.values(live).map((ids) => ids.length)).toEqual([1, 1, 1, 1]);
+    await expectConsistent(specA(), `after the rollback of a failure at ${failedStep}`);
+    const other = await b.query(statusQuery);
+    expect(other.state).toBe('RUNNING');
+  }
+
+  test('no task slots for the new version (a cluster gridflow does not provision)', async () => {
+    await failedRedeploy(specA({ version: 2, provisioner: 'none', jobs: { ads: { parallelism: 40 } } }), 'slots', /task slot\(s\) missing/);
+  });
+
+  test('a submit error (a setting Flink refuses)', async () => {
+    await failedRedeploy(specA({ version: 2, jobs: { ads: { config: { 'pipeline.max-parallelism': 'many' } } } }), 'submit', /submit|max-parallelism|many/i);
+  });
+
+  test('a job that never runs within the readiness timeout', async () => {
+    await failedRedeploy(
+      // RocksDB cannot create its working directory: every attempt of the aggregate's task fails, Flink
+      // restarts the job over and over, and it is never RUNNING with every task running.
+      specA({
+        version: 2,
+        watch: { ...(WATCH as object), readinessTimeout: '45s' },
+        jobs: { ads: { config: { 'state.backend.type': 'rocksdb', 'state.backend.rocksdb.localdir': '/proc/gridflow-cannot-create-this' } } },
+      }),
+      'await',
+      /ads .*not RUNNING after 45 s/,
+    );
+  });
+});
