@@ -1,7 +1,7 @@
 /** Talking to the pipeline workflows from outside: the CLI, tests and the verification workflow's starter. */
 import { Client, Connection, WorkflowHandle, WorkflowIdConflictPolicy } from '@temporalio/client';
 import { TypedSearchAttributes, defineSearchAttributeKey } from '@temporalio/common';
-import { GridflowConfig, loadConfig } from './config';
+import { GridflowConfig, loadConfig, temporalConnectionOptions } from './config';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE, pipelineWorkflowId } from './constants';
 import { PipelineSpec } from './core/spec';
 import { statusQuery } from './workflows/definitions';
@@ -16,7 +16,7 @@ export interface GridflowClient {
 }
 
 export async function connectClient(config: GridflowConfig = loadConfig()): Promise<GridflowClient> {
-  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 });
+  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000, ...temporalConnectionOptions(config) });
   return { client: new Client({ connection, namespace: config.temporal.namespace }), close: () => connection.close() };
 }
 

@@ -4,6 +4,7 @@
  * fails with the variable named. Nothing here assumes the local stack: point the addresses at existing
  * clusters and gridflow drives those instead.
  */
+import { rememberSecret } from './secrets';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -49,6 +50,24 @@ export const GridflowConfig = z.object({
   temporal: z.object({
     address: z.string().min(1),
     namespace: z.string().min(1).default('default'),
+    /**
+     * TLS to the frontend (Temporal Cloud, a secured cluster): on when any of these is set. caFile: the
+     * CA the server certificate chains to (else the system's); certFile + keyFile: this client's
+     * certificate (mTLS); serverName: the name to verify when the address is an IP or a proxy.
+     */
+    tls: z
+      .object({
+        enabled: z
+          .preprocess((v) => (typeof v === 'string' ? ({ '1': true, true: true, yes: true, on: true, '0': false, false: false, no: false, off: false, '': false } as Record<string, boolean>)[v.toLowerCase()] ?? v : v), z.boolean({ invalid_type_error: 'true or false (1/0, yes/no)' }))
+          .default(false),
+        caFile: z.string().optional(),
+        certFile: z.string().optional(),
+        keyFile: z.string().optional(),
+        serverName: z.string().optional(),
+      })
+      .default({}),
+    /** An API key (Temporal Cloud): sent as a bearer token; implies TLS. Never logged. */
+    apiKey: z.string().optional(),
   }),
   flink: z.object({
     restUrl: z.string().url(),
@@ -86,6 +105,12 @@ const ENV_KEYS: Array<[string, string[]]> = [
   ['GRIDFLOW_START_TIMEOUT', ['stack', 'startTimeoutSeconds']],
   ['GRIDFLOW_TEMPORAL_ADDRESS', ['temporal', 'address']],
   ['GRIDFLOW_TEMPORAL_NAMESPACE', ['temporal', 'namespace']],
+  ['GRIDFLOW_TEMPORAL_TLS', ['temporal', 'tls', 'enabled']],
+  ['GRIDFLOW_TEMPORAL_TLS_CA', ['temporal', 'tls', 'caFile']],
+  ['GRIDFLOW_TEMPORAL_TLS_CERT', ['temporal', 'tls', 'certFile']],
+  ['GRIDFLOW_TEMPORAL_TLS_KEY', ['temporal', 'tls', 'keyFile']],
+  ['GRIDFLOW_TEMPORAL_TLS_SERVER_NAME', ['temporal', 'tls', 'serverName']],
+  ['GRIDFLOW_TEMPORAL_API_KEY', ['temporal', 'apiKey']],
   ['GRIDFLOW_FLINK_REST', ['flink', 'restUrl']],
   ['GRIDFLOW_SQL_GATEWAY', ['flink', 'gatewayUrl']],
 ];
@@ -169,6 +194,53 @@ export interface PgConnection {
   user: string;
   /** Non-enumerable so that logging or serialising a connection never prints it. */
   readonly password: string;
+  /** TLS, from the URL's `sslmode` and `sslrootcert` (libpq's names); absent = no TLS. */
+  ssl?: PgTls;
+}
+
+/**
+ * libpq's sslmode, as far as both clients gridflow drives can honour it: node-postgres (the worker,
+ * the CLI) and pgjdbc / Debezium (inside Flink). `allow` and `prefer` (try TLS, fall back to plain)
+ * cannot be done by node-postgres and are refused rather than silently weakened.
+ */
+export const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+export interface PgTls {
+  mode: SslMode;
+  /** CA certificate file (PEM) the server's certificate must chain to; the same path must exist where Flink runs. */
+  rootCert?: string;
+}
+
+/** URL query parameters a GRIDFLOW_PG_* URL may carry; any other is an error, never silently dropped. */
+const URL_PARAMETERS = ['sslmode', 'sslrootcert'];
+
+function parseTls(name: string, params: URLSearchParams): PgTls | undefined {
+  const env = connectionEnvName(name);
+  const unknown = [...params.keys()].filter((k) => !URL_PARAMETERS.includes(k));
+  if (unknown.length) throw new ConfigError(`${env}: unknown URL parameter ${unknown.join(', ')} (supported: ${URL_PARAMETERS.join(', ')})`);
+  const mode = params.get('sslmode');
+  const rootCert = params.get('sslrootcert') ?? undefined;
+  if (mode === null) {
+    if (rootCert) throw new ConfigError(`${env}: sslrootcert needs sslmode=verify-ca or verify-full`);
+    return undefined;
+  }
+  if (mode === 'allow' || mode === 'prefer') {
+    throw new ConfigError(`${env}: sslmode=${mode} (TLS only if the server offers it) is not supported; use require, verify-ca or verify-full, or disable`);
+  }
+  if (!(SSL_MODES as readonly string[]).includes(mode)) throw new ConfigError(`${env}: sslmode=${mode} is not one of ${SSL_MODES.join(', ')}`);
+  if (mode === 'disable') {
+    if (rootCert) throw new ConfigError(`${env}: sslrootcert with sslmode=disable makes no sense`);
+    return undefined;
+  }
+  if ((mode === 'verify-ca' || mode === 'verify-full') && !rootCert) {
+    throw new ConfigError(`${env}: sslmode=${mode} needs sslrootcert=/path/to/ca.pem (the CA the server's certificate chains to)`);
+  }
+  if (rootCert !== undefined) {
+    if (!path.isAbsolute(rootCert)) throw new ConfigError(`${env}: sslrootcert must be an absolute path, got ${rootCert}`);
+    if (!fs.existsSync(rootCert)) throw new ConfigError(`${env}: sslrootcert ${rootCert} does not exist`);
+  }
+  return { mode: mode as SslMode, ...(rootCert ? { rootCert } : {}) };
 }
 
 export function connectionEnvName(name: string): string {
@@ -231,16 +303,49 @@ export function parseConnectionUrl(name: string, url: string): PgConnection {
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (!database) throw new ConfigError(`${connectionEnvName(name)} names no database`);
+  const ssl = parseTls(name, parsed.searchParams);
   const connection = {
     name,
     host: parsed.hostname,
     port: parsed.port ? Number(parsed.port) : 5432,
     database,
     user: decodeURIComponent(parsed.username),
+    ...(ssl ? { ssl } : {}),
   } as PgConnection;
   Object.defineProperty(connection, 'password', {
     value: decodeURIComponent(parsed.password),
     enumerable: false,
   });
+  rememberSecret(connection.password);
   return connection;
+}
+
+/**
+ * The TLS and API-key options for a Temporal connection (client and worker take the same shape), or
+ * nothing for the plain local dev server. Files are read here: a missing one is a ConfigError naming the
+ * variable. Pure of secrets in its errors.
+ */
+export function temporalConnectionOptions(config: Pick<GridflowConfig, 'temporal'>): {
+  tls?: { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } } | true;
+  apiKey?: string;
+} {
+  const t = config.temporal.tls;
+  const apiKey = config.temporal.apiKey;
+  rememberSecret(apiKey);
+  const any = t.enabled || t.caFile || t.certFile || t.keyFile || t.serverName || apiKey;
+  if (!any) return {};
+  const read = (file: string, env: string) => {
+    if (!path.isAbsolute(file)) throw new ConfigError(`${env} must be an absolute path, got ${file}`);
+    if (!fs.existsSync(file)) throw new ConfigError(`${env}: ${file} does not exist`);
+    return fs.readFileSync(file);
+  };
+  if (Boolean(t.certFile) !== Boolean(t.keyFile)) {
+    throw new ConfigError('GRIDFLOW_TEMPORAL_TLS_CERT and GRIDFLOW_TEMPORAL_TLS_KEY go together (the client certificate and its key, for mTLS)');
+  }
+  const tls = {
+    ...(t.serverName ? { serverNameOverride: t.serverName } : {}),
+    ...(t.caFile ? { serverRootCACertificate: read(t.caFile, 'GRIDFLOW_TEMPORAL_TLS_CA') } : {}),
+    ...(t.certFile && t.keyFile ? { clientCertPair: { crt: read(t.certFile, 'GRIDFLOW_TEMPORAL_TLS_CERT'), key: read(t.keyFile, 'GRIDFLOW_TEMPORAL_TLS_KEY') } } : {}),
+  };
+  return { tls: Object.keys(tls).length ? tls : true, ...(apiKey ? { apiKey } : {}) };
 }

@@ -4,9 +4,12 @@
  * travels through Temporal.
  */
 import { Context } from '@temporalio/activity';
-import { NativeConnection, Runtime, DefaultLogger, Worker, LogLevel } from '@temporalio/worker';
+import { NativeConnection, Runtime, DefaultLogger, Worker, LogEntry, LogLevel } from '@temporalio/worker';
+import { inspect } from 'node:util';
+import { redact } from './core/redact';
+import { knownSecrets } from './secrets';
 import { createActivities, defaultDeps, Provisioner } from './activities';
-import { GridflowConfig, loadConfig } from './config';
+import { GridflowConfig, loadConfig, temporalConnectionOptions } from './config';
 import { TASK_QUEUE } from './constants';
 import { addTaskManager, createContext } from './stack/manager';
 
@@ -42,13 +45,18 @@ export async function createWorker(options: WorkerOptions = {}): Promise<{ worke
   const config = options.config ?? loadConfig();
   if (!runtimeInstalled) {
     try {
-      Runtime.install({ logger: new DefaultLogger(options.logLevel ?? 'INFO') });
+      // Every log line of the worker (its own, the SDK's, activities') passes the redactor.
+      const print = (entry: LogEntry) => {
+        const meta = entry.meta ? ` ${redact(inspect(entry.meta, { depth: 5, breakLength: Infinity }), knownSecrets())}` : '';
+        process.stderr.write(`${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${redact(entry.message, knownSecrets())}${meta}\n`);
+      };
+      Runtime.install({ logger: new DefaultLogger(options.logLevel ?? 'INFO', print) });
     } catch {
       /* already installed in this process */
     }
     runtimeInstalled = true;
   }
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect({ address: config.temporal.address, ...temporalConnectionOptions(config) });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

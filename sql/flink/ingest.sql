@@ -1,6 +1,7 @@
 -- gridflow job "ingest": Postgres CDC (pgoutput) -> Fluss DWD, one statement set.
 -- Needs (same session, in order): catalog.sql, then this file. ddl.sql must have run once before.
 -- Source preparation: sql/source/schema.sql (REPLICA IDENTITY FULL) and sql/source/publication.sql.
+-- ${source_tls_options}: nothing, or the Debezium TLS options of the CDC connection's sslmode/sslrootcert.
 -- Placeholders: ${pipeline}, ${fluss_database}, ${source_host}, ${source_port}, ${source_database},
 --               ${source_schema}, ${source_user}, ${source_password}.
 --
@@ -55,7 +56,7 @@ CREATE TEMPORARY TABLE src_power_equipment (
   'scan.incremental.snapshot.enabled' = 'true',
   'scan.incremental.snapshot.backfill.skip' = 'true',
   'heartbeat.interval.ms' = '10s',
-  'debezium.poll.interval.ms' = '100'
+  'debezium.poll.interval.ms' = '100'${source_tls_options}
 );
 
 CREATE TEMPORARY TABLE src_equipment_reading (
@@ -83,7 +84,7 @@ CREATE TEMPORARY TABLE src_equipment_reading (
   'scan.incremental.snapshot.enabled' = 'true',
   'scan.incremental.snapshot.backfill.skip' = 'true',
   'heartbeat.interval.ms' = '10s',
-  'debezium.poll.interval.ms' = '100'
+  'debezium.poll.interval.ms' = '100'${source_tls_options}
 );
 
 EXECUTE STATEMENT SET

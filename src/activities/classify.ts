@@ -3,6 +3,8 @@
  * error, a missing prerequisite) becomes a non-retryable ApplicationFailure with a clear message;
  * anything transient is rethrown for Temporal to retry with backoff.
  */
+import { redact } from '../core/redact';
+import { knownSecrets } from '../secrets';
 import { ApplicationFailure } from '@temporalio/common';
 import { ConfigError } from '../config';
 import { FlinkApiError } from '../flink/errors';
@@ -25,7 +27,8 @@ export async function classified<T>(what: string, fn: () => Promise<T>): Promise
 
 export function classify(what: string, err: unknown): unknown {
   if (err instanceof ApplicationFailure) return err;
-  const message = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+  // Every sentence an activity hands back (to history, status, events, logs) goes through the redactor.
+  const message = redact(`${what}: ${err instanceof Error ? err.message : String(err)}`, knownSecrets());
   if (err instanceof FlinkApiError) {
     return err.transient ? ApplicationFailure.retryable(message, 'FlinkUnavailable') : nonRetryable('FlinkApiError', message);
   }

@@ -4,6 +4,8 @@ import { JobName, PipelineSpec } from '../core/spec';
 import { RestorePoint } from '../core/types';
 import { recordEvent as writeEvent, recordEvents as writeEvents, recordSavepoint as writeSavepoint } from '../postgres/sink';
 import { ActivityDeps } from './context';
+import { redact } from '../core/redact';
+import { knownSecrets } from '../secrets';
 import { classified } from './classify';
 
 
@@ -25,7 +27,7 @@ export function createRecordActivities(deps: ActivityDeps) {
         /* plain call */
       }
       await classified('record event', () =>
-        writeEvent(sinkConn(input.spec), { pipeline: input.spec.name, at: new Date(at).toISOString(), kind: input.kind, message: input.message }),
+        writeEvent(sinkConn(input.spec), { pipeline: input.spec.name, at: new Date(at).toISOString(), kind: input.kind, message: redact(input.message, knownSecrets()) }),
       );
     },
 
@@ -35,7 +37,7 @@ export function createRecordActivities(deps: ActivityDeps) {
         inserted: await writeEvents(
           sinkConn(input.spec),
           input.spec.name,
-          input.events.map((e) => ({ at: new Date(e.at).toISOString(), kind: e.kind, message: e.message })),
+          input.events.map((e) => ({ at: new Date(e.at).toISOString(), kind: e.kind, message: redact(e.message, knownSecrets()) })),
         ),
       }));
     },

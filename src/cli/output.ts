@@ -1,34 +1,39 @@
+import { redact, redactDeep } from '../core/redact';
+import { knownSecrets } from '../secrets';
 /**
  * Output discipline: progress goes to stderr (so `--json` stdout stays machine-readable), results to
  * stdout as text or JSON.
  */
+/** Everything the CLI prints passes the redactor (src/core/redact.ts) with the secrets it resolved. */
+const clean = (text: string) => redact(text, knownSecrets());
+
 export class Out {
   constructor(readonly json: boolean, private readonly quiet = false) {}
 
   progress(message: string): void {
-    if (!this.quiet) process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+    if (!this.quiet) process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${clean(message)}\n`);
   }
 
   text(message: string): void {
-    if (!this.json) process.stdout.write(`${message}\n`);
+    if (!this.json) process.stdout.write(`${clean(message)}\n`);
   }
 
   result(value: unknown, summary: string): void {
-    if (this.json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-    else process.stdout.write(`${summary}\n`);
+    if (this.json) process.stdout.write(`${clean(JSON.stringify(redactDeep(value, knownSecrets()), null, 2))}\n`);
+    else process.stdout.write(`${clean(summary)}\n`);
   }
 
   table<T>(rows: T[], headers: string[], cells: (row: T) => string[]): void {
     if (this.json) {
-      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      process.stdout.write(`${clean(JSON.stringify(redactDeep(rows, knownSecrets()), null, 2))}\n`);
       return;
     }
     const body = rows.map(cells);
     const widths = headers.map((h, i) => Math.max(displayWidth(h), ...body.map((r) => displayWidth(r[i] ?? ''))));
     const pad = (c: string, w: number) => c + ' '.repeat(Math.max(0, w - displayWidth(c)));
     const line = (cols: string[]) => cols.map((c, i) => (i === cols.length - 1 ? c : pad(c, widths[i]))).join('  ');
-    process.stdout.write(`${line(headers.map((h) => h.toUpperCase()))}\n`);
-    for (const r of body) process.stdout.write(`${line(r)}\n`);
+    process.stdout.write(`${clean(line(headers.map((h) => h.toUpperCase())))}\n`);
+    for (const r of body) process.stdout.write(`${clean(line(r))}\n`);
   }
 }
 

@@ -3,6 +3,7 @@
  * becomes a FlinkApiError that names the call (`METHOD /path`), says what went wrong in one readable
  * line, keeps Flink's full text, and tells activities whether trying again can help.
  */
+import { redact } from '../core/redact';
 
 /** What kind of failure this was; `transient` is derived from it (plus the HTTP status and Flink's text). */
 export type FlinkErrorKind =
@@ -184,5 +185,5 @@ function shortenClassName(line: string): string {
  * and CDC/JDBC DDL carries `'password' = '...'`: blank those values before the text goes anywhere.
  */
 export function redactSecrets(text: string): string {
-  return text.replace(/('[^']*(?:password|secret|token)[^']*'\s*=\s*)'(?:[^']|'')*'/gi, "$1'***'");
+  return redact(text);
 }

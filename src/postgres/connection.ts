@@ -6,6 +6,7 @@
  * Values: NUMERIC, BIGINT, DATE and TIMESTAMP[TZ] come back as the strings Postgres sent (session
  * TimeZone = UTC), never as JS numbers or Dates: a NUMERIC(20,4) or a microsecond timestamp survives.
  */
+import * as fs from 'node:fs';
 import { z } from 'zod';
 import { Client, ClientConfig, Pool, PoolConfig, QueryResult, QueryResultRow, types } from 'pg';
 import { PgConnection } from '../config';
@@ -69,7 +70,26 @@ export function clientConfig(conn: PgConnection, options: ClientOptions = {}): C
     application_name: o.applicationName ?? 'gridflow',
     options: '-c TimeZone=UTC -c DateStyle=ISO',
     types: EXACT_TYPES,
+    ssl: tlsOptions(conn),
   };
+}
+
+/** node-postgres' TLS options for libpq's sslmode (src/config.ts PgTls). */
+export function tlsOptions(conn: PgConnection): ClientConfig['ssl'] {
+  const tls = conn.ssl;
+  if (!tls) return false;
+  const ca = tls.rootCert ? fs.readFileSync(tls.rootCert, 'utf8') : undefined;
+  switch (tls.mode) {
+    case 'require':
+      // libpq: with a root certificate, require verifies the chain as verify-ca does.
+      return ca ? { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } : { rejectUnauthorized: false };
+    case 'verify-ca':
+      return { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    case 'verify-full':
+      return { ca, rejectUnauthorized: true }; // and the host name must match the certificate (node's default check)
+    default:
+      return false;
+  }
 }
 
 /** The same connection pointed at another database on the same server (scratch databases, per-database slots). */

@@ -3,6 +3,7 @@
  * text), so activities can tell "retry later" from "fix something"; and what may be said about a
  * connection in a log (never its password).
  */
+import { redact as redactText } from '../core/redact';
 import { DatabaseError } from 'pg';
 import { PgConnection } from '../config';
 
@@ -290,11 +291,9 @@ function isErrorLike(err: unknown): err is Error {
   return typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string';
 }
 
-/** Blank the connection's password and any PASSWORD '...' literal (echoed by syntax errors). */
+/** Blank the connection's password and every keyed secret (src/core/redact.ts: the one redactor). */
 export function redact(text: string, password?: string): string {
-  let out = text.replace(/(PASSWORD\s+)'(?:[^']|'')*'/gi, "$1'***'");
-  if (password && password.length >= 4) out = out.split(password).join('***');
-  return out;
+  return redactText(text, password ? [password] : []);
 }
 
 /** "source_admin (gridflow_admin@127.0.0.1:15432/sgcc_source)": safe to log, never a password. */

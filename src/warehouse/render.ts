@@ -45,11 +45,24 @@ function values(spec: PipelineSpec, conns: Connections, mask: boolean): Record<s
     source_schema: identifier(spec.source.schema),
     source_user: literal(conns.sourceCdc.user),
     source_password: secret(conns.sourceCdc.password),
-    sink_jdbc_url: { kind: 'jdbcUrl', value: `jdbc:postgresql://${conns.sink.host}:${conns.sink.port}/${conns.sink.database}` },
+    sink_jdbc_url: { kind: 'jdbcUrl', value: `jdbc:postgresql://${conns.sink.host}:${conns.sink.port}/${conns.sink.database}${jdbcTls(conns.sink)}` },
+    source_tls_options: {
+      kind: 'options',
+      value: conns.sourceCdc.ssl
+        ? [['debezium.database.sslmode', conns.sourceCdc.ssl.mode], ...(conns.sourceCdc.ssl.rootCert ? [['debezium.database.sslrootcert', conns.sourceCdc.ssl.rootCert] as [string, string]] : [])]
+        : [],
+    },
     sink_user: literal(conns.sink.user),
     sink_password: secret(conns.sink.password),
     probe_equipment: literal(PROBE_EQUIPMENT_ID),
   };
+}
+
+/** pgjdbc's query for the connection's TLS (same names and modes as libpq); '' without TLS. */
+function jdbcTls(conn: PgConnection): string {
+  if (!conn.ssl) return '';
+  const q = [`sslmode=${conn.ssl.mode}`, ...(conn.ssl.rootCert ? [`sslrootcert=${encodeURI(conn.ssl.rootCert)}`] : [])];
+  return `?${q.join('&')}`;
 }
 
 function render(file: string, spec: PipelineSpec, conns: Connections, mask: boolean): string[] {

@@ -14,7 +14,9 @@ export type PlaceholderValue =
   | { kind: 'host'; value: string }
   | { kind: 'port'; value: number }
   | { kind: 'hostPorts'; value: string }
-  | { kind: 'jdbcUrl'; value: string };
+  | { kind: 'jdbcUrl'; value: string }
+  /** Extra connector options appended to a WITH list: `,\n  'k' = 'v'` each (nothing when empty). */
+  | { kind: 'options'; value: Array<[string, string]> };
 
 export const identifier = (value: string): PlaceholderValue => ({ kind: 'identifier', value });
 export const flinkIdentifier = (value: string): PlaceholderValue => ({ kind: 'flinkIdentifier', value });
@@ -46,8 +48,16 @@ function check(name: string, v: PlaceholderValue): string {
     case 'hostPorts':
       if (!/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/.test(v.value)) throw bad(`${JSON.stringify(v.value)} is not host:port[,host:port]`);
       return v.value;
+    case 'options':
+      return v.value
+        .map(([k, x]) => {
+          if (!/^[a-z][a-z0-9.-]*$/.test(k)) throw bad(`${JSON.stringify(k)} is not an option key`);
+          if (/[\u0000-\u001f]/.test(x)) throw bad('control characters are not allowed');
+          return `,\n  '${k}' = '${x.replace(/'/g, "''")}'`;
+        })
+        .join('');
     case 'jdbcUrl':
-      if (!/^jdbc:postgresql:\/\/[A-Za-z0-9.-]+:\d+\/[a-z][a-z0-9_]*(\?[A-Za-z0-9=&_.-]*)?$/.test(v.value)) {
+      if (!/^jdbc:postgresql:\/\/[A-Za-z0-9.-]+:\d+\/[a-z][a-z0-9_]*(\?[A-Za-z0-9=&_.%\/-]*)?$/.test(v.value)) {
         throw bad(`${JSON.stringify(v.value)} is not a jdbc:postgresql://host:port/database URL`);
       }
       return v.value;

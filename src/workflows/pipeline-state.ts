@@ -7,6 +7,7 @@ import { upsertSearchAttributes } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES, flinkJobName } from '../constants';
 import type { FreshnessObservation } from '../core/lag';
+import { redact } from '../core/redact';
 import type { RedeployPlan } from '../core/redeploy';
 import { JOB_NAMES, JobName, PipelineSpec, durationMs } from '../core/spec';
 import {
@@ -101,6 +102,8 @@ export class PipelineModel {
 
   /** Change state; the search attribute follows so the Temporal UI can filter by it. */
   setState(state: PipelineState, reason: string | null = null): boolean {
+    // Reasons quote errors: the keyed forms of a secret never reach status or events.
+    reason = reason === null ? null : redact(reason);
     const changed = state !== this.state || reason !== this.reason;
     this.state = state;
     this.reason = reason;

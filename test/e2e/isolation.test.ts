@@ -188,3 +188,38 @@ describe('a redeploy of e2e that fails at a stage rolls back to the running spec
     );
   });
 });
+
+test('no password anywhere after deploys, a refused pipeline, redeploys and rollbacks: histories, Flink REST, logs, ops tables', async () => {
+  const secrets = ['source_cdc', 'sink', 'source_admin'].map((c) => resolveConnection(c).password);
+  expect(secrets.every((s) => s.length >= 8)).toBe(true);
+  const found: string[] = [];
+  const scan = (where: string, text: string) => {
+    for (const s of secrets) if (text.includes(s)) found.push(where);
+  };
+  // Every workflow's history (the pipelines', the refused one's).
+  for await (const wf of pipeline.client.workflow.list({ query: "WorkflowType = 'PipelineWorkflow'" })) {
+    const history = await pipeline.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    scan(`history ${wf.workflowId}`, JSON.stringify(history));
+  }
+  // Flink REST: every job's endpoints, the JobManager's and TaskManagers' logs as served.
+  const base = loadConfig().flink.restUrl;
+  const get = async (p: string) => (await fetch(`${base}${p}`)).text();
+  for (const j of (await rest().jobsOverview()).filter((x) => x.name.startsWith('gridflow/'))) {
+    for (const p of ['', '/plan', '/config', '/exceptions', '/checkpoints']) scan(`flink /jobs/${j.jid}${p}`, await get(`/jobs/${j.jid}${p}`));
+  }
+  const jmLogs = JSON.parse(await get('/jobmanager/logs')) as { logs: Array<{ name: string }> };
+  for (const l of jmLogs.logs) scan(`jobmanager log ${l.name}`, await get(`/jobmanager/logs/${encodeURIComponent(l.name)}`));
+  const tms = JSON.parse(await get('/taskmanagers')) as { taskmanagers: Array<{ id: string }> };
+  for (const tm of tms.taskmanagers) {
+    const logs = JSON.parse(await get(`/taskmanagers/${tm.id}/logs`)) as { logs: Array<{ name: string }> };
+    for (const l of logs.logs) scan(`taskmanager ${tm.id} log ${l.name}`, await get(`/taskmanagers/${tm.id}/logs/${encodeURIComponent(l.name)}`));
+  }
+  // The ops tables, as text.
+  await withClient(resolveConnection('sink'), async (c) => {
+    for (const t of ['events', 'savepoints', 'verification_runs', 'ownership', 'probes']) {
+      const rows = await query(c, `dump ${t}`, `SELECT row_to_json(x)::text AS j FROM gridflow.${t} x`);
+      scan(`gridflow.${t}`, rows.rows.map((r) => r.j).join('\n'));
+    }
+  });
+  expect(found).toEqual([]);
+});

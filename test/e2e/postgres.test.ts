@@ -379,6 +379,13 @@ describe('reconcile', () => {
     });
   }
 
+  test('a sink schema of its own per pipeline; a PostgreSQL keyword is refused with the reason', async () => {
+    await applySinkSchema(scratchSink, 'dw_other');
+    const tables = await withClient(scratchSink, (c) => query<{ t: string }>(c, 'list', "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'dw_other' ORDER BY 1"));
+    expect(tables.rows.map((r) => r.t)).toEqual([...WAREHOUSE_TABLE_NAMES].sort());
+    await expect(applySinkSchema(scratchSink, 'order')).rejects.toThrow(/sink\.schema order is a PostgreSQL keyword \(reserved\).*choose another name/);
+  });
+
   test('a sink filled from the contract is consistent; exactly the corrupted rows are found, within tolerance ones are not', async () => {
     await applySinkSchema(scratchSink, 'dw');
     await applySinkSchema(scratchSink, 'dw'); // idempotent

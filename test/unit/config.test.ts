@@ -1,7 +1,13 @@
+import { tlsOptions } from '../../src/postgres/connection';
+import { renderJob } from '../../src/warehouse/render';
+import { parseSpec } from '../../src/core/spec';
+import { testSpec } from '../workflows/doubles';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, loadConfig, parseConnectionUrl, parseEnvFile, resolveConnection } from '../../src/config';
+import { ConfigError, loadConfig, parseConnectionUrl, parseEnvFile, resolveConnection, temporalConnectionOptions } from '../../src/config';
+import { redact } from '../../src/core/redact';
+import { knownSecrets } from '../../src/secrets';
 
 describe('loadConfig', () => {
   test('defaults: loopback addresses, stack under the repo, cache under ~/.cache', () => {
@@ -30,7 +36,7 @@ describe('loadConfig', () => {
     expect(config.stack.taskManagers).toBe(2);
     expect(config.flink.restUrl).toBe('http://flink.prod:8081');
     expect(config.flink.gatewayUrl).toBe('http://gateway.prod:8083');
-    expect(config.temporal).toEqual({ address: 'temporal.prod:7233', namespace: 'grid' });
+    expect(config.temporal).toEqual({ address: 'temporal.prod:7233', namespace: 'grid', tls: { enabled: false } });
   });
 
   test('GRIDFLOW_PORT_OFFSET shifts every default port', () => {
@@ -85,5 +91,64 @@ describe('connections', () => {
 
   test('env files: comments and blank lines ignored, values may contain =', () => {
     expect(parseEnvFile('# c\n\nA=1\nB=x=y\n bad line\n')).toEqual({ A: '1', B: 'x=y' });
+  });
+});
+
+describe('TLS for Postgres connections (sslmode, sslrootcert)', () => {
+  const ca = path.join(os.tmpdir(), `gridflow-test-ca-${process.pid}.pem`);
+  beforeAll(() => fs.writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'));
+  afterAll(() => fs.rmSync(ca, { force: true }));
+  const url = (q: string) => `postgres://u:pw@db.example:5432/sgcc_dw${q}`;
+
+  test('honoured, not dropped: the modes node-postgres and pgjdbc both implement', () => {
+    expect(parseConnectionUrl('sink', url('')).ssl).toBeUndefined();
+    expect(parseConnectionUrl('sink', url('?sslmode=disable')).ssl).toBeUndefined();
+    expect(parseConnectionUrl('sink', url('?sslmode=require')).ssl).toEqual({ mode: 'require' });
+    expect(parseConnectionUrl('sink', url(`?sslmode=verify-full&sslrootcert=${ca}`)).ssl).toEqual({ mode: 'verify-full', rootCert: ca });
+  });
+
+  test.each([
+    ['?sslmode=prefer', /GRIDFLOW_PG_SINK: sslmode=prefer \(TLS only if the server offers it\) is not supported/],
+    ['?sslmode=verify-full', /sslmode=verify-full needs sslrootcert=/],
+    ['?sslmode=strict', /sslmode=strict is not one of disable, require, verify-ca, verify-full/],
+    ['?sslmode=verify-ca&sslrootcert=relative.pem', /sslrootcert must be an absolute path/],
+    ['?sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem', /sslrootcert \/nonexistent\/ca.pem does not exist/],
+    ['?sslrootcert=/tmp/x.pem', /sslrootcert needs sslmode=verify-ca or verify-full/],
+    ['?application_name=x&sslmode=require', /unknown URL parameter application_name \(supported: sslmode, sslrootcert\)/],
+  ])('refused with the reason: %s', (q, message) => {
+    expect(() => parseConnectionUrl('sink', url(q))).toThrow(message);
+  });
+
+  test('the same TLS reaches node-postgres, the JDBC sink and the CDC source', () => {
+    const sink = parseConnectionUrl('sink', url(`?sslmode=verify-full&sslrootcert=${ca}`));
+    const cdc = parseConnectionUrl('source_cdc', `postgres://cdc:pw@db.example:5432/sgcc_source?sslmode=require`);
+    expect(tlsOptions(sink)).toMatchObject({ rejectUnauthorized: true, ca: expect.stringContaining('BEGIN CERTIFICATE') });
+    expect(tlsOptions(cdc)).toEqual({ rejectUnauthorized: false });
+    expect(tlsOptions(parseConnectionUrl('x', url('')))).toBe(false);
+    const spec = parseSpec(testSpec());
+    const sinkJob = renderJob(spec, 'sink', { sourceCdc: cdc, sink });
+    expect(sinkJob.setup.join('\n')).toContain(`'url' = 'jdbc:postgresql://db.example:5432/sgcc_dw?sslmode=verify-full&sslrootcert=${ca}'`);
+    const ingest = renderJob(spec, 'ingest', { sourceCdc: cdc, sink }).setup.join('\n');
+    expect(ingest).toContain("'debezium.database.sslmode' = 'require'");
+    // Without TLS the job's SQL (and so its fingerprint) is what it was.
+    const plain = renderJob(spec, 'ingest', { sourceCdc: parseConnectionUrl('source_cdc', 'postgres://cdc:pw@db.example:5432/sgcc_source'), sink }).setup.join('\n');
+    expect(plain).not.toContain('sslmode');
+    expect(plain).toContain("'debezium.poll.interval.ms' = '100'\n");
+  });
+});
+
+describe('Temporal TLS and API keys from the environment', () => {
+  test('off by default; on with any variable; the API key implies TLS and is remembered as a secret', () => {
+    expect(temporalConnectionOptions(loadConfig({ HOME: '/home/op' }))).toEqual({});
+    expect(temporalConnectionOptions(loadConfig({ HOME: '/home/op', GRIDFLOW_TEMPORAL_TLS: '1' }))).toEqual({ tls: true });
+    expect(temporalConnectionOptions(loadConfig({ HOME: '/home/op', GRIDFLOW_TEMPORAL_TLS_SERVER_NAME: 'temporal.internal' }))).toEqual({ tls: { serverNameOverride: 'temporal.internal' } });
+    const withKey = temporalConnectionOptions(loadConfig({ HOME: '/home/op', GRIDFLOW_TEMPORAL_API_KEY: 'tk_live_0123456789' }));
+    expect(withKey).toEqual({ tls: true, apiKey: 'tk_live_0123456789' });
+    expect(redact('connect failed with tk_live_0123456789', knownSecrets())).toBe('connect failed with ***');
+  });
+
+  test('bad values are named', () => {
+    expect(() => loadConfig({ HOME: '/home/op', GRIDFLOW_TEMPORAL_TLS: 'maybe' })).toThrow(/GRIDFLOW_TEMPORAL_TLS \(temporal\.tls\.enabled\): true or false/);
+    expect(() => temporalConnectionOptions(loadConfig({ HOME: '/home/op', GRIDFLOW_TEMPORAL_TLS_CA: 'ca.pem' }))).toThrow(/GRIDFLOW_TEMPORAL_TLS_CA must be an absolute path/);
   });
 });

@@ -85,7 +85,9 @@ export interface PreflightProblem {
     | 'cdc-replication'
     | 'cdc-connect'
     | 'cdc-schema-usage'
-    | 'cdc-select';
+    | 'cdc-select'
+    | 'cdc-superuser'
+    | 'cdc-owner';
   /** One sentence: the problem, then the fix. */
   message: string;
   /** prepareSource fixes this one by itself (REPLICA IDENTITY, grants). */
@@ -370,6 +372,22 @@ export function judgeSource(
   } else {
     if (!facts.cdc.canLogin) {
       add('cdc-login', `Role ${role} cannot log in: run ALTER ROLE ${role} LOGIN.`);
+    }
+    // Least privilege: the CDC role's password travels inside the job SQL to Flink, whose REST API has
+    // no authentication. It must not be able to do more than stream and read the captured tables.
+    if (facts.cdc.superuser) {
+      add(
+        'cdc-superuser',
+        `Role ${role} is a superuser; the CDC connection's password goes to Flink inside the job SQL, so it must hold REPLICATION, CONNECT and SELECT on the captured tables and nothing more: ` +
+          `create a dedicated role (CREATE ROLE gridflow_cdc LOGIN REPLICATION PASSWORD '<secret>') and name its connection as source.cdcConnection.`,
+      );
+    }
+    const owned = facts.tables.filter((t) => t.exists && t.owner === role).map((t) => `${input.schema}.${t.table}`);
+    if (owned.length) {
+      add(
+        'cdc-owner',
+        `Role ${role} owns ${owned.join(', ')}: as the CDC connection it could alter or drop them from inside Flink; use a role with only REPLICATION, CONNECT and SELECT (not source.connection's) as source.cdcConnection.`,
+      );
     }
     if (!facts.cdc.replication && !facts.cdc.superuser) {
       add(

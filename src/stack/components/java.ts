@@ -43,8 +43,10 @@ appender.main.fileName = \${sys:log.file}
 appender.main.filePattern = \${sys:log.file}.%i
 appender.main.layout.type = PatternLayout
 # Connectors log their whole configuration (the CDC source prints database.password): mask any
-# password=..., password: ... or "password":"..." before it reaches the file.
-appender.main.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %replace{%m}{(?i)(password[\"']?\\\\s*[=:]\\\\s*[\"']?)[^,;\\\\s\"']+}{$1******}%n
+# <...password|secret|token|api-key...>=..., : ... or "...":"..." and the secret of any user:secret@ URL, in
+# the message and in exception text alike (so the exception is written inside the replacement).
+appender.main.layout.alwaysWriteExceptions = false
+appender.main.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %replace{%replace{%m%n%throwable}{(?i)((?:password|passwd|secret|token|api[-_]?key)[\\\\w.-]*[\"']?\\\\s*[=:]\\\\s*[\"']?)[^,;\\\\s\"']+}{$1******}}{(://[^/\\\\s:@]+:)[^@\\\\s/]+@}{$1******@}
 appender.main.policies.type = Policies
 appender.main.policies.size.type = SizeBasedTriggeringPolicy
 appender.main.policies.size.size = 50MB

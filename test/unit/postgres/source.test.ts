@@ -109,8 +109,13 @@ describe('judgeSource (preflight from recorded facts)', () => {
       'Role gridflow_cdc has no CONNECT privilege on database sgcc_source: run GRANT CONNECT ON DATABASE sgcc_source TO gridflow_cdc (prepareSource does this).',
       'Role gridflow_cdc has no USAGE privilege on schema public, so it cannot read the captured tables: run GRANT USAGE ON SCHEMA public TO gridflow_cdc (prepareSource does this).',
     ]);
-    // a superuser CDC role needs no REPLICATION attribute
-    expect(judgeSource({ ...goodFacts(), cdc: { ...goodFacts().cdc, replication: false, superuser: true } }, need)).toEqual([]);
+    // Least privilege: a superuser, or the tables' owner (the admin's connection named as CDC), is refused.
+    const superuser = judgeSource({ ...goodFacts(), cdc: { ...goodFacts().cdc, replication: false, superuser: true } }, need);
+    expect(superuser.map((p) => p.check)).toEqual(['cdc-superuser']);
+    expect(superuser[0].message).toMatch(/^Role gridflow_cdc is a superuser; .*REPLICATION, CONNECT and SELECT on the captured tables and nothing more/);
+    const owner = judgeSource({ ...goodFacts(), cdc: { ...goodFacts().cdc, role: 'gridflow_admin' } }, need);
+    expect(owner.map((p) => p.check)).toContain('cdc-owner');
+    expect(owner.find((p) => p.check === 'cdc-owner')!.message).toMatch(/^Role gridflow_admin owns public\.power_equipment, public\.equipment_reading: /);
   });
 
   test('the admin role: cannot replicate, create or does not own the tables', () => {
