@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Host prerequisites for the local stack: Java 17 (JDK), Maven, PostgreSQL 15 server binaries, stunnel4 and
+# Host prerequisites for the local stack: Java 17 (JDK), Maven, PostgreSQL 15 server binaries, haproxy and
 # openssl (for the TLS tests), Go
 # (only to build the Temporal CLI once). Installs what is missing from Debian's packages when it can
 # (root + apt-get); otherwise prints the exact command and exits 3. Quiet when everything is present.
@@ -23,7 +23,7 @@ if ! command -v java >/dev/null || ! command -v javac >/dev/null || [ "$(java_ma
 fi
 command -v mvn >/dev/null || missing_pkgs+=(maven)
 # The TLS terminator the tests put in front of Temporal (test/e2e/temporal-tls.test.ts); openssl makes their certificates.
-command -v stunnel4 >/dev/null || missing_pkgs+=(stunnel4)
+command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing_pkgs+=(haproxy)
 command -v openssl >/dev/null || missing_pkgs+=(openssl)
 pg_bin="${GRIDFLOW_PG_BIN:-/usr/lib/postgresql/$pg_major/bin}"
 [ -x "$pg_bin/postgres" ] && [ -x "$pg_bin/initdb" ] || missing_pkgs+=("postgresql-$pg_major")

@@ -1,6 +1,7 @@
 /**
  * gridflow talks to a secured Temporal: the tests' Temporal dev server (which has no TLS flags) behind
- * Debian's stunnel as a TLS terminator that requires a client certificate signed by the test CA. The CLI's
+ * Debian's haproxy as a TLS terminator (ALPN h2, as gRPC needs) that requires a client certificate signed
+ * by the test CA. The CLI's
  * client (connectClient) and the worker's connection (NativeConnection, as createWorker opens it) both
  * connect with GRIDFLOW_TEMPORAL_TLS_CA / _CERT / _KEY; without the client certificate, or trusting
  * another CA, the connection is refused with the reason.
@@ -19,7 +20,7 @@ jest.setTimeout(120_000);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridflow-tls-'));
 const file = (name: string) => path.join(dir, name);
-let stunnel: ChildProcess | undefined;
+let proxy: ChildProcess | undefined;
 let port = 0;
 
 function openssl(args: string[]): void {
@@ -57,7 +58,7 @@ async function waitListening(p: number): Promise<void> {
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`stunnel is not listening on ${p}`);
+  throw new Error(`haproxy is not listening on ${p}: ${fs.existsSync(file('haproxy.log')) ? fs.readFileSync(file('haproxy.log'), 'utf8') : ''}`);
 }
 
 /** The test stack's config, pointed at the terminator, with the given TLS settings. */
@@ -71,29 +72,31 @@ beforeAll(async () => {
   makeCertificates();
   port = await freePort();
   const upstream = loadConfig().temporal.address;
+  fs.writeFileSync(file('server-bundle.pem'), fs.readFileSync(file('server.pem'), 'utf8') + fs.readFileSync(file('server.key'), 'utf8'));
   fs.writeFileSync(
-    file('stunnel.conf'),
+    file('haproxy.cfg'),
     [
-      'foreground = yes',
-      'pid =',
-      `output = ${file('stunnel.log')}`,
-      '[temporal]',
-      `accept = 127.0.0.1:${port}`,
-      `connect = ${upstream}`,
-      `cert = ${file('server.pem')}`,
-      `key = ${file('server.key')}`,
-      `CAfile = ${file('ca.pem')}`,
-      'verifyChain = yes',
-      'requireCert = yes',
+      'defaults',
+      '  mode tcp',
+      '  timeout connect 5s',
+      '  timeout client 1h',
+      '  timeout server 1h',
+      'frontend temporal_tls',
+      // TLS ends here; the gRPC stream (HTTP/2, negotiated by ALPN) goes on in plain TCP to the dev server.
+      `  bind 127.0.0.1:${port} ssl crt ${file('server-bundle.pem')} ca-file ${file('ca.pem')} verify required alpn h2`,
+      '  default_backend temporal',
+      'backend temporal',
+      `  server dev ${upstream}`,
       '',
     ].join('\n'),
   );
-  stunnel = spawn('stunnel4', [file('stunnel.conf')], { stdio: 'ignore' });
+  proxy = spawn(fs.existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy', ['-db', '-f', file('haproxy.cfg')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  proxy.stderr?.on('data', (d: Buffer) => fs.appendFileSync(file('haproxy.log'), d));
   await waitListening(port);
 }, STACK_UP_TIMEOUT_MS);
 
 afterAll(() => {
-  stunnel?.kill();
+  proxy?.kill();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
