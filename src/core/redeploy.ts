@@ -37,20 +37,34 @@ export function refusedChange(previous: PipelineSpec, next: PipelineSpec): strin
   );
 }
 
+/** Largest request accepted (a spec is a few KB; anything near this is not a spec). */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+/** A `jobs` list of a request (redeploy, savepoint): known jobs, each once. */
+export function jobsProblem(jobs: unknown): string | null {
+  if (jobs === undefined) return null;
+  if (!Array.isArray(jobs) || jobs.length === 0 || jobs.length > JOB_NAMES.length) {
+    return `jobs must be a non-empty list of at most ${JOB_NAMES.length} of ${JOB_NAMES.join(', ')}`;
+  }
+  const bad = jobs.find((j) => !(JOB_NAMES as readonly unknown[]).includes(j));
+  if (bad !== undefined) return `jobs: ${JSON.stringify(bad).slice(0, 60)} is not one of ${JOB_NAMES.join(', ')}`;
+  if (new Set(jobs).size !== jobs.length) return 'jobs: a job is named twice';
+  return null;
+}
+
 /** The shape of a redeploy request, checked before anything runs (update validator, signal handler). */
-export function requestProblem(request: { mode?: unknown; jobs?: unknown; requestId?: unknown } | null | undefined): string | null {
-  if (request === null || typeof request !== 'object') return 'the redeploy request must be an object';
+export function requestProblem(request: { mode?: unknown; jobs?: unknown; requestId?: unknown; spec?: unknown } | null | undefined): string | null {
+  if (request === null || typeof request !== 'object' || Array.isArray(request)) return 'the redeploy request must be an object';
+  const size = JSON.stringify(request).length;
+  if (size > MAX_REQUEST_BYTES) return `the redeploy request is ${size} bytes; at most ${MAX_REQUEST_BYTES} are accepted`;
+  if (request.spec !== undefined && (request.spec === null || typeof request.spec !== 'object' || Array.isArray(request.spec))) {
+    return 'spec must be a pipeline spec (an object)';
+  }
   if (request.mode !== undefined && !(OPERATOR_UPGRADE_MODES as readonly unknown[]).includes(request.mode)) {
-    return `mode ${JSON.stringify(request.mode)} is not one of ${OPERATOR_UPGRADE_MODES.join(', ')}`;
+    return `mode ${JSON.stringify(request.mode).slice(0, 60)} is not one of ${OPERATOR_UPGRADE_MODES.join(', ')}`;
   }
-  if (request.jobs !== undefined) {
-    if (!Array.isArray(request.jobs) || request.jobs.length === 0 || request.jobs.length > JOB_NAMES.length) {
-      return `jobs must be a non-empty list of at most ${JOB_NAMES.length} of ${JOB_NAMES.join(', ')}`;
-    }
-    const bad = request.jobs.find((j) => !(JOB_NAMES as readonly unknown[]).includes(j));
-    if (bad !== undefined) return `jobs: ${JSON.stringify(bad)} is not one of ${JOB_NAMES.join(', ')}`;
-    if (new Set(request.jobs).size !== request.jobs.length) return 'jobs: a job is named twice';
-  }
+  const jobs = jobsProblem(request.jobs);
+  if (jobs) return jobs;
   if (request.requestId !== undefined && (typeof request.requestId !== 'string' || !/^[A-Za-z0-9._:-]{1,100}$/.test(request.requestId))) {
     return 'requestId must be 1–100 characters of letters, digits and . _ : -';
   }

@@ -17,7 +17,7 @@
  * effect is an activity (src/activities/index.ts).
  */
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
-import { refusedChange, requestProblem } from '../core/redeploy';
+import { jobsProblem, refusedChange, requestProblem } from '../core/redeploy';
 import { JOB_NAMES, PipelineSpec, SpecError, durationMs, parseSpec } from '../core/spec';
 import { PipelineStatus, RedeployOutcome } from '../core/types';
 import {
@@ -138,9 +138,10 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     },
   });
 
-  setHandler(savepointUpdate, (request) => step('savepoint', () => savepointNow(p, request.jobs ?? [...JOB_NAMES], 'manual')), {
+  setHandler(savepointUpdate, (request) => step('savepoint', () => savepointNow(p, request?.jobs ?? [...JOB_NAMES], 'manual')), {
     validator: (request: SavepointRequest) => {
-      if (request.jobs?.some((j) => !JOB_NAMES.includes(j))) throw new Error(`jobs must be among ${JOB_NAMES.join(', ')}`);
+      const problem = request === null || typeof request !== 'object' ? 'the savepoint request must be an object' : jobsProblem(request.jobs);
+      if (problem) throw new Error(problem);
       if (p.state === 'PAUSED' || p.decommission) throw new Error(`no job is running (pipeline ${p.state})`);
     },
   });

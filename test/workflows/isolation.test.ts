@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { PipelineStatus } from '../../src/core/types';
-import { redeploySignal, redeployUpdate, statusQuery } from '../../src/workflows/definitions';
+import { redeploySignal, redeployUpdate, savepointUpdate, statusQuery } from '../../src/workflows/definitions';
 import { PipelineWorkflow } from '../../src/workflows/pipeline';
 import { ClusterModel, testSpec } from './doubles';
 import { bundle, env, rejection, running, until, waitFor, withPipeline } from './harness';
@@ -163,6 +163,27 @@ describe('requests that cannot break the invariants', () => {
       expect(await rejection(handle.executeUpdate(redeployUpdate, { args: [{ mode: 'stateless' as never }] }))).toMatch(/mode "stateless" is not one of/);
       expect(await rejection(handle.executeUpdate(redeployUpdate, { args: [{ jobs: ['ads', 'ads'] }] }))).toMatch(/a job is named twice/);
       expect(model.submissions).toHaveLength(4);
+    });
+  });
+
+  test.each([
+    ['jobs as a string', { jobs: 'ads' }, /jobs must be a non-empty list of at most 4/],
+    ['jobs with a number', { jobs: ['ads', 7] }, /jobs: 7 is not one of ingest, dws, ads, sink/],
+    ['mode as a number', { mode: 3 }, /mode 3 is not one of savepoint, last-state/],
+    ['spec as a number', { spec: 42 }, /spec must be a pipeline spec \(an object\)/],
+    ['spec as a string', { spec: 'name: sgcc' }, /spec must be a pipeline spec/],
+    ['spec with a wrong type', { spec: { ...testSpec(), version: 'two' } }, /invalid pipeline spec: version: Expected number, received string/],
+    ['spec with a huge string', { spec: { ...testSpec(), name: 'x'.repeat(100_000) } }, /the redeploy request is \d+ bytes; at most 65536/],
+    ['request id as an object', { requestId: { id: 1 } }, /requestId must be 1–100 characters/],
+    ['a list instead of a request', [1, 2], /the redeploy request must be an object/],
+  ])('a raw client sending %s gets the reason from the validator, nothing moves', async (_what, payload, message) => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      expect(await rejection(handle.executeUpdate(redeployUpdate, { args: [payload as never] }))).toMatch(message);
+      expect(await rejection(handle.executeUpdate(savepointUpdate, { args: [{ jobs: 'sink' } as never] }))).toMatch(/jobs must be a non-empty list/);
+      expect(model.submissions).toHaveLength(4);
+      expect((await handle.query(statusQuery)).state).toBe('RUNNING');
     });
   });
 
