@@ -1,6 +1,10 @@
 /** What `gridflow deploy` may report as the outcome: never a RUNNING older than the command. */
-import { observedLine, settledStatus } from '../../../src/cli/pipeline';
-import { PipelineStatus } from '../../../src/core/types';
+import { observedLine, renderStatus, settledStatus } from '../../../src/cli/pipeline';
+import { Out } from '../../../src/cli/output';
+import { markStep, planRedeploy, skipPending } from '../../../src/core/redeploy';
+import { parseSpec } from '../../../src/core/spec';
+import { testSpec } from '../../workflows/doubles';
+import { PipelineStatus, newJobRecord } from '../../../src/core/types';
 
 const NOW = 1_800_000_000_000;
 
@@ -45,4 +49,31 @@ test('status says how old its view of Flink is', () => {
   expect(observedLine({ observedAt: NOW - 4000 }, NOW)).toBe('(Flink observed 4s ago)');
   expect(observedLine({ observedAt: NOW - 2 * 3600_000 }, NOW)).toBe('(Flink observed 120m ago)');
   expect(observedLine({ observedAt: null }, NOW)).toBe('(Flink not observed yet)');
+});
+
+test('status prints a failed redeploy’s plan, step by step, and the rejected requests', () => {
+  const records = Object.fromEntries((['ingest', 'dws', 'ads', 'sink'] as const).map((j) => [j, { ...newJobRecord(j), jobId: 'f'.repeat(32), flinkState: 'RUNNING' as const }]));
+  let plan = planRedeploy({ previous: parseSpec(testSpec()), next: parseSpec(testSpec({ version: 2 })), records: records as never, jobs: ['ads'], mode: 'savepoint', requestId: 'cli-1' });
+  plan = markStep(markStep(plan, 1, 'done'), 2, 'failed', "create Fluss tables: 'password' = 'x' Encountered \"order\"");
+  plan = skipPending(plan, false);
+  const s = {
+    ...status('RUNNING', NOW),
+    lastRedeploy: { outcome: 'rolled-back' as const, fromVersion: 1, toVersion: 2, jobs: ['ads' as const], reason: 'DDL' },
+    redeployPlan: plan,
+    redeployRejections: [{ at: NOW, requestId: 'ci-9', reason: 'mode "x" is not one of savepoint, last-state' }],
+  };
+  const lines: string[] = [];
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (lines.push(String(chunk)), true));
+  try {
+    renderStatus(new Out(false), s);
+  } finally {
+    write.mockRestore();
+  }
+  const text = lines.join('');
+  expect(text).toContain('redeploy plan v1 → v2 (savepoint) request cli-1:');
+  expect(text).toContain('  ✓ 1. ads: stop with a savepoint');
+  expect(text).toContain("  ✗ 2. Fluss tables of v2 in wf — create Fluss tables: 'password' = '***' Encountered \"order\"");
+  expect(text).not.toContain('3. 3 task slot');
+  expect(text).toContain('  · 6. rollback: cancel what was submitted of v2');
+  expect(text).toContain('redeploy rejected 0s ago (ci-9): mode "x" is not one of savepoint, last-state');
 });
