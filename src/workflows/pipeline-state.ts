@@ -112,7 +112,7 @@ export class PipelineModel {
   }
 
   alert(at: number, kind: string, message: string): Alert {
-    const a = { at, kind, message };
+    const a = { at, kind, message: redact(message) };
     this.alerts = [a, ...this.alerts].slice(0, MAX_ALERTS);
     return a;
   }
