@@ -23,13 +23,17 @@ jest.setTimeout(15 * 60_000);
 
 const timings: Record<string, number> = {};
 let pipeline: RunningPipeline;
-const spec = () => testSpec({ watch: { interval: '2s', readinessTimeout: '3min', checkpointStallAfter: '3min' } as never });
+// This file kills a TaskManager twice and the JobManager once within ten minutes, each costing every job
+// several restart attempts while slots are missing: the production budget (5 in 10 min, which turns the
+// pipeline DEGRADED) would count the test's own faults. The budget itself is tested in test/workflows.
+const WATCH = { interval: '2s', readinessTimeout: '3min', checkpointStallAfter: '3min', maxRestarts: 50 } as never;
+const spec = () => testSpec({ watch: WATCH });
 /** The redeploy's version: ads runs at parallelism 2. */
 const specV2 = () =>
   testSpec({
     version: 2,
     jobs: { ads: { parallelism: 2 } } as never,
-    watch: { interval: '2s', readinessTimeout: '3min', checkpointStallAfter: '3min' } as never,
+    watch: WATCH,
   });
 const rest = () => new FlinkRestClient(loadConfig().flink.restUrl);
 
