@@ -38,7 +38,7 @@ export function savepointFolder(spec: Pick<PipelineSpec, 'name' | 'savepointDir'
   return `${spec.savepointDir.replace(/\/+$/, '')}/${spec.name}`;
 }
 
-/** Slot and publication name of one captured table (as src/postgres/source/names.ts builds them). */
+/** Slot and publication name of one captured table; src/postgres/source/names.ts `artifactName` checks it. */
 export function artifactNameOf(pipeline: string, table: string): string {
   return `gridflow_${pipeline}_${table}`;
 }

@@ -15,6 +15,9 @@ const KEY = String.raw`[A-Za-z0-9_.-]*${SECRET_WORD}[A-Za-z0-9_.-]*`;
 
 export const MASK = '***';
 
+/** An object key that names a secret (its value is masked whole by redactDeep). */
+const SECRET_KEY = new RegExp(`^${KEY}$`, 'i');
+
 const RULES: ReadonlyArray<[RegExp, string]> = [
   // 'database.password' = 'x'  (Flink SQL options; '' is an escaped quote inside)
   [new RegExp(String.raw`('${KEY}'\s*=\s*)'(?:[^']|'')*'`, 'gi'), `$1'${MASK}'`],
@@ -53,7 +56,7 @@ export function redactDeep<T>(value: T, secrets: Iterable<string> = []): T {
     if (typeof v === 'string') return redact(v, list);
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, new RegExp(`^${KEY}$`, 'i').test(k) && typeof x === 'string' ? MASK : walk(x)]));
+      return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, SECRET_KEY.test(k) && typeof x === 'string' ? MASK : walk(x)]));
     }
     return v;
   };

@@ -7,6 +7,7 @@ import { jobOrder, slotsNeeded, stopOrder } from './plan';
 import { JOB_NAMES, JobName, PipelineSpec } from './spec';
 import { JobRecord } from './types';
 import { JobUpgradeStep, OPERATOR_UPGRADE_MODES, UpgradeMode, planJobUpgrade } from './upgrade';
+import { bestRestorePoint } from './watch';
 
 /**
  * Fields a redeploy may not change: where the pipeline reads, writes and runs. Changing one would swap
@@ -158,6 +159,6 @@ export function strandedSentence(records: Record<JobName, JobRecord>): string | 
   const stopped = JOB_NAMES.filter((j) => records[j].stopped);
   if (!stopped.length) return null;
   return `job(s) stopped and not running: ${stopped
-    .map((j) => `${j} (restore point ${records[j].savepoints[0]?.path ?? records[j].lastCheckpoint?.path ?? 'none'})`)
+    .map((j) => `${j} (restore point ${bestRestorePoint(records[j])?.path ?? 'none'})`)
     .join(', ')}; start them with gridflow redeploy --jobs ${stopped.join(',')}`;
 }

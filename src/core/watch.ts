@@ -123,7 +123,7 @@ export function decideWatch(
 
     if (r.stopped) {
       if (memory.stoppedJobsDegrade) {
-        reasons.push(`${o.job}: stopped and not restarted (restore point ${r.savepoints[0]?.path ?? r.lastCheckpoint?.path ?? 'none'}); start it with gridflow redeploy --jobs ${o.job}`);
+        reasons.push(`${o.job}: stopped and not restarted (restore point ${bestRestorePoint(r)?.path ?? 'none'}); start it with gridflow redeploy --jobs ${o.job}`);
       }
       continue;
     }

@@ -82,7 +82,8 @@ export class FlinkApiError extends Error {
   readonly sessionExpired: boolean;
 
   constructor(init: FlinkApiErrorInit) {
-    const flinkErrors = (init.flinkErrors ?? []).map(redactSecrets);
+    // Flink echoes statements back in some errors, and CDC/JDBC DDL carries `'password' = '...'`.
+    const flinkErrors = (init.flinkErrors ?? []).map((e) => redact(e));
     const joined = flinkErrors.join('\n');
     const rootCause = flinkErrors.length > 0 ? summarizeJavaTrace(joined) : undefined;
     const sessionExpired = SESSION_GONE.test(joined);
@@ -180,10 +181,4 @@ function shortenClassName(line: string): string {
   return line.replace(/^(?:[a-z_$][\w$]*\.)+([A-Z][\w$]*(?::|$))/, '$1');
 }
 
-/**
- * Flink echoes statements back in some errors ("Unsupported statement for configuring session: ..."),
- * and CDC/JDBC DDL carries `'password' = '...'`: blank those values before the text goes anywhere.
- */
-export function redactSecrets(text: string): string {
-  return redact(text);
-}
+

@@ -8,7 +8,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { FlinkApiError, redactSecrets } from './errors';
+import { FlinkApiError } from './errors';
+import { redact } from '../core/redact';
 import {
   emptyObjectSchema,
   GatewayInfo,
@@ -368,6 +369,6 @@ function statementTimeout(session: string, sql: string, timeoutMs: number): Flin
 
 /** The start of a statement for messages: one line, short, connector secrets blanked. */
 function describe(sql: string): string {
-  const oneLine = redactSecrets(sql).replace(/\s+/g, ' ').trim();
+  const oneLine = redact(sql).replace(/\s+/g, ' ').trim();
   return `statement "${oneLine.length > 60 ? oneLine.slice(0, 57) + '...' : oneLine}"`;
 }

@@ -3,7 +3,7 @@
  * text), so activities can tell "retry later" from "fix something"; and what may be said about a
  * connection in a log (never its password).
  */
-import { redact as redactText } from '../core/redact';
+import { redact } from '../core/redact';
 import { DatabaseError } from 'pg';
 import { PgConnection } from '../config';
 
@@ -174,7 +174,7 @@ export class PostgresError extends Error {
   /** The same error, naming the connection it happened on (and blanking its password). */
   onConnection(conn: PgConnection): PostgresError {
     if (this.connection) return this;
-    const clean = (s: string | undefined) => (s === undefined ? undefined : redact(s, conn.password));
+    const clean = (s: string | undefined) => (s === undefined ? undefined : redact(s, [conn.password]));
     return new PostgresError({
       ...this.init,
       cause: safeCause(this.init.cause, conn.password),
@@ -224,7 +224,7 @@ export function mapPostgresError(err: unknown, ctx: ErrorContext = {}): unknown 
   if (err instanceof PostgresError) return err;
   if (!isErrorLike(err)) return err;
   const secret = ctx.connection?.password;
-  const clean = (s: string | undefined) => (s === undefined ? undefined : redact(s, secret));
+  const clean = (s: string | undefined) => (s === undefined ? undefined : redact(s, secret ? [secret] : []));
   const connection = ctx.connection ? describeConnection(ctx.connection) : undefined;
   const code = (err as { code?: unknown }).code;
 
@@ -279,7 +279,7 @@ export function mapPostgresError(err: unknown, ctx: ErrorContext = {}): unknown 
 function safeCause(err: unknown, password: string | undefined): unknown {
   if (!isErrorLike(err)) return err;
   const texts = ['message', 'detail', 'hint', 'where', 'internalQuery'].map((k) => (err as unknown as Record<string, unknown>)[k]);
-  const leaks = texts.some((t) => typeof t === 'string' && redact(t, password) !== t);
+  const leaks = texts.some((t) => typeof t === 'string' && redact(t, password ? [password] : []) !== t);
   return leaks ? undefined : err;
 }
 
@@ -291,10 +291,6 @@ function isErrorLike(err: unknown): err is Error {
   return typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string';
 }
 
-/** Blank the connection's password and every keyed secret (src/core/redact.ts: the one redactor). */
-export function redact(text: string, password?: string): string {
-  return redactText(text, password ? [password] : []);
-}
 
 /** "source_admin (gridflow_admin@127.0.0.1:15432/sgcc_source)": safe to log, never a password. */
 export function describeConnection(conn: PgConnection): string {

@@ -27,6 +27,11 @@ interface Row {
 
 const toClaim = (r: Row): Claim => ({ kind: r.kind as Claim['kind'], name: r.name, pipeline: r.pipeline, claimedAt: new Date(r.claimed_at).toISOString() });
 
+async function registryExists(client: Client): Promise<boolean> {
+  const res = await query<{ t: string | null }>(client, 'find ownership registry', "SELECT to_regclass('gridflow.ownership')::text AS t");
+  return Boolean(res.rows[0]?.t);
+}
+
 async function heldRows(client: Client, objects: readonly OwnedObject[]): Promise<Claim[]> {
   const res = await query<Row>(
     client,
@@ -44,7 +49,8 @@ async function heldRows(client: Client, objects: readonly OwnedObject[]): Promis
  */
 export async function claimObjects(sink: PgConnection, pipeline: string, objects: readonly OwnedObject[]): Promise<{ claimed: OwnedObject[]; conflicts: string[] }> {
   return withClient(sink, async (client) => {
-    await applySqlFile(client, 'sink/ops.sql');
+    // The first claim on a new sink comes before prepareSink: create the ops schema then, not every time.
+    if (!(await registryExists(client))) await applySqlFile(client, 'sink/ops.sql');
     return inTransaction(client, async () => {
       await query(client, 'lock ownership', 'LOCK TABLE gridflow.ownership IN SHARE ROW EXCLUSIVE MODE');
       const verdict = judgeClaim(pipeline, objects, await heldRows(client, objects));
@@ -77,8 +83,7 @@ export async function releaseObjects(sink: PgConnection, pipeline: string): Prom
 /** The whole registry (or one pipeline's part), by pipeline then kind. Empty when the ops schema is not there yet. */
 export async function listOwnership(sink: PgConnection, pipeline?: string): Promise<Claim[]> {
   return withClient(sink, async (client) => {
-    const exists = await query<{ t: string | null }>(client, 'find ownership registry', "SELECT to_regclass('gridflow.ownership')::text AS t");
-    if (!exists.rows[0]?.t) return [];
+    if (!(await registryExists(client))) return [];
     const res = await query<Row>(
       client,
       'list ownership',

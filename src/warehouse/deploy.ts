@@ -96,10 +96,7 @@ export async function existingFlussTables(flink: FlinkClients, spec: PipelineSpe
   try {
     const [catalog] = renderFlussDdl(spec, conns);
     await flink.gateway.runStatement(session, catalog, { timeoutMs: 60_000 });
-    const databases = await flink.gateway.query(session, 'SHOW DATABASES IN fluss_catalog', { timeoutMs: 60_000 });
-    if (!databases.rows.some((r) => r.fields[0] === spec.fluss.database)) return [];
-    const tables = await flink.gateway.query(session, `SHOW TABLES IN fluss_catalog.\`${spec.fluss.database}\``, { timeoutMs: 60_000 });
-    return tables.rows.map((r) => String(r.fields[0])).sort();
+    return await listTables(flink.gateway, session, spec.fluss.database);
   } finally {
     await flink.gateway.closeSession(session).catch(() => undefined);
   }

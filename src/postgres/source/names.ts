@@ -4,6 +4,7 @@
  * refusal about the source's state raises.
  */
 import { IDENTIFIER } from '../../constants';
+import { artifactNameOf } from '../../core/ownership';
 
 /** The tables sql/flink/ingest.sql captures, in its order. */
 export const CAPTURED_TABLES = ['power_equipment', 'equipment_reading'] as const;
@@ -24,7 +25,7 @@ const MAX_NAME_BYTES = 63;
 export function artifactName(pipeline: string, table: string): string {
   checkIdentifier('pipeline', pipeline);
   checkIdentifier('table', table);
-  const name = `gridflow_${pipeline}_${table}`;
+  const name = artifactNameOf(pipeline, table);
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) {
     throw new Error(
       `slot/publication name ${name} is longer than ${MAX_NAME_BYTES} bytes and Postgres would truncate it: ` +

@@ -1,7 +1,7 @@
 /** Redeploy: move the changed jobs to a new spec, or roll back to the old one. */
 import { patched } from '@temporalio/workflow';
 import { slotsNeeded } from '../../core/plan';
-import { RedeployPlan, markStep, planRedeploy, skipPending, stepOf, strandedSentence } from '../../core/redeploy';
+import { RedeployPlan, StepKind, markStep, planRedeploy, skipPending, stepOf, strandedSentence } from '../../core/redeploy';
 import { JOB_NAMES, JobName, PipelineSpec } from '../../core/spec';
 import { RedeployOutcome, RestorePoint } from '../../core/types';
 import { changedJobs } from '../../core/upgrade';
@@ -47,7 +47,7 @@ export async function redeploy(p: PipelineModel, request: RedeployRequest, next:
     let stoppedAt: number | null = null;
     let failures: string[] = [];
     /** Run one step of the plan, marking it; a failure is marked with its message and thrown on. */
-    const run = async <T>(kind: Parameters<typeof stepOf>[1], job: JobName | undefined, fn: () => Promise<T>): Promise<T> => {
+    const run = async <T>(kind: StepKind, job: JobName | undefined, fn: () => Promise<T>): Promise<T> => {
       const { n } = stepOf(p.redeployPlan!, kind, job);
       try {
         const result = await fn();
@@ -93,11 +93,8 @@ export async function redeploy(p: PipelineModel, request: RedeployRequest, next:
       // 4.–5. submit, wait RUNNING
       try {
         for (const job of p.redeployPlan.jobs) submitted.push([job, await run('submit', job, () => submit(p, next, job, restore[job] ?? null))]);
-        failures = await run('await', undefined, async () => {
-          const f = await awaitRunning(p, next, submitted);
-          if (f.length) throw new Error(f.join('; '));
-          return f;
-        }).catch((err) => [failureMessage(err)]);
+        failures = await awaitRunning(p, next, submitted);
+        p.redeployPlan = mark(p.redeployPlan, 'await', undefined, failures.length === 0, failures.join('; ') || undefined);
       } catch (err) {
         failures = [failureMessage(err)];
       }
@@ -124,6 +121,11 @@ export async function redeploy(p: PipelineModel, request: RedeployRequest, next:
   }
 }
 
+/** The plan with the step of `kind` (and `job`) marked done or failed. */
+function mark(plan: RedeployPlan, kind: StepKind, job: JobName | undefined, ok: boolean, note?: string): RedeployPlan {
+  return markStep(plan, stepOf(plan, kind, job).n, ok ? 'done' : 'failed', note);
+}
+
 /** The rollback steps of the plan: the old spec again, from the restore points its jobs were stopped with. */
 async function rollBack(
   p: PipelineModel,
@@ -136,8 +138,6 @@ async function rollBack(
 ): Promise<RedeployOutcome> {
   const planned = patched(REDEPLOY_PLAN_PATCH);
   p.redeployPlan = skipPending(p.redeployPlan!, false);
-  const mark = (plan: RedeployPlan, kind: Parameters<typeof stepOf>[1], job: JobName | undefined, ok: boolean, note?: string) =>
-    markStep(plan, stepOf(plan, kind, job).n, ok ? 'done' : 'failed', note);
   await transition(p, 'ROLLING_BACK', reason);
   const problems: string[] = [];
   for (const [job, jobId] of submitted) {
