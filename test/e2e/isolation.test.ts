@@ -9,15 +9,14 @@
  */
 import { loadConfig, resolveConnection } from '../../src/config';
 import { PipelineSpec } from '../../src/core/spec';
-import { PipelineStatus } from '../../src/core/types';
 import { FlinkRestClient, TERMINAL_JOB_STATES } from '../../src/flink/rest';
 import { runLoad } from '../../src/load/runner';
 import { query, withClient } from '../../src/postgres/connection';
 import { listOwnership } from '../../src/postgres/ownership';
 import { decommissionSignal, pauseUpdate, redeployUpdate, resumeUpdate, statusQuery } from '../../src/workflows/definitions';
-import { PipelineHandle, RunningPipeline, allRunning, runPipeline } from '../support/pipeline';
+import { PipelineHandle, RunningPipeline, allRunning, runPipeline, waitForStatus } from '../support/pipeline';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
-import { describeMismatch, resetWarehouse, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
+import { assertConsistent, resetWarehouse, sourceSql, testSpec } from '../support/warehouse';
 
 jest.setTimeout(20 * 60_000);
 
@@ -32,21 +31,9 @@ const rest = () => new FlinkRestClient(loadConfig().flink.restUrl);
 let pipeline: RunningPipeline;
 let b: PipelineHandle;
 
-async function waitFor(handle: PipelineHandle, what: string, predicate: (s: PipelineStatus) => boolean, timeoutMs = 240_000): Promise<PipelineStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: PipelineStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery).catch(() => last);
-    if (last && predicate(last)) return last;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last, null, 1)}`);
-}
+const waitFor = waitForStatus;
 
-async function expectConsistent(spec: PipelineSpec, label: string): Promise<void> {
-  const { result, ms } = await waitConsistent(spec, 240_000);
-  if (!result.ok) throw new Error(`${label}: ${spec.name}'s sink (${spec.sink.schema}) differs from the contract after ${ms} ms\n${describeMismatch(result)}`);
-}
+const expectConsistent = (spec: PipelineSpec, label: string) => assertConsistent(spec, label, 240_000);
 
 /** Live Flink jobs of one pipeline: name → job ids (never more than one each). */
 async function liveJobs(pipelineName: string): Promise<Record<string, string[]>> {

@@ -17,7 +17,7 @@ import { readPid } from '../../src/stack/process';
 import { decommissionSignal, redeployUpdate, statusQuery } from '../../src/workflows/definitions';
 import { RunningPipeline, allRunning, runPipeline } from '../support/pipeline';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
-import { describeMismatch, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
+import { assertConsistent, resetWarehouse, sinkSql, sourceSql, testSpec } from '../support/warehouse';
 
 jest.setTimeout(15 * 60_000);
 
@@ -39,10 +39,7 @@ const rest = () => new FlinkRestClient(loadConfig().flink.restUrl);
 
 const waitStatus = (what: string, predicate: (s: PipelineStatus) => boolean, timeoutMs?: number) => pipeline.waitStatus(what, predicate, timeoutMs);
 
-async function expectConsistent(label: string): Promise<void> {
-  const { result, ms } = await waitConsistent(spec(), 180_000);
-  if (!result.ok) throw new Error(`${label}: sink differs from the contract after ${ms} ms\n${describeMismatch(result)}`);
-}
+const expectConsistent = (label: string) => assertConsistent(spec(), label, 180_000);
 
 /** Every subtask of every live pipeline job runs (a job can be RUNNING while its tasks wait for slots). */
 async function tasksRunning(timeoutMs = 300_000): Promise<void> {

@@ -7,12 +7,12 @@
  */
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseConnectionUrl } from '../../src/config';
 import { query, withClient } from '../../src/postgres/connection';
 import { postgresBinDir } from '../../src/stack/components/postgres';
+import { freePort } from '../support/net';
 
 jest.setTimeout(120_000);
 
@@ -33,15 +33,6 @@ const owner = (() => {
 function must(cmd: string, args: string[], opts: { uid?: number; gid?: number; cwd?: string } = {}): void {
   const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: root, ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.stdout}`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 const url = (q: string) => `postgres://tls_user:${PASSWORD}@127.0.0.1:${port}/postgres${q}`;

@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { connectClient } from '../../src/client';
 import { GridflowConfig, loadConfig, temporalConnectionOptions } from '../../src/config';
+import { freePort } from '../support/net';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
 
 jest.setTimeout(120_000);
@@ -39,15 +40,6 @@ function makeCertificates(): void {
     openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=gridflow ${who}`, '-keyout', `${who}.key`, '-out', `${who}.csr`]);
     openssl(['x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', `${who}.ext`, '-out', `${who}.pem`]);
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 async function waitListening(p: number): Promise<void> {

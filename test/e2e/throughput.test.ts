@@ -12,7 +12,7 @@ import { probeArrivals, sendProbe } from '../../src/postgres/probe';
 import { statusQuery } from '../../src/workflows/definitions';
 import { RunningPipeline, allRunning, runPipeline } from '../support/pipeline';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
-import { describeMismatch, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
+import { assertConsistent, resetWarehouse, sinkSql, sourceSql, testSpec } from '../support/warehouse';
 
 jest.setTimeout(15 * 60_000);
 
@@ -23,9 +23,7 @@ const settle: Record<string, number> = {};
 const waitStatus = (what: string, predicate: (s: PipelineStatus) => boolean, timeoutMs?: number) => pipeline.waitStatus(what, predicate, timeoutMs);
 
 async function expectConsistent(label: string): Promise<void> {
-  const { result, ms } = await waitConsistent(spec(), 300_000);
-  settle[label] = ms;
-  if (!result.ok) throw new Error(`${label}: sink differs from the contract after ${ms} ms\n${describeMismatch(result)}`);
+  settle[label] = await assertConsistent(spec(), label, 300_000);
 }
 
 /** n readings of existing equipment, `per` rows per transaction, "now". */

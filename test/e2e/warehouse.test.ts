@@ -8,7 +8,7 @@ import { TERMINAL_JOB_STATES } from '../../src/core/types';
 import { FlinkRestClient } from '../../src/flink/rest';
 import { RunningPipeline, allRunning, runPipeline } from '../support/pipeline';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
-import { describeMismatch, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
+import { assertConsistent, resetWarehouse, sinkSql, sourceSql, testSpec } from '../support/warehouse';
 
 jest.setTimeout(10 * 60_000);
 
@@ -17,9 +17,7 @@ const settleTimes: Record<string, number> = {};
 let pipeline: RunningPipeline;
 
 async function expectConsistent(label: string): Promise<void> {
-  const { result, ms } = await waitConsistent(spec(), 120_000);
-  settleTimes[label] = ms;
-  if (!result.ok) throw new Error(`${label}: sink differs from the contract after ${ms} ms\n${describeMismatch(result)}`);
+  settleTimes[label] = await assertConsistent(spec(), label, 120_000);
 }
 
 beforeAll(async () => {

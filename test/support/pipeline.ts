@@ -10,10 +10,12 @@ import { loadConfig } from '../../src/config';
 import { PipelineSpec } from '../../src/core/spec';
 import { PipelineStatus } from '../../src/core/types';
 import { createWorker } from '../../src/worker';
-import { statusQuery } from '../../src/workflows/definitions';
 import { PipelineWorkflow } from '../../src/workflows/pipeline';
 import { BUNDLE_PATH } from './global-setup';
 import { quietRuntime } from './temporal';
+import { waitForStatus } from './wait';
+
+export { waitForStatus };
 
 export type PipelineHandle = WorkflowHandle<typeof PipelineWorkflow>;
 
@@ -45,16 +47,7 @@ export async function runPipeline(spec: PipelineSpec): Promise<RunningPipeline> 
     handle: await start(spec),
     client,
     taskQueue,
-    async waitStatus(what, predicate, timeoutMs = 240_000) {
-      const deadline = Date.now() + timeoutMs;
-      let last: PipelineStatus | undefined;
-      while (Date.now() < deadline) {
-        last = await pipeline.handle.query(statusQuery).catch(() => last);
-        if (last && predicate(last)) return last;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last, null, 1)}`);
-    },
+    waitStatus: (what, predicate, timeoutMs) => waitForStatus(pipeline.handle, what, predicate, timeoutMs),
     start,
     async stop() {
       for (const h of [pipeline.handle]) {

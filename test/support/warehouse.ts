@@ -90,6 +90,13 @@ export async function resetWarehouse(spec: PipelineSpec): Promise<void> {
   }
 }
 
+/** Wait until the sink equals the contract; throw naming the label, the schema and every difference otherwise. Returns how long it took. */
+export async function assertConsistent(spec: PipelineSpec, label: string, timeoutMs: number): Promise<number> {
+  const { result, ms } = await waitConsistent(spec, timeoutMs);
+  if (!result.ok) throw new Error(`${label}: ${spec.name}'s sink (${spec.sink.schema}) differs from the contract after ${ms} ms\n${describeMismatch(result)}`);
+  return ms;
+}
+
 /**
  * Poll until every sink table equals the contract on the source (or the timeout passes). Returns the
  * last comparison and how long it took from the call.

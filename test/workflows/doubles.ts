@@ -323,13 +323,7 @@ export class ClusterModel {
         for (const e of input.events) model.events.push({ kind: e.kind, message: e.message });
         return { inserted: input.events.length };
       },
-      async recordSavepoint(input: {
-        spec: PipelineSpec;
-        job: JobName;
-        point: RestorePoint;
-        fingerprint?: string | null;
-        sourcePositions?: Record<string, string>;
-      }) {
+      async recordSavepoint(input: Parameters<PipelineActivities['recordSavepoint']>[0]) {
         model.savepointsRecorded.push(input.point.path);
         const row = model.savepointTable.find((r) => r.job === input.job && r.path === input.point.path);
         if (row) {

@@ -7,9 +7,9 @@ import { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { PipelineStatus } from '../../src/core/types';
-import { statusQuery } from '../../src/workflows/definitions';
 import { PipelineWorkflow } from '../../src/workflows/pipeline';
 import { createTestEnv, workflowBundle } from '../support/temporal';
+import { waitForStatus } from '../support/wait';
 import { ClusterModel } from './doubles';
 
 jest.setTimeout(120_000);
@@ -50,16 +50,8 @@ export async function withPipeline(
   });
 }
 
-export async function waitFor(handle: Handle, what: string, predicate: (s: PipelineStatus) => boolean, timeoutMs = 30_000): Promise<PipelineStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: PipelineStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (predicate(last)) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}; last status: ${JSON.stringify(last, null, 1)}`);
-}
+export const waitFor = (handle: Handle, what: string, predicate: (s: PipelineStatus) => boolean, timeoutMs = 30_000) =>
+  waitForStatus(handle, what, predicate, timeoutMs, 200);
 
 /** The validator's or handler's own message, from the failure the client receives. */
 export async function rejection(promise: Promise<unknown>): Promise<string> {

@@ -4,6 +4,7 @@
  * to the real PipelineWorkflow running on the cluster doubles of doubles.ts, so the alert path is the
  * real one.
  */
+import { waitForStatus } from '../support/wait';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -22,7 +23,6 @@ import {
 } from '../../src/core/verify';
 import { compareTracked } from '../../src/postgres/compare';
 import { TableRows, WAREHOUSE_TABLE_NAMES } from '../../src/postgres/warehouse-tables';
-import { statusQuery } from '../../src/workflows/definitions';
 import { PipelineWorkflow } from '../../src/workflows/pipeline';
 import { VerifyPipelineWorkflow } from '../../src/workflows/verify';
 import { createTestEnv, workflowBundle } from '../support/temporal';
@@ -193,21 +193,8 @@ async function verify(
   return run;
 }
 
-async function waitFor(
-  handle: WorkflowHandle<typeof PipelineWorkflow>,
-  what: string,
-  predicate: (s: PipelineStatus) => boolean,
-  timeoutMs = 30_000,
-): Promise<PipelineStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: PipelineStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (predicate(last)) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}; last status: ${JSON.stringify(last, null, 1)}`);
-}
+const waitFor = (handle: WorkflowHandle<typeof PipelineWorkflow>, what: string, predicate: (s: PipelineStatus) => boolean, timeoutMs = 30_000) =>
+  waitForStatus(handle, what, predicate, timeoutMs, 200);
 
 // ----------------------------------------------------------------------------------------------- tests
 

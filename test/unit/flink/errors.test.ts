@@ -1,4 +1,5 @@
-import { FlinkApiError, redactSecrets, summarizeJavaTrace } from '../../../src/flink/errors';
+import { FlinkApiError, summarizeJavaTrace } from '../../../src/flink/errors';
+import { redact as redactSecrets } from '../../../src/core/redact';
 import { fixture } from './fixture-server';
 
 const errorsOf = (name: string): string[] => (fixture(name).body as { errors: string[] }).errors;

@@ -1,7 +1,8 @@
 import { inspect } from 'node:util';
 import { DatabaseError } from 'pg';
 import { parseConnectionUrl } from '../../../src/config';
-import { PostgresError, classifyCode, mapPostgresError, redact } from '../../../src/postgres/errors';
+import { PostgresError, classifyCode, mapPostgresError } from '../../../src/postgres/errors';
+import { redact } from '../../../src/core/redact';
 import { withDatabase } from '../../../src/postgres/connection';
 
 const conn = parseConnectionUrl('source_admin', 'postgres://gridflow_admin:s3cret-pw@127.0.0.1:15432/sgcc_source');
@@ -75,7 +76,7 @@ describe('mapPostgresError classifies by SQLSTATE code, never by message text', 
     // loggers and Temporal print the cause chain: a cause holding the secret is not kept
     expect(mapped.cause).toBeUndefined();
     expect(inspect(mapped, { depth: 5 })).not.toMatch(/s3cret-pw|other-secret/);
-    expect(redact("CREATE ROLE a PASSWORD 'it''s'", undefined)).toBe("CREATE ROLE a PASSWORD '***'");
+    expect(redact("CREATE ROLE a PASSWORD 'it''s'")).toBe("CREATE ROLE a PASSWORD '***'");
     // a mapped error attached to its connection later is redacted then
     const late = (mapPostgresError(dbError('42601', 'near "s3cret-pw"')) as PostgresError).onConnection(conn);
     expect(late.message).not.toContain('s3cret-pw');
