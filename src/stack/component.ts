@@ -3,12 +3,15 @@ import { GridflowConfig } from '../config';
 import { Artifacts, Progress } from './fetch';
 import { Health } from './health';
 import { Layout } from './layout';
+import { ServiceUser } from './privilege';
 
 export interface StackContext {
   config: GridflowConfig;
   layout: Layout;
   /** Fetched on first use: `status` and `down` never download anything. */
   artifacts: () => Artifacts;
+  /** The unprivileged user the components run as when gridflow runs as root (privilege.ts); else undefined. */
+  user: () => ServiceUser | undefined;
   progress: Progress;
 }
 

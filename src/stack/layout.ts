@@ -18,6 +18,8 @@ export interface Layout {
   checkpoints: string;
   savepoints: string;
   temporalDb: string;
+  /** Hard links to the cached artifacts, readable by the stack's unprivileged user (privilege.ts). */
+  runtime: string;
   logFile: (component: string) => string;
   pidFile: (component: string) => string;
 }
@@ -41,6 +43,7 @@ export function layout(config: Pick<GridflowConfig, 'home'>): Layout {
     checkpoints: path.join(flink, 'checkpoints'),
     savepoints: path.join(flink, 'savepoints'),
     temporalDb: path.join(home, 'temporal', 'temporal.db'),
+    runtime: path.join(home, 'runtime'),
     logFile: (component) => path.join(home, 'logs', `${component}.log`),
     pidFile: (component) => path.join(home, 'run', `${component}.pid`),
   };

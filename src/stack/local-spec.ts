@@ -1,6 +1,6 @@
 /**
  * The SGCC pipeline spec for the local stack (`gridflow deploy` without --spec, the demo, the tests):
- * the stack's addresses and connection names. Any other deployment writes its own spec file.
+ * the worker's `local` clusters and the stack's connection names. Any other deployment writes its own spec file.
  */
 import { GridflowConfig } from '../config';
 import { LOCAL_CONNECTIONS } from './credentials';
@@ -8,7 +8,6 @@ import { layout } from './layout';
 import { PipelineSpec, PipelineSpecInput, parseSpec } from '../core/spec';
 
 export function localSpecInput(config: GridflowConfig, overrides: Partial<PipelineSpecInput> = {}): PipelineSpecInput {
-  const { host, ports } = config.stack;
   return {
     name: 'sgcc',
     version: 1,
@@ -16,8 +15,9 @@ export function localSpecInput(config: GridflowConfig, overrides: Partial<Pipeli
     sink: { connection: LOCAL_CONNECTIONS.sink },
     // fluss.database and sink.schema follow the name: Fluss `sgcc` and `dw` for sgcc (the contract's),
     // `<name>` and `dw_<name>` for any other pipeline (src/core/spec.ts).
-    fluss: { bootstrap: `${host}:${ports.flussCoordinator}` },
-    flink: { restUrl: config.flink.restUrl, gatewayUrl: config.flink.gatewayUrl },
+    // The worker's `local` clusters: the stack's (or GRIDFLOW_FLINK_REST / _SQL_GATEWAY / _FLUSS_BOOTSTRAP).
+    fluss: 'local',
+    flink: 'local',
     checkpointInterval: '5s',
     savepointDir: `file://${layout(config).savepoints}`,
     provisioner: 'local',

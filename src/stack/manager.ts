@@ -18,6 +18,7 @@ import { stdoutFile } from './components/java';
 import { Artifacts, Progress, ensureArtifacts } from './fetch';
 import { Health, safeCheck, statusWord, waitHealthy } from './health';
 import { layout } from './layout';
+import { ServiceUser, runtimePath, serviceUser } from './privilege';
 import { isAlive, readPid, stopProcess, tailFile, treeRss } from './process';
 
 interface StackState {
@@ -40,11 +41,28 @@ function writeState(ctx: StackContext, state: StackState): void {
 
 export function createContext(config: GridflowConfig, progress: Progress): StackContext {
   let artifacts: Artifacts | undefined;
-  return {
+  let user: { value: ServiceUser | undefined } | undefined;
+  const paths = layout(config);
+  const ctx: StackContext = {
     config,
-    layout: layout(config),
+    layout: paths,
     progress,
-    artifacts: () => (artifacts ??= ensureArtifacts(config, progress)),
+    user: () => (user ??= { value: serviceUser() }).value,
+    artifacts: () => (artifacts ??= runtimeArtifacts(ensureArtifacts(config, progress), config.cacheDir, paths.runtime, ctx.user())),
+  };
+  return ctx;
+}
+
+/** The artifacts as the components' user reads them: hard links under <home>/runtime when that user is not us. */
+function runtimeArtifacts(a: Artifacts, cacheDir: string, runtimeDir: string, user: ServiceUser | undefined): Artifacts {
+  if (!user) return a;
+  const at = (file: string) => runtimePath(file, cacheDir, runtimeDir);
+  return {
+    flinkClasspath: a.flinkClasspath.map(at),
+    udfJar: at(a.udfJar),
+    flussClasspath: a.flussClasspath.map(at),
+    flussProbeClasspath: a.flussProbeClasspath, // run by gridflow itself (the health check), not by the user
+    temporalBin: at(a.temporalBin),
   };
 }
 
@@ -184,7 +202,7 @@ export async function stackDown(ctx: StackContext, opts: { purge?: boolean } = {
   writeState(ctx, {});
   if (opts.purge) {
     const dirs = new Set(components(ctx).flatMap((c) => c.dataDirs));
-    for (const dir of [...dirs, ctx.layout.logs, ctx.layout.run, ctx.layout.connectionsFile]) {
+    for (const dir of [...dirs, ctx.layout.logs, ctx.layout.run, ctx.layout.runtime, ctx.layout.connectionsFile]) {
       fs.rmSync(dir, { recursive: true, force: true });
     }
     ctx.progress(`purged data, logs and credentials under ${ctx.layout.home}`);

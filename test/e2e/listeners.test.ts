@@ -1,8 +1,10 @@
 /**
- * Every socket the local stack listens on is bound to loopback: the Flink REST API and SQL Gateway run
+ * Least privilege on the local stack (issue 11). Every socket the local stack listens on is bound to loopback: the Flink REST API and SQL Gateway run
  * code for whoever reaches them, Temporal and Fluss have no authentication. The test lists the listening
  * TCP and UDP sockets of every process the stack started (by its pid files; Postgres' children included)
- * — blob server, data ports, RPC and metrics ports too — and fails on any other address.
+ * — blob server, data ports, RPC and metrics ports too — and fails on any other address. And when the
+ * stack was started as root, no component runs as root: the JVMs and Temporal run as the stack's user
+ * (src/stack/privilege.ts), Postgres as postgres.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -66,4 +68,23 @@ test('the stack listens on loopback only, every component and every port', () =>
   expect(exposed).toEqual([]);
   // More than the configured ports are checked: the JobManager's blob server and RPC, TaskManager data ports.
   expect(mine.filter((l) => l.component === 'flink-jobmanager').length).toBeGreaterThanOrEqual(3);
+});
+
+/** The real uid of a process (/proc/<pid>/status "Uid:" real, effective, saved, fs). */
+function uidsOf(pid: number): number[] {
+  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'))!;
+  return line.split(/\s+/).slice(1, 5).map(Number);
+}
+
+test('no component of the stack runs as root, whoever started it', () => {
+  const stack = stackProcesses();
+  const asRoot = [...stack.entries()].filter(([pid]) => uidsOf(pid).includes(0)).map(([pid, name]) => `${name} (pid ${pid})`);
+  expect(asRoot).toEqual([]);
+  if (process.getuid?.() === 0) {
+    // Started as root: the JVMs and Temporal run as the stack's user, Postgres as postgres.
+    const userOf = (name: string) => spawnSync('id', ['-nu', String(uidsOf([...stack.entries()].find(([, n]) => n === name)![0])[0])], { encoding: 'utf8' }).stdout.trim();
+    expect(userOf('flink-jobmanager')).toBe(process.env.GRIDFLOW_STACK_USER || 'gridflow');
+    expect(userOf('temporal')).toBe(process.env.GRIDFLOW_STACK_USER || 'gridflow');
+    expect(userOf('postgres-source')).toBe('postgres');
+  }
 });

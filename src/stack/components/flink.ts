@@ -115,10 +115,11 @@ export function jobManagerComponent(config: GridflowConfig, home: string): Compo
     async start(ctx) {
       const confDir = writeFlinkConfig(ctx.config, ctx.layout);
       const params = resourceParams(ctx, 'GET_JM_RESOURCE_PARAMS');
-      startJava(ctx.layout, {
+      startJava(ctx, {
         component: name,
         mainClass: 'org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint',
         classpath: ctx.artifacts().flinkClasspath,
+        writes: [ctx.layout.flink],
         jvmArgs: params.jvmArgs,
         args: ['--configDir', confDir, ...params.dynamicProperties],
         env: { ...process.env, FLINK_CONF_DIR: confDir },
@@ -160,10 +161,11 @@ export function taskManagerComponent(config: GridflowConfig, home: string, index
       const rid = `${name}-${Date.now().toString(36)}`;
       fs.mkdirSync(path.dirname(ridFile), { recursive: true });
       fs.writeFileSync(ridFile, `${rid}\n`);
-      startJava(ctx.layout, {
+      startJava(ctx, {
         component: name,
         mainClass: 'org.apache.flink.runtime.taskexecutor.TaskManagerRunner',
         classpath: ctx.artifacts().flinkClasspath,
+        writes: [ctx.layout.flink],
         jvmArgs: params.jvmArgs,
         args: ['--configDir', confDir, ...params.dynamicProperties, '-D', `taskmanager.resource-id=${rid}`],
         env: { ...process.env, FLINK_CONF_DIR: confDir },
@@ -193,10 +195,11 @@ export function sqlGatewayComponent(config: GridflowConfig, home: string): Compo
     pid: (ctx) => readPid(ctx.layout.pidFile(name)),
     async start(ctx) {
       const confDir = writeFlinkConfig(ctx.config, ctx.layout);
-      startJava(ctx.layout, {
+      startJava(ctx, {
         component: name,
         mainClass: 'org.apache.flink.table.gateway.SqlGateway',
         classpath: ctx.artifacts().flinkClasspath,
+        writes: [ctx.layout.flink],
         jvmArgs: ['-Xms256m', '-Xmx768m'],
         args: [
           `-Dsql-gateway.endpoint.rest.address=${ctx.config.stack.host}`,

@@ -75,13 +75,14 @@ export function flussComponent(
       ];
       if (role === 'tablet') lines.push('tablet-server.id: 0');
       fs.writeFileSync(path.join(confDir, 'server.yaml'), `${lines.join('\n')}\n`);
-      startJava(ctx.layout, {
+      startJava(ctx, {
         component: name,
         mainClass:
           role === 'coordinator'
             ? 'org.apache.fluss.server.coordinator.CoordinatorServer'
             : 'org.apache.fluss.server.tablet.TabletServer',
         classpath: ctx.artifacts().flussClasspath,
+        writes: [ctx.layout.fluss],
         jvmArgs: role === 'coordinator' ? ['-Xms128m', '-Xmx384m'] : ['-Xms256m', '-Xmx768m', '-XX:MaxDirectMemorySize=512m'],
         args: ['--configDir', confDir],
       });

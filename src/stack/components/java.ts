@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Layout } from '../layout';
 import { startDetached } from '../process';
+import { StackContext } from '../component';
+import { ensureReachable, handOver, userEnv } from '../privilege';
 
 /**
  * The --add-exports/--add-opens list Flink's scripts take from `env.java.opts.all` on Java 17
@@ -79,6 +81,8 @@ export function stdoutFile(paths: Layout, component: string): string {
 
 export interface JavaLaunch {
   component: string;
+  /** Folders the JVM writes (besides the logs and the temp folder): handed to the stack's user. */
+  writes: string[];
   mainClass: string;
   classpath: string[];
   jvmArgs: string[];
@@ -86,10 +90,17 @@ export interface JavaLaunch {
   env?: NodeJS.ProcessEnv;
 }
 
-export function startJava(paths: Layout, launch: JavaLaunch): number {
+/** Start a JVM of the stack, as the stack's unprivileged user when gridflow runs as root (privilege.ts). */
+export function startJava(ctx: Pick<StackContext, 'layout' | 'user' | 'config'>, launch: JavaLaunch): number {
+  const paths = ctx.layout;
   const log4j = log4jConfig(paths);
   const tmp = path.join(paths.home, 'tmp');
   fs.mkdirSync(tmp, { recursive: true });
+  const user = ctx.user();
+  if (user) {
+    ensureReachable(paths.home, user, ctx.config.home);
+    handOver([...launch.writes, paths.logs, tmp], user);
+  }
   return startDetached({
     command: 'java',
     args: [
@@ -110,7 +121,8 @@ export function startJava(paths: Layout, launch: JavaLaunch): number {
     ],
     logFile: stdoutFile(paths, launch.component),
     pidFile: paths.pidFile(launch.component),
-    env: launch.env ?? process.env,
+    env: userEnv(launch.env ?? process.env, user, path.join(paths.run, 'home')),
     cwd: paths.home,
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
 }

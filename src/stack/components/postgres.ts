@@ -3,7 +3,6 @@
  * wal_level=logical, room for replication slots and WAL senders) and the sink (analytics).
  * Postgres refuses to run as root; when gridflow runs as root it runs Postgres as the `postgres` user.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,6 +12,7 @@ import { LOCAL_DATABASES, LOCAL_ROLES, LocalPasswords, ensureLocalPasswords } fr
 import { PrerequisiteError } from '../fetch';
 import { Health, healthy, unhealthy } from '../health';
 import { readPid, run, startDetached } from '../process';
+import { ensureReachable } from '../privilege';
 import { VERSIONS } from '../versions';
 
 export type PgInstance = 'source' | 'sink';
@@ -39,30 +39,6 @@ function runAs(): { uid?: number; gid?: number } {
     throw new PrerequisiteError(
       'gridflow runs as root and Postgres refuses to: create the postgres user with `useradd --system --create-home postgres` ' +
         `(apt-get install postgresql-${VERSIONS.postgres} creates it), or run gridflow as another user`,
-    );
-  }
-}
-
-/**
- * Postgres (as the `postgres` user) must be able to reach its data dir: every folder above it needs
- * search permission for that user. Folders inside the stack folder are fixed (mkdtemp makes them 0700);
- * anything above it is the operator's to change, so that is reported with the folder named.
- */
-export function ensureReachable(dir: string, owner: { uid?: number; gid?: number }, stackRoot: string): void {
-  if (owner.uid === undefined) return;
-  const parts = path.resolve(dir).split(path.sep).filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) {
-    const ancestor = `/${parts.slice(0, i).join('/')}`;
-    if (!fs.existsSync(ancestor)) break;
-    const probe = spawnSync('sh', ['-c', 'cd "$1"', 'sh', ancestor], { uid: owner.uid, gid: owner.gid });
-    if (probe.status === 0) continue;
-    if (ancestor === stackRoot || ancestor.startsWith(`${stackRoot}${path.sep}`)) {
-      fs.chmodSync(ancestor, fs.statSync(ancestor).mode | 0o011);
-      continue;
-    }
-    throw new PrerequisiteError(
-      `the postgres user cannot reach ${ancestor} (mode ${(fs.statSync(ancestor).mode & 0o777).toString(8)}), so Postgres cannot use ${dir}: ` +
-        `set GRIDFLOW_HOME to a folder it can reach (e.g. /var/lib/gridflow) or run chmod o+x ${ancestor}`,
     );
   }
 }
@@ -136,7 +112,7 @@ export function postgresComponent(instance: PgInstance, ctx0: { host: string; po
       const owner = runAs();
       const passwords = ensureLocalPasswords(ctx.config, ctx.layout);
       fs.mkdirSync(path.dirname(dir), { recursive: true });
-      ensureReachable(path.dirname(dir), owner, ctx.config.home);
+      ensureReachable(path.dirname(dir), { ...owner, name: 'postgres' }, ctx.config.home);
       if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) {
         ctx.progress(`${name}: initdb ${dir}`);
         fs.mkdirSync(dir, { recursive: true });

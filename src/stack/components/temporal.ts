@@ -11,6 +11,7 @@ import { SEARCH_ATTRIBUTE_TYPES } from '../../constants';
 import { Component } from '../component';
 import { Health, healthy, unhealthy } from '../health';
 import { readPid, startDetached } from '../process';
+import { ensureReachable, handOver, userEnv } from '../privilege';
 
 async function withConnection<T>(address: string, fn: (c: Connection) => Promise<T>): Promise<T> {
   const connection = await Connection.connect({ address, connectTimeout: 3000 });
@@ -53,6 +54,12 @@ export function temporalComponent(opts: { host: string; port: number; uiPort: nu
     async start(ctx) {
       fs.mkdirSync(path.dirname(ctx.layout.temporalDb), { recursive: true });
       const bin = ctx.artifacts().temporalBin;
+      // As the stack's unprivileged user when gridflow runs as root (privilege.ts).
+      const user = ctx.user();
+      if (user) {
+        ensureReachable(ctx.layout.home, user, ctx.config.home);
+        handOver([path.dirname(ctx.layout.temporalDb)], user);
+      }
       startDetached({
         command: bin,
         args: [
@@ -70,6 +77,8 @@ export function temporalComponent(opts: { host: string; port: number; uiPort: nu
         logFile: ctx.layout.logFile(name),
         pidFile: ctx.layout.pidFile(name),
         cwd: path.dirname(ctx.layout.temporalDb),
+        env: userEnv(process.env, user, path.join(ctx.layout.run, 'home')),
+        ...(user ? { uid: user.uid, gid: user.gid } : {}),
       });
     },
     async health(): Promise<Health> {

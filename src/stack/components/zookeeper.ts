@@ -59,9 +59,10 @@ export function zookeeperComponent(host: string, port: number, home: string): Co
           '',
         ].join('\n'),
       );
-      startJava(ctx.layout, {
+      startJava(ctx, {
         component: name,
         mainClass: ZOOKEEPER_MAIN,
+        writes: [dir],
         classpath: ctx.artifacts().flussClasspath,
         jvmArgs: ['-Xms64m', '-Xmx192m'],
         args: [cfg],

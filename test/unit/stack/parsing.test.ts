@@ -57,7 +57,7 @@ describe('ensureReachable (Postgres runs as the postgres user when gridflow runs
   const fs = require('node:fs') as typeof import('node:fs');
   const os = require('node:os') as typeof import('node:os');
   const path = require('node:path') as typeof import('node:path');
-  const { ensureReachable } = require('../../../src/stack/components/postgres') as typeof import('../../../src/stack/components/postgres');
+  const { ensureReachable } = require('../../../src/stack/privilege') as typeof import('../../../src/stack/privilege');
   const postgresUser = (() => {
     try {
       const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
@@ -72,15 +72,44 @@ describe('ensureReachable (Postgres runs as the postgres user when gridflow runs
     const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'gf-reach-')); // 0700, not ours to change
     const home = path.join(outside, 'home');
     fs.mkdirSync(path.join(home, 'postgres'), { recursive: true });
-    expect(() => ensureReachable(path.join(home, 'postgres'), postgresUser!, home)).toThrow(
+    expect(() => ensureReachable(path.join(home, 'postgres'), { ...postgresUser!, name: 'postgres' }, home)).toThrow(
       new RegExp(`the postgres user cannot reach ${outside} \\(mode 700\\).*chmod o\\+x ${outside}`),
     );
     fs.chmodSync(outside, 0o755);
     fs.chmodSync(home, 0o700);
-    ensureReachable(path.join(home, 'postgres'), postgresUser!, home);
+    ensureReachable(path.join(home, 'postgres'), { ...postgresUser!, name: 'postgres' }, home);
     expect(fs.statSync(home).mode & 0o011).toBe(0o011);
     // Not running as root: nothing to check.
     expect(() => ensureReachable('/root/x', {}, '/root')).not.toThrow();
+  });
+});
+
+describe('the stack user (components run unprivileged when gridflow runs as root)', () => {
+  const { serviceUser, runtimePath } = require('../../../src/stack/privilege') as typeof import('../../../src/stack/privilege');
+  // As root, a bad GRIDFLOW_STACK_USER is refused before anything is created; as anyone else there is no stack user.
+  (process.getuid?.() === 0 ? test : test.skip)('GRIDFLOW_STACK_USER=root or a malformed name is refused, naming it', () => {
+    expect(() => serviceUser({ GRIDFLOW_STACK_USER: 'root' })).toThrow(/GRIDFLOW_STACK_USER=root: the stack does not run its components as root/);
+    expect(() => serviceUser({ GRIDFLOW_STACK_USER: 'Bad Name' })).toThrow(/GRIDFLOW_STACK_USER=Bad Name is not a user name/);
+  });
+  test('not root: no stack user, everything runs as whoever started it', () => {
+    if (process.getuid?.() === 0) return; // covered by the test above and the listeners e2e
+    expect(serviceUser({})).toBeUndefined();
+  });
+  test('artifacts reach the stack user as hard links under runtime/, idempotently; files outside the cache as they are', () => {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const os = require('node:os') as typeof import('node:os');
+    const path = require('node:path') as typeof import('node:path');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gf-runtime-'));
+    const cache = path.join(root, 'cache');
+    fs.mkdirSync(path.join(cache, 'flink-1'), { recursive: true });
+    const jar = path.join(cache, 'flink-1', 'a.jar');
+    fs.writeFileSync(jar, 'jar');
+    const linked = runtimePath(jar, cache, path.join(root, 'runtime'));
+    expect(linked).toBe(path.join(root, 'runtime', 'flink-1', 'a.jar'));
+    expect(fs.statSync(linked).ino).toBe(fs.statSync(jar).ino);
+    expect(runtimePath(jar, cache, path.join(root, 'runtime'))).toBe(linked);
+    expect(runtimePath('/usr/bin/env', cache, path.join(root, 'runtime'))).toBe('/usr/bin/env');
+    fs.rmSync(root, { recursive: true, force: true });
   });
 });
 
