@@ -66,7 +66,7 @@ const config = loadConfig();
 const spec = localSpec(config);
 const source = resolveConnection(spec.source.connection);
 const sink = resolveConnection(spec.sink.connection);
-const rest = new FlinkRestClient(spec.flink.restUrl);
+const rest = new FlinkRestClient(config.flink.restUrl);
 const gridflow = path.join(repoRoot(), 'bin', 'gridflow');
 
 const log = (m: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);

@@ -45,7 +45,7 @@ function stats(values: number[]) {
 }
 
 async function ensureDeployed(spec: PipelineSpec): Promise<void> {
-  const rest = new FlinkRestClient(spec.flink.restUrl);
+  const rest = new FlinkRestClient(loadConfig().flink.restUrl);
   const live = (await rest.jobsOverview()).filter((j) => j.name.startsWith(`gridflow/${spec.name}/`) && j.state === 'RUNNING');
   if (live.length < 4) {
     log(`deploying ${spec.name} through its workflow (gridflow deploy)`);

@@ -1,6 +1,6 @@
 /**
- * Process configuration: where the stack lives, which addresses gridflow talks to, and how connection
- * names resolve to credentials. Read from the environment (GRIDFLOW_*), validated with zod; a bad value
+ * Process configuration: where the stack lives, which clusters (by name) gridflow may talk to, and how
+ * connection names resolve to credentials. Read from the environment (GRIDFLOW_*), validated with zod; a bad value
  * fails with the variable named. Nothing here assumes the local stack: point the addresses at existing
  * clusters and gridflow drives those instead.
  */
@@ -15,6 +15,37 @@ const port = z.coerce.number().int().min(1).max(65535);
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** Flink memory sizes as Flink writes them: 1024m, 2g. */
 const memorySize = z.string().regex(/^\d+[mg]$/, 'a Flink memory size such as 1024m or 2g');
+
+const FLUSS_BOOTSTRAP = z.string().regex(/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/, 'host:port[,host:port...]');
+
+/**
+ * GRIDFLOW_CLUSTERS: a JSON file naming the clusters beyond `local` a spec may use, e.g.
+ * {"flink": {"prod": {"restUrl": "http://jm:8081", "gatewayUrl": "http://gw:8083"}},
+ *  "fluss": {"prod": {"bootstrap": "fluss-1:9123,fluss-2:9123"}}}
+ */
+const ClustersFile = z
+  .object({
+    flink: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a cluster name'), z.object({ restUrl: z.string().url(), gatewayUrl: z.string().url() }).strict()).default({}),
+    fluss: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a cluster name'), z.object({ bootstrap: FLUSS_BOOTSTRAP }).strict()).default({}),
+  })
+  .strict();
+
+function readClustersFile(file: string): z.infer<typeof ClustersFile> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: GRIDFLOW_CLUSTERS: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const parsed = ClustersFile.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.join('.');
+    const what = issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')}` : issue.message;
+    throw new ConfigError(`invalid configuration: GRIDFLOW_CLUSTERS (${file})${where ? ` ${where}` : ''}: ${what}`);
+  }
+  return parsed.data;
+}
 
 export const StackSettings = z.object({
   host: z.string().default('127.0.0.1'),
@@ -69,9 +100,17 @@ export const GridflowConfig = z.object({
     /** An API key (Temporal Cloud): sent as a bearer token; implies TLS. Never logged. */
     apiKey: z.string().optional(),
   }),
+  /** The `local` Flink cluster (the stack's, or GRIDFLOW_FLINK_REST / GRIDFLOW_SQL_GATEWAY). */
   flink: z.object({
     restUrl: z.string().url(),
     gatewayUrl: z.string().url(),
+  }),
+  /** The `local` Fluss cluster (the stack's, or GRIDFLOW_FLUSS_BOOTSTRAP). */
+  fluss: z.object({ bootstrap: FLUSS_BOOTSTRAP }),
+  /** Every cluster a spec may name: `local` above, plus those in the GRIDFLOW_CLUSTERS file. */
+  clusters: z.object({
+    flink: z.record(z.object({ restUrl: z.string().url(), gatewayUrl: z.string().url() }).strict()),
+    fluss: z.record(z.object({ bootstrap: FLUSS_BOOTSTRAP }).strict()),
   }),
 });
 export type GridflowConfig = z.infer<typeof GridflowConfig>;
@@ -113,6 +152,7 @@ const ENV_KEYS: Array<[string, string[]]> = [
   ['GRIDFLOW_TEMPORAL_API_KEY', ['temporal', 'apiKey']],
   ['GRIDFLOW_FLINK_REST', ['flink', 'restUrl']],
   ['GRIDFLOW_SQL_GATEWAY', ['flink', 'gatewayUrl']],
+  ['GRIDFLOW_FLUSS_BOOTSTRAP', ['fluss', 'bootstrap']],
 ];
 
 function setPath(target: Record<string, unknown>, keys: string[], value: unknown): void {
@@ -167,10 +207,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GridflowConfig
       gatewayUrl: `http://${host}:${stack.ports.sqlGateway}`,
       ...((raw.flink as object | undefined) ?? {}),
     },
+    fluss: {
+      bootstrap: `${host}:${stack.ports.flussCoordinator}`,
+      ...((raw.fluss as object | undefined) ?? {}),
+    },
   };
-  const parsed = GridflowConfig.safeParse(candidate);
+  const extra = env.GRIDFLOW_CLUSTERS ? readClustersFile(env.GRIDFLOW_CLUSTERS) : { flink: {}, fluss: {} };
+  const parsed = GridflowConfig.safeParse({
+    ...candidate,
+    clusters: { flink: { local: candidate.flink, ...extra.flink }, fluss: { local: candidate.fluss, ...extra.fluss } },
+  });
   if (!parsed.success) throw new ConfigError(describeIssue(parsed.error, []));
-  return parsed.data;
+  // A file that redefines `local` wins for specs; keep config.flink/fluss the same cluster.
+  return { ...parsed.data, flink: parsed.data.clusters.flink.local, fluss: parsed.data.clusters.fluss.local };
 }
 
 function describeIssue(error: z.ZodError, prefix: string[]): string {
@@ -301,19 +350,35 @@ export function parseConnectionUrl(name: string, url: string): PgConnection {
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
     throw new ConfigError(`${connectionEnvName(name)} must be a postgres:// URL, got ${parsed.protocol}//`);
   }
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-  if (!database) throw new ConfigError(`${connectionEnvName(name)} names no database`);
+  const env = connectionEnvName(name);
+  /** Percent-escapes decoded; a malformed one names the part (never its value: it may be the password). */
+  const decoded = (part: string, raw: string) => {
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      throw new ConfigError(`${env}: the ${part} holds a malformed percent-escape (write % as %25)`);
+    }
+  };
+  const database = decoded('database', parsed.pathname.replace(/^\//, ''));
+  if (!database) throw new ConfigError(`${env} names no database`);
+  if (database.includes('/')) throw new ConfigError(`${env}: the database name ${JSON.stringify(database)} holds a /`);
+  const user = decoded('user name', parsed.username);
+  if (!user) throw new ConfigError(`${env} names no user (postgres://user:password@host:port/database)`);
+  const password = decoded('password', parsed.password);
   const ssl = parseTls(name, parsed.searchParams);
+  // IPv6 literals come bracketed ([::1]); node-postgres and Debezium want the bare address.
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!host) throw new ConfigError(`${env} names no host`);
   const connection = {
     name,
-    host: parsed.hostname,
+    host,
     port: parsed.port ? Number(parsed.port) : 5432,
     database,
-    user: decodeURIComponent(parsed.username),
+    user,
     ...(ssl ? { ssl } : {}),
   } as PgConnection;
   Object.defineProperty(connection, 'password', {
-    value: decodeURIComponent(parsed.password),
+    value: password,
     enumerable: false,
   });
   rememberSecret(connection.password);

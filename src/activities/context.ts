@@ -1,8 +1,11 @@
 /**
- * What activities need, resolved inside the worker: Flink clients for a spec's addresses, Postgres
- * connections by name (credentials from the environment), and how to provide task slots.
+ * What activities need, resolved inside the worker: Flink clients for a spec's cluster (by name, from
+ * the worker's configuration), Postgres connections by name (credentials from the environment), and
+ * how to provide task slots.
  */
-import { PgConnection, resolveConnection } from '../config';
+import { ApplicationFailure } from '@temporalio/common';
+import { PgConnection, loadConfig, resolveConnection } from '../config';
+import { ClusterError, Clusters, Endpoints, resolveEndpoints } from '../core/clusters';
 import { SqlGatewayClient } from '../flink/gateway';
 import { FlinkRestClient } from '../flink/rest';
 import { Connections } from '../warehouse/render';
@@ -15,8 +18,10 @@ export interface Provisioner {
 }
 
 export interface ActivityDeps {
-  rest(spec: Pick<PipelineSpec, 'flink'>): FlinkRestClient;
-  gateway(spec: Pick<PipelineSpec, 'flink'>): SqlGatewayClient;
+  /** The spec's clusters' addresses; an unknown cluster is a non-retryable ClusterError failure. */
+  endpoints(spec: Pick<PipelineSpec, 'flink' | 'fluss'>): Endpoints;
+  rest(spec: Pick<PipelineSpec, 'flink' | 'fluss'>): FlinkRestClient;
+  gateway(spec: Pick<PipelineSpec, 'flink' | 'fluss'>): SqlGatewayClient;
   connection(name: string): PgConnection;
   /** Present when the worker runs beside the local stack; used only for specs with provisioner 'local'. */
   localProvisioner?: Provisioner;
@@ -26,21 +31,40 @@ export interface ActivityDeps {
 }
 
 export function connectionsFor(deps: ActivityDeps, spec: PipelineSpec): Connections {
-  return { sourceCdc: deps.connection(spec.source.cdcConnection), sink: deps.connection(spec.sink.connection) };
+  return {
+    sourceCdc: deps.connection(spec.source.cdcConnection),
+    sink: deps.connection(spec.sink.connection),
+    flussBootstrap: deps.endpoints(spec).fluss.bootstrap,
+  };
 }
 
-export function defaultDeps(localProvisioner?: Provisioner): ActivityDeps {
+/** Resolve, turning "not configured here" into a failure no retry repeats (the operator must act). */
+export function endpointsOrFail(spec: Pick<PipelineSpec, 'flink' | 'fluss'>, clusters: Clusters): Endpoints {
+  try {
+    return resolveEndpoints(spec, clusters);
+  } catch (err) {
+    if (err instanceof ClusterError) throw ApplicationFailure.create({ type: 'ClusterError', message: err.message, nonRetryable: true });
+    throw err;
+  }
+}
+
+/** `clusters`: the worker's configured clusters (default: from the environment, GRIDFLOW_CLUSTERS). */
+export function defaultDeps(localProvisioner?: Provisioner, clusters: Clusters = loadConfig().clusters): ActivityDeps {
   const rests = new Map<string, FlinkRestClient>();
   const gateways = new Map<string, SqlGatewayClient>();
+  const endpoints = (spec: Pick<PipelineSpec, 'flink' | 'fluss'>) => endpointsOrFail(spec, clusters);
   return {
+    endpoints,
     rest: (spec) => {
-      let c = rests.get(spec.flink.restUrl);
-      if (!c) rests.set(spec.flink.restUrl, (c = new FlinkRestClient(spec.flink.restUrl)));
+      const url = endpoints(spec).flink.restUrl;
+      let c = rests.get(url);
+      if (!c) rests.set(url, (c = new FlinkRestClient(url)));
       return c;
     },
     gateway: (spec) => {
-      let c = gateways.get(spec.flink.gatewayUrl);
-      if (!c) gateways.set(spec.flink.gatewayUrl, (c = new SqlGatewayClient(spec.flink.gatewayUrl, { timeoutMs: 60_000 })));
+      const url = endpoints(spec).flink.gatewayUrl;
+      let c = gateways.get(url);
+      if (!c) gateways.set(url, (c = new SqlGatewayClient(url, { timeoutMs: 60_000 })));
       return c;
     },
     connection: (name) => resolveConnection(name),

@@ -8,6 +8,7 @@ import { GridflowClient, connectClient } from '../client';
 import { TASK_QUEUE } from '../constants';
 import { localSpec } from '../stack/local-spec';
 import { PipelineSpec, parseSpec } from '../core/spec';
+import { ClusterError, resolveEndpoints } from '../core/clusters';
 import { ParsedArgs, UsageError } from './args';
 
 /** --spec FILE (JSON or YAML), else the local stack's SGCC spec named --name (default sgcc). */
@@ -26,7 +27,15 @@ export function specFromArgs(args: ParsedArgs, config: GridflowConfig): Pipeline
     } catch (err) {
       throw new UsageError(`--spec ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
     }
-    return parseSpec(raw);
+    const spec = parseSpec(raw);
+    // The worker resolves the names again; saying it here fails before anything starts.
+    try {
+      resolveEndpoints(spec, config.clusters);
+    } catch (err) {
+      if (err instanceof ClusterError) throw new UsageError(`--spec ${file}: ${err.message}`);
+      throw err;
+    }
+    return spec;
   }
   return localSpec(config, { name: pipelineName(args) });
 }

@@ -3,6 +3,7 @@
  * that the workflow records in its status before the first one acts and marks as it goes
  * (src/workflows/lifecycle/redeploy.ts executes it). Pure; no Node built-ins (workflow sandbox).
  */
+import { flinkClusterOf, flussClusterOf } from './clusters';
 import { jobOrder, slotsNeeded, stopOrder } from './plan';
 import { JOB_NAMES, JobName, PipelineSpec } from './spec';
 import { JobRecord } from './types';
@@ -20,10 +21,9 @@ export const FIXED_FIELDS: ReadonlyArray<{ path: string; get: (s: PipelineSpec) 
   { path: 'source.schema', get: (s) => s.source.schema },
   { path: 'sink.connection', get: (s) => s.sink.connection },
   { path: 'sink.schema', get: (s) => s.sink.schema },
-  { path: 'fluss.bootstrap', get: (s) => s.fluss.bootstrap },
+  { path: 'fluss.cluster', get: flussClusterOf },
   { path: 'fluss.database', get: (s) => s.fluss.database },
-  { path: 'flink.restUrl', get: (s) => s.flink.restUrl },
-  { path: 'flink.gatewayUrl', get: (s) => s.flink.gatewayUrl },
+  { path: 'flink.cluster', get: flinkClusterOf },
 ];
 
 /** Why a redeploy from `previous` to `next` is refused, or null. */

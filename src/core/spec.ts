@@ -1,7 +1,9 @@
 /**
  * PipelineSpec: everything that defines one deployed pipeline, validated with zod. It travels through
- * workflow inputs, results and history, so it holds names and addresses only: connection *names*
- * resolve to credentials inside the worker (src/config.ts), never here.
+ * workflow inputs, results and history, so it holds names only: connection names resolve to
+ * credentials, and cluster names (`flink: local`, `fluss: local`) to addresses, inside the worker
+ * (src/config.ts, src/core/clusters.ts), never here. A spec cannot point the worker — and the
+ * passwords it puts into job SQL — at an address the worker was not configured with.
  */
 import { z } from 'zod';
 import { IDENTIFIER } from '../constants';
@@ -81,116 +83,201 @@ const JobSpec = z
   .strict();
 export type JobSpec = z.infer<typeof JobSpec>;
 
-const url = z.string().url();
+/** A cluster's name in the worker's configuration (GRIDFLOW_CLUSTERS; `local` is always there). */
+export const CLUSTER_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 
-export const PipelineSpec = z
-  .object({
-    /** ≤ 36 characters: replication slot names gridflow_<name>_equipment_reading must fit in 63 bytes. */
-    name: identifier.refine((n) => n.length <= 36, 'at most 36 characters (replication slot names are built from it)'),
-    /** Bumped by the operator for each change; recorded with every deployment and savepoint. */
-    version: z.number().int().min(1).default(1),
-    source: z
-      .object({
-        /** Owner/admin of the source tables: preflight, REPLICA IDENTITY, publications, slots. */
-        connection: identifier,
-        /** The role the CDC connector logs in as (REPLICATION + SELECT), as Flink reaches Postgres. */
-        cdcConnection: identifier,
-        schema: identifier.default('public'),
-      })
-      .strict(),
-    sink: z
-      .object({
-        /** The role that owns and writes the sink schemas, as Flink reaches Postgres. */
-        connection: identifier,
-        /**
-         * The schema the warehouse tables live in. Default: `dw` for the contract's pipeline `sgcc`,
-         * `dw_<name>` for any other, so two pipelines never write the same tables (OPERATIONS.md).
-         */
-        schema: identifier.optional(),
-      })
-      .strict(),
-    fluss: z
-      .object({
-        /** host:port[,host:port] of the Fluss coordinator(s), as Flink reaches them. */
-        bootstrap: z.string().regex(/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/, 'host:port[,host:port...]'),
-        /** The Fluss database of the pipeline's DWD/DWS/ADS tables. Default: the pipeline's name. */
-        database: identifier.optional(),
-      })
-      .strict(),
-    flink: z.object({ restUrl: url, gatewayUrl: url }).strict(),
-    jobs: z
-      .object({
-        ingest: JobSpec.default({}),
-        dws: JobSpec.default({}),
-        ads: JobSpec.default({}),
-        sink: JobSpec.default({}),
-      })
-      .strict()
-      .default({}),
-    checkpointInterval: within(duration, '100ms', '1h').default('10s'),
-    /** Where savepoints go, as Flink sees it (file://, hdfs://, s3://). */
-    savepointDir: z
-      .string()
-      .regex(/^[a-z0-9]+:\/\/\S+$/, 'a URI such as file:///data/savepoints or s3://bucket/path')
-      .refine((u) => (u.startsWith('file:') ? /^file:\/\/\/\S/.test(u) : /^[a-z0-9]+:\/\/[^/\s]+\/?\S*$/.test(u)), 'an absolute URI: file:///an/absolute/path (three slashes), or scheme://bucket/path'),
-    savepoints: z
-      .object({
-        /** Take a savepoint of every job this often (0 / "0s" disables). */
-        every: duration.refine((d) => durationMs(d) === 0 || durationMs(d) >= 10_000, '0s (off) or at least 10s').default('30min'),
-        /** Keep the newest N periodic savepoints per job; older ones are disposed through Flink. */
-        retain: z.number().int().min(1).max(100).default(3),
-      })
-      .strict()
-      .default({}),
-    watch: z
-      .object({
-        interval: within(duration, '100ms', '10min').default('10s'),
-        /** More restarts than this within `restartWindow` → DEGRADED. */
-        maxRestarts: z.number().int().min(1).max(1000).default(5),
-        restartWindow: within(duration, '10s', '24h').default('10min'),
-        /** No completed checkpoint for this long while RUNNING → DEGRADED. */
-        checkpointStallAfter: within(duration, '1s', '24h').default('2min'),
-        /** A (re)submitted job must reach RUNNING within this, else the redeploy rolls back. */
-        readinessTimeout: within(duration, '1s', '1h').default('3min'),
-        /**
-         * The sink further behind than this (by the freshness probe, which travels with the readings)
-         * → DEGRADED "falling behind", with the operator Flink shows saturated; verification fails too.
-         */
-        maxFreshness: within(duration, '1s', '24h').default('30s'),
-      })
-      .strict()
-      .default({}),
-    /**
-     * How missing task slots are provided: 'local' asks the local stack for another TaskManager;
-     * 'none' (a cluster someone else runs) stops with a message saying how many slots are missing.
-     */
-    provisioner: z.enum(['local', 'none']).default('none'),
-  })
-  .strict()
-  .superRefine((spec, ctx) => {
-    // Refinements run even when a field failed already: judge only well-formed durations.
-    const ms = (d: string) => (DURATION.test(d.trim()) ? durationMs(d) : NaN);
-    if (ms(spec.watch.checkpointStallAfter) <= ms(spec.checkpointInterval)) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['watch', 'checkpointStallAfter'],
-        message: `${spec.watch.checkpointStallAfter} must be longer than checkpointInterval (${spec.checkpointInterval}), or every pipeline is DEGRADED between two checkpoints`,
-      });
+/** Why `value` is not a cluster name, or null: an address gets its own sentence (it is the likely mistake). */
+function clusterNameProblem(value: unknown): string | null {
+  if (value === undefined) return 'required: the name of a cluster configured on the worker (e.g. "local")';
+  if (typeof value !== 'string') return `the name of a cluster configured on the worker (e.g. "local"), got ${value === null ? 'null' : typeof value}`;
+  if (/[:/]/.test(value)) {
+    return `${JSON.stringify(value.slice(0, 80))} is an address; name a cluster configured on the worker instead (e.g. "local"): addresses live in the worker's configuration (GRIDFLOW_CLUSTERS), so a spec cannot send the pipeline's credentials elsewhere`;
+  }
+  if (!CLUSTER_NAME.test(value)) return `${JSON.stringify(value.slice(0, 80))} is not a cluster name (a lower-case letter, then letters, digits, - or _; at most 63)`;
+  return null;
+}
+
+/**
+ * How a spec says where it runs. `names` is every spec a person or client sends; `addresses-too` only
+ * parses the input of workflows started before cluster names (their histories carry addresses): the
+ * activities resolve such addresses only when they are a configured cluster's (src/core/clusters.ts).
+ */
+export type EndpointForm = 'names' | 'addresses-too';
+
+const LEGACY_FLINK = z.object({ restUrl: z.string().url(), gatewayUrl: z.string().url() }).strict();
+const LEGACY_FLUSS_BOOTSTRAP = z.string().regex(/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/, 'host:port[,host:port...]');
+
+/** `flink: local` (or `{ cluster: local }`); parsed to `{ cluster }`. */
+function flinkField(form: EndpointForm) {
+  return z.unknown().transform((v, ctx): { cluster?: string; restUrl?: string; gatewayUrl?: string } => {
+    const obj = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+    if (obj && ('restUrl' in obj || 'gatewayUrl' in obj)) {
+      if (form === 'addresses-too') {
+        const legacy = LEGACY_FLINK.safeParse(obj);
+        if (legacy.success) return legacy.data;
+      }
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'addresses (restUrl, gatewayUrl) do not belong in a spec; name a cluster configured on the worker instead (e.g. flink: local): addresses live in the worker\'s configuration (GRIDFLOW_CLUSTERS), so a spec cannot send the pipeline\'s credentials elsewhere' });
+      return z.NEVER;
     }
-    const slots = Object.values(spec.jobs).reduce((n, j) => n + (j?.parallelism ?? 0), 0);
-    if (spec.provisioner === 'local' && slots > MAX_LOCAL_SLOTS) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['jobs'],
-        message: `the jobs need ${slots} task slots; the local provisioner starts at most ${MAX_LOCAL_SLOTS} on one machine`,
-      });
+    const extra = obj ? Object.keys(obj).filter((k) => k !== 'cluster') : [];
+    if (extra.length) {
+      ctx.addIssue({ code: z.ZodIssueCode.unrecognized_keys, keys: extra });
+      return z.NEVER;
     }
-  })
-  .transform((spec) => ({
-    ...spec,
-    sink: { ...spec.sink, schema: spec.sink.schema ?? defaultSinkSchema(spec.name) },
-    fluss: { ...spec.fluss, database: spec.fluss.database ?? spec.name },
-  }));
+    const name = obj ? obj.cluster : v;
+    const problem = clusterNameProblem(name);
+    if (problem) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: obj ? ['cluster'] : [], message: problem });
+      return z.NEVER;
+    }
+    return { cluster: name as string };
+  });
+}
+
+/** `fluss: local`, or `{ cluster: local, database: east }`; parsed to `{ cluster, database? }`. */
+function flussField(form: EndpointForm) {
+  return z.unknown().transform((v, ctx): { cluster?: string; bootstrap?: string; database?: string } => {
+    const obj = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+    const extra = obj ? Object.keys(obj).filter((k) => !['cluster', 'database', 'bootstrap'].includes(k)) : [];
+    if (extra.length) {
+      ctx.addIssue({ code: z.ZodIssueCode.unrecognized_keys, keys: extra });
+      return z.NEVER;
+    }
+    let database: string | undefined;
+    if (obj && obj.database !== undefined) {
+      const parsed = identifier.safeParse(obj.database);
+      if (!parsed.success) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['database'], message: parsed.error.issues[0].message });
+        return z.NEVER;
+      }
+      database = parsed.data;
+    }
+    if (obj && 'bootstrap' in obj) {
+      if (form === 'addresses-too' && !('cluster' in obj)) {
+        const legacy = LEGACY_FLUSS_BOOTSTRAP.safeParse(obj.bootstrap);
+        if (legacy.success) return { bootstrap: legacy.data, ...(database ? { database } : {}) };
+      }
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['bootstrap'], message: 'an address does not belong in a spec; name a cluster configured on the worker instead (fluss: { cluster: local }): addresses live in the worker\'s configuration (GRIDFLOW_CLUSTERS), so a spec cannot send the pipeline\'s credentials elsewhere' });
+      return z.NEVER;
+    }
+    const name = obj ? obj.cluster : v;
+    const problem = clusterNameProblem(name);
+    if (problem) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: obj ? ['cluster'] : [], message: problem });
+      return z.NEVER;
+    }
+    return { cluster: name as string, ...(database ? { database } : {}) };
+  });
+}
+
+function specSchema(form: EndpointForm) {
+  return z
+    .object({
+      /** ≤ 36 characters: replication slot names gridflow_<name>_equipment_reading must fit in 63 bytes. */
+      name: identifier.refine((n) => n.length <= 36, 'at most 36 characters (replication slot names are built from it)'),
+      /** Bumped by the operator for each change; recorded with every deployment and savepoint. */
+      version: z.number().int().min(1).default(1),
+      source: z
+        .object({
+          /** Owner/admin of the source tables: preflight, REPLICA IDENTITY, publications, slots. */
+          connection: identifier,
+          /** The role the CDC connector logs in as (REPLICATION + SELECT), as Flink reaches Postgres. */
+          cdcConnection: identifier,
+          schema: identifier.default('public'),
+        })
+        .strict(),
+      sink: z
+        .object({
+          /** The role that owns and writes the sink schemas, as Flink reaches Postgres. */
+          connection: identifier,
+          /**
+           * The schema the warehouse tables live in. Default: `dw` for the contract's pipeline `sgcc`,
+           * `dw_<name>` for any other, so two pipelines never write the same tables (OPERATIONS.md).
+           */
+          schema: identifier.optional(),
+        })
+        .strict(),
+      /** The Fluss cluster (a name the worker maps to its coordinator addresses) and the pipeline's database. */
+      fluss: flussField(form),
+      /** The Flink cluster: a name the worker maps to its REST and SQL Gateway addresses. */
+      flink: flinkField(form),
+      jobs: z
+        .object({
+          ingest: JobSpec.default({}),
+          dws: JobSpec.default({}),
+          ads: JobSpec.default({}),
+          sink: JobSpec.default({}),
+        })
+        .strict()
+        .default({}),
+      checkpointInterval: within(duration, '100ms', '1h').default('10s'),
+      /** Where savepoints go, as Flink sees it (file://, hdfs://, s3://). */
+      savepointDir: z
+        .string()
+        .regex(/^[a-z0-9]+:\/\/\S+$/, 'a URI such as file:///data/savepoints or s3://bucket/path')
+        .refine((u) => (u.startsWith('file:') ? /^file:\/\/\/\S/.test(u) : /^[a-z0-9]+:\/\/[^/\s]+\/?\S*$/.test(u)), 'an absolute URI: file:///an/absolute/path (three slashes), or scheme://bucket/path'),
+      savepoints: z
+        .object({
+          /** Take a savepoint of every job this often (0 / "0s" disables). */
+          every: duration.refine((d) => durationMs(d) === 0 || durationMs(d) >= 10_000, '0s (off) or at least 10s').default('30min'),
+          /** Keep the newest N periodic savepoints per job; older ones are disposed through Flink. */
+          retain: z.number().int().min(1).max(100).default(3),
+        })
+        .strict()
+        .default({}),
+      watch: z
+        .object({
+          interval: within(duration, '100ms', '10min').default('10s'),
+          /** More restarts than this within `restartWindow` → DEGRADED. */
+          maxRestarts: z.number().int().min(1).max(1000).default(5),
+          restartWindow: within(duration, '10s', '24h').default('10min'),
+          /** No completed checkpoint for this long while RUNNING → DEGRADED. */
+          checkpointStallAfter: within(duration, '1s', '24h').default('2min'),
+          /** A (re)submitted job must reach RUNNING within this, else the redeploy rolls back. */
+          readinessTimeout: within(duration, '1s', '1h').default('3min'),
+          /**
+           * The sink further behind than this (by the freshness probe, which travels with the readings)
+           * → DEGRADED "falling behind", with the operator Flink shows saturated; verification fails too.
+           */
+          maxFreshness: within(duration, '1s', '24h').default('30s'),
+        })
+        .strict()
+        .default({}),
+      /**
+       * How missing task slots are provided: 'local' asks the local stack for another TaskManager;
+       * 'none' (a cluster someone else runs) stops with a message saying how many slots are missing.
+       */
+      provisioner: z.enum(['local', 'none']).default('none'),
+    })
+    .strict()
+    .superRefine((spec, ctx) => {
+      // Refinements run even when a field failed already: judge only well-formed durations.
+      const ms = (d: string) => (DURATION.test(d.trim()) ? durationMs(d) : NaN);
+      if (ms(spec.watch.checkpointStallAfter) <= ms(spec.checkpointInterval)) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['watch', 'checkpointStallAfter'],
+          message: `${spec.watch.checkpointStallAfter} must be longer than checkpointInterval (${spec.checkpointInterval}), or every pipeline is DEGRADED between two checkpoints`,
+        });
+      }
+      const slots = Object.values(spec.jobs).reduce((n, j) => n + (j?.parallelism ?? 0), 0);
+      if (spec.provisioner === 'local' && slots > MAX_LOCAL_SLOTS) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['jobs'],
+          message: `the jobs need ${slots} task slots; the local provisioner starts at most ${MAX_LOCAL_SLOTS} on one machine`,
+        });
+      }
+    })
+    .transform((spec) => ({
+      ...spec,
+      sink: { ...spec.sink, schema: spec.sink.schema ?? defaultSinkSchema(spec.name) },
+      fluss: { ...spec.fluss, database: spec.fluss.database ?? spec.name },
+    }));
+}
+
+export const PipelineSpec = specSchema('names');
+const PipelineSpecWithAddresses = specSchema('addresses-too');
 
 /** The contract's pipeline, whose names (`dw`, Fluss `sgcc`) ../shared/PIPELINE.md uses. */
 export const CONTRACT_PIPELINE = 'sgcc';
@@ -210,8 +297,8 @@ export class SpecError extends Error {
 }
 
 /** Validate; the error names the first offending field as a sentence. */
-export function parseSpec(input: unknown): PipelineSpec {
-  const result = PipelineSpec.safeParse(input);
+export function parseSpec(input: unknown, form: EndpointForm = 'names'): PipelineSpec {
+  const result = (form === 'names' ? PipelineSpec : PipelineSpecWithAddresses).safeParse(input);
   if (result.success) return result.data;
   throw new SpecError(describeSpecError(result.error));
 }

@@ -44,7 +44,7 @@ export async function createFlussTables(flink: FlinkClients, spec: PipelineSpec,
     for (const st of tableStatements) await run(st);
     const created = expectedFlussTables(spec, conns).filter((t) => !before.has(t));
     for (let round = 1; created.length; round++) {
-      const broken = await unservedTables(flink.gateway, session, spec, created);
+      const broken = await unservedTables(flink.gateway, session, spec, conns, created);
       if (broken.length === 0) return;
       if (round > 3) throw new DeployError(`Fluss tables without a serving bucket leader after recreating them twice: ${broken.map((b) => b.problem).join('; ')}`, 'job-not-ready');
       for (const { table, problem } of broken) {
@@ -72,11 +72,11 @@ async function listTables(gateway: SqlGatewayClient, session: string, database: 
 }
 
 /** Tables among `tables` that no bucket leader serves: one small batch job running FLUSS_TABLES_READY inside Flink. */
-async function unservedTables(gateway: SqlGatewayClient, session: string, spec: PipelineSpec, tables: string[]): Promise<Array<{ table: string; problem: string }>> {
+async function unservedTables(gateway: SqlGatewayClient, session: string, spec: PipelineSpec, conns: Connections, tables: string[]): Promise<Array<{ table: string; problem: string }>> {
   await gateway.runStatement(session, "CREATE TEMPORARY FUNCTION IF NOT EXISTS gridflow_fluss_tables_ready AS 'gridflow.udf.FlussTablesReady'");
   const result = await gateway.query(
     session,
-    `SELECT gridflow_fluss_tables_ready('${spec.fluss.bootstrap}', '${spec.fluss.database}', '${tables.join(',')}')`,
+    `SELECT gridflow_fluss_tables_ready('${conns.flussBootstrap}', '${spec.fluss.database}', '${tables.join(',')}')`,
     { timeoutMs: 180_000, executionConfig: { 'execution.runtime-mode': 'batch', 'pipeline.name': `gridflow/${spec.name}/check-fluss-tables` } },
   );
   const text = String(result.rows[0]?.fields[0] ?? '');

@@ -1,7 +1,8 @@
 /**
  * Render the SGCC warehouse for one PipelineSpec: the Fluss DDL, and per job its temporary tables and
  * the statement set, with the Flink settings the job is submitted with. Credentials come in as
- * resolved connections (inside the worker) and are only ever placed in SQL string literals.
+ * resolved connections (inside the worker) and are only ever placed in SQL string literals; so does
+ * the Fluss cluster's address (the spec only names the cluster).
  */
 import { createHash } from 'node:crypto';
 import { PgConnection } from '../config';
@@ -15,6 +16,8 @@ export interface Connections {
   sourceCdc: PgConnection;
   /** The sink writer, as Flink reaches the sink. */
   sink: PgConnection;
+  /** The spec's Fluss cluster's coordinator(s), host:port[,host:port], as Flink reaches them. */
+  flussBootstrap: string;
 }
 
 export interface RenderedJob {
@@ -34,18 +37,19 @@ function values(spec: PipelineSpec, conns: Connections, mask: boolean): Record<s
   const secret = (s: string) => literal(mask ? '***' : s);
   return {
     pipeline: identifier(spec.name),
-    fluss_bootstrap: { kind: 'hostPorts', value: spec.fluss.bootstrap },
+    fluss_bootstrap: { kind: 'hostPorts', value: conns.flussBootstrap },
     fluss_database: flinkIdentifier(spec.fluss.database),
     /** The same name inside a string literal (a UDF argument), unquoted. */
     fluss_database_name: literal(spec.fluss.database),
     sink_schema: identifier(spec.sink.schema),
     source_host: { kind: 'host', value: conns.sourceCdc.host },
     source_port: { kind: 'port', value: conns.sourceCdc.port },
-    source_database: identifier(conns.sourceCdc.database),
+    // A connector option inside quotes: any database name Postgres allows (upper case too).
+    source_database: literal(conns.sourceCdc.database),
     source_schema: identifier(spec.source.schema),
     source_user: literal(conns.sourceCdc.user),
     source_password: secret(conns.sourceCdc.password),
-    sink_jdbc_url: { kind: 'jdbcUrl', value: `jdbc:postgresql://${conns.sink.host}:${conns.sink.port}/${conns.sink.database}${jdbcTls(conns.sink)}` },
+    sink_jdbc_url: { kind: 'jdbcUrl', value: `jdbc:postgresql://${urlHost(conns.sink.host)}:${conns.sink.port}/${urlPart(conns.sink.database)}${jdbcTls(conns.sink)}` },
     source_tls_options: {
       kind: 'options',
       value: conns.sourceCdc.ssl
@@ -56,6 +60,16 @@ function values(spec: PipelineSpec, conns: Connections, mask: boolean): Record<s
     sink_password: secret(conns.sink.password),
     probe_equipment: literal(PROBE_EQUIPMENT_ID),
   };
+}
+
+/** Percent-encoded for a URL path, quotes included (the URL sits inside a SQL string). */
+function urlPart(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** A host as a URL writes it: IPv6 addresses in brackets. */
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** pgjdbc's query for the connection's TLS (same names and modes as libpq); '' without TLS. */

@@ -40,7 +40,8 @@ function check(name: string, v: PlaceholderValue): string {
       if (/[\u0000-\u001f]/.test(v.value)) throw bad('control characters are not allowed');
       return v.value.replace(/'/g, "''");
     case 'host':
-      if (!/^[A-Za-z0-9.-]+$/.test(v.value)) throw bad(`${JSON.stringify(v.value)} is not a host name`);
+      // A host name, an IPv4 address, or a bare IPv6 address (::1).
+      if (!/^[A-Za-z0-9.-]+$/.test(v.value) && !/^[0-9A-Fa-f:.]+$/.test(v.value)) throw bad(`${JSON.stringify(v.value)} is not a host name`);
       return v.value;
     case 'port':
       if (!Number.isInteger(v.value) || v.value < 1 || v.value > 65535) throw bad(`${v.value} is not a port`);
@@ -57,7 +58,8 @@ function check(name: string, v: PlaceholderValue): string {
         })
         .join('');
     case 'jdbcUrl':
-      if (!/^jdbc:postgresql:\/\/[A-Za-z0-9.-]+:\d+\/[a-z][a-z0-9_]*(\?[A-Za-z0-9=&_.%\/-]*)?$/.test(v.value)) {
+      // The database percent-encoded (upper case, or any character Postgres allows), IPv6 hosts bracketed.
+      if (!/^jdbc:postgresql:\/\/(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d+\/[A-Za-z0-9_.~%-]+(\?[A-Za-z0-9=&_.%\/-]*)?$/.test(v.value)) {
         throw bad(`${JSON.stringify(v.value)} is not a jdbc:postgresql://host:port/database URL`);
       }
       return v.value;

@@ -18,7 +18,7 @@
  */
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { jobsProblem, refusedChange, requestProblem } from '../core/redeploy';
-import { JOB_NAMES, PipelineSpec, SpecError, durationMs, parseSpec } from '../core/spec';
+import { EndpointForm, JOB_NAMES, PipelineSpec, SpecError, durationMs, parseSpec } from '../core/spec';
 import { PipelineStatus, RedeployOutcome } from '../core/types';
 import {
   PipelineWorkflowInput,
@@ -38,15 +38,20 @@ import { deploy } from './lifecycle/deploy';
 import { pause, resume } from './lifecycle/pause';
 import { redeploy } from './lifecycle/redeploy';
 import { savepointNow } from './lifecycle/savepoints';
-import { REDEPLOY_PLAN_PATCH, event, flushEvents } from './lifecycle/steps';
+import { CLUSTER_NAMES_PATCH, REDEPLOY_PLAN_PATCH, event, flushEvents } from './lifecycle/steps';
 import { watch } from './lifecycle/watch';
 import { WorkflowLock } from './lock';
 import { PipelineModel } from './pipeline-state';
 
-/** The workflow's input, parsed once; a bad spec fails the workflow (not its task, which would retry forever). */
+/**
+ * The workflow's input, parsed once; a bad spec fails the workflow (not its task, which would retry
+ * forever). Addresses instead of cluster names are read here only, for workflows started before names
+ * (their histories and continued runs carry them); the activities resolve those only to a configured
+ * cluster's (core/clusters.ts). Updates and signals accept names only.
+ */
 function parseInput(input: PipelineWorkflowInput): PipelineSpec {
   try {
-    return parseSpec(input?.spec);
+    return parseSpec(input?.spec, 'addresses-too');
   } catch (err) {
     if (err instanceof SpecError) throw ApplicationFailure.nonRetryable(err.message, 'SpecError');
     throw err;
@@ -71,7 +76,7 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
   setHandler(statusQuery, () => p.status());
 
   /** Why a redeploy request cannot run now, or null. Validators and the signal handler both ask. */
-  const redeployProblem = (request: RedeployRequest): string | null => {
+  const redeployProblem = (request: RedeployRequest, form: EndpointForm = 'names'): string | null => {
     if (p.decommission || p.state === 'DECOMMISSIONING' || p.state === 'DECOMMISSIONED') return 'the pipeline is being decommissioned; nothing can be redeployed';
     if (p.redeploying) return `a redeploy to version ${p.redeploying.toVersion} is already in progress; wait for its outcome`;
     if (p.state === 'PAUSED' || p.state === 'PAUSING') return 'the pipeline is paused; resume it before redeploying';
@@ -80,7 +85,7 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     if (request.spec !== undefined) {
       let next;
       try {
-        next = parseSpec(request.spec);
+        next = parseSpec(request.spec, form);
       } catch (err) {
         return err instanceof Error ? err.message : String(err);
       }
@@ -95,8 +100,9 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     }
     // Set in the handler, not the validator: validators do not run again when history replays.
     // The validator has parsed it already (and refused it if invalid); parsed once more here, since a
-    // validator's work is not handed to the handler, and only here.
-    const next = request.spec ? parseSpec(request.spec) : p.spec;
+    // validator's work is not handed to the handler, and only here. The validator (or the signal's
+    // check) has refused addresses already; accepting them here replays histories from before names.
+    const next = request.spec ? parseSpec(request.spec, 'addresses-too') : p.spec;
     p.redeploying = { toVersion: next.version };
     return step('redeploy', () => redeploy(p, request, next));
   };
@@ -110,7 +116,7 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
 
   setHandler(redeploySignal, async (request: RedeployRequest) => {
     // A signal cannot be refused to its sender: a rejection is recorded where operators look.
-    const problem = patched(REDEPLOY_PLAN_PATCH) ? redeployProblem(request) : null;
+    const problem = patched(REDEPLOY_PLAN_PATCH) ? redeployProblem(request, patched(CLUSTER_NAMES_PATCH) ? 'names' : 'addresses-too') : null;
     if (problem) {
       const requestId = typeof request?.requestId === 'string' ? request.requestId : null;
       p.reject(Date.now(), requestId, problem);

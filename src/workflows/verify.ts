@@ -66,7 +66,8 @@ export async function VerifyPipelineWorkflow(input: VerifyPipelineInput): Promis
   let spec: PipelineSpec;
   let options: VerifyOptions;
   try {
-    spec = parseSpec(input.spec);
+    // Addresses only from schedules made before cluster names; resolved only to configured clusters.
+    spec = parseSpec(input.spec, 'addresses-too');
     options = parseVerifyOptions(input.options);
   } catch (err) {
     // Bad input fails the run at once (a plain error would retry the workflow task forever).

@@ -7,7 +7,12 @@
  * can be made to fail at (no slots, a submit error, a job that never runs), and each ends with every job
  * back on the old spec, restored from the stop savepoints, no duplicate, the sink equal to the contract.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { main as cliMain } from '../../src/cli';
 import { loadConfig, resolveConnection } from '../../src/config';
+import { layout } from '../../src/stack/layout';
+import { VerifyPipelineWorkflow } from '../../src/workflows/verify';
 import { PipelineSpec } from '../../src/core/spec';
 import { FlinkRestClient, TERMINAL_JOB_STATES } from '../../src/flink/rest';
 import { runLoad } from '../../src/load/runner';
@@ -16,7 +21,7 @@ import { listOwnership } from '../../src/postgres/ownership';
 import { decommissionSignal, pauseUpdate, redeployUpdate, resumeUpdate, statusQuery } from '../../src/workflows/definitions';
 import { PipelineHandle, RunningPipeline, allRunning, runPipeline, waitForStatus } from '../support/pipeline';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
-import { assertConsistent, resetWarehouse, sourceSql, testSpec } from '../support/warehouse';
+import { assertConsistent, resetWarehouse, sinkSql, sourceSql, testSpec } from '../support/warehouse';
 
 jest.setTimeout(20 * 60_000);
 
@@ -24,7 +29,7 @@ const WATCH = { interval: '2s', readinessTimeout: '2min', checkpointStallAfter: 
 const specA = (over: Record<string, unknown> = {}) => testSpec({ watch: WATCH, ...over });
 const specB = (over: Record<string, unknown> = {}) => {
   const base = testSpec();
-  return testSpec({ name: 'e2e_b', fluss: { bootstrap: base.fluss.bootstrap }, sink: { connection: base.sink.connection }, watch: WATCH, ...over });
+  return testSpec({ name: 'e2e_b', fluss: { cluster: 'local' }, sink: { connection: base.sink.connection }, watch: WATCH, ...over });
 };
 const rest = () => new FlinkRestClient(loadConfig().flink.restUrl);
 
@@ -85,7 +90,7 @@ test('two pipelines over one source, each with its own Fluss database and sink s
 
 test('a third pipeline naming e2e’s Fluss database is refused naming the owner, and e2e is not touched', async () => {
   const before = await liveJobs('e2e');
-  const c = await pipeline.start(specB({ name: 'e2e_c', fluss: { bootstrap: specA().fluss.bootstrap, database: 'sgcc_e2e' } }));
+  const c = await pipeline.start(specB({ name: 'e2e_c', fluss: { cluster: 'local', database: 'sgcc_e2e' } }));
   try {
     const s = await waitFor(c, 'e2e_c BLOCKED', (x) => x.state === 'BLOCKED', 120_000);
     expect(s.reason).toMatch(/Fluss database sgcc_e2e \(spec field fluss\.database\) belongs to pipeline e2e/);
@@ -176,15 +181,44 @@ describe('a redeploy of e2e that fails at a stage rolls back to the running spec
   });
 });
 
-test('no password anywhere after deploys, a refused pipeline, redeploys and rollbacks: histories, Flink REST, logs, ops tables', async () => {
+test('no password anywhere after deploys, a refused pipeline, redeploys, rollbacks and a failed verification: histories, Flink REST, logs, ops tables, CLI', async () => {
   const secrets = ['source_cdc', 'sink', 'source_admin'].map((c) => resolveConnection(c).password);
   expect(secrets.every((s) => s.length >= 8)).toBe(true);
   const found: string[] = [];
   const scan = (where: string, text: string) => {
     for (const s of secrets) if (text.includes(s)) found.push(where);
   };
-  // Every workflow's history (the pipelines', the refused one's).
-  for await (const wf of pipeline.client.workflow.list({ query: "WorkflowType = 'PipelineWorkflow'" })) {
+  // A verification that fails (a sink row nobody wrote), recorded like any other.
+  await sinkSql("INSERT INTO dw.dws_region_stats (region, equipment_count, running_count, maintenance_count, outage_count, total_capacity_mw) VALUES ('zz_secret_scan', 1, 1, 0, 0, 1.00)");
+  try {
+    const result = await pipeline.client.workflow.execute(VerifyPipelineWorkflow, {
+      taskQueue: pipeline.taskQueue,
+      workflowId: `verify:${specA().name}:scan-${Date.now().toString(36)}`,
+      args: [{ spec: specA(), options: { compareAttempts: 1, compareRetryWait: '1s' } }],
+    });
+    expect(result.ok).toBe(false);
+  } finally {
+    await sinkSql("DELETE FROM dw.dws_region_stats WHERE region = 'zz_secret_scan'");
+  }
+  // What an operator's CLI prints (status of every pipeline, the verification history), text and JSON.
+  // (In this process: the same main() and output bin/gridflow runs, without compiling a build first.)
+  for (const args of [['status'], ['status', '--json'], ['verify', 'history', '--name', specA().name], ['verify', 'history', '--name', specA().name, '--json']]) {
+    const printed: string[] = [];
+    const capture = (c: string | Uint8Array) => (printed.push(String(c)), true);
+    const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(capture), jest.spyOn(process.stderr, 'write').mockImplementation(capture)];
+    let code: number;
+    try {
+      code = await cliMain(args);
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
+    // 0, or 1 when a pipeline is not RUNNING (the rollbacks above may leave one DEGRADED); never a usage or config error.
+    expect([0, 1]).toContain(code);
+    expect(printed.join('').length).toBeGreaterThan(20);
+    scan(`gridflow ${args.join(' ')}`, printed.join(''));
+  }
+  // Every workflow's history (the pipelines', the refused one's, the verifications').
+  for await (const wf of pipeline.client.workflow.list({ query: "WorkflowType = 'PipelineWorkflow' OR WorkflowType = 'VerifyPipelineWorkflow'" })) {
     const history = await pipeline.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
     scan(`history ${wf.workflowId}`, JSON.stringify(history));
   }
@@ -201,6 +235,11 @@ test('no password anywhere after deploys, a refused pipeline, redeploys and roll
     const logs = JSON.parse(await get(`/taskmanagers/${tm.id}/logs`)) as { logs: Array<{ name: string }> };
     for (const l of logs.logs) scan(`taskmanager ${tm.id} log ${l.name}`, await get(`/taskmanagers/${tm.id}/logs/${encodeURIComponent(l.name)}`));
   }
+  // Every log file of the stack on disk (the JVMs', Postgres', Temporal's, the rolled ones, captured stdout).
+  const logs = layout(loadConfig()).logs;
+  const logFiles = fs.readdirSync(logs).filter((f) => fs.statSync(path.join(logs, f)).isFile());
+  expect(logFiles).toEqual(expect.arrayContaining(['flink-jobmanager.log', 'sql-gateway.log', 'postgres-source.log', 'temporal.log']));
+  for (const f of logFiles) scan(`log file ${f}`, fs.readFileSync(path.join(logs, f), 'utf8'));
   // The ops tables, as text.
   await withClient(resolveConnection('sink'), async (c) => {
     for (const t of ['events', 'savepoints', 'verification_runs', 'ownership', 'probes']) {

@@ -6,6 +6,7 @@
  */
 import { TERMINAL_JOB_STATES } from '../../src/core/types';
 import { FlinkRestClient } from '../../src/flink/rest';
+import { loadConfig } from '../../src/config';
 import { RunningPipeline, allRunning, runPipeline } from '../support/pipeline';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
 import { assertConsistent, resetWarehouse, sinkSql, sourceSql, testSpec } from '../support/warehouse';
@@ -31,7 +32,7 @@ afterAll(async () => {
 });
 
 const liveJobs = async () =>
-  (await new FlinkRestClient(spec().flink.restUrl).jobsOverview()).filter((j) => j.name.startsWith('gridflow/e2e/') && !TERMINAL_JOB_STATES.has(j.state));
+  (await new FlinkRestClient(loadConfig().flink.restUrl).jobsOverview()).filter((j) => j.name.startsWith('gridflow/e2e/') && !TERMINAL_JOB_STATES.has(j.state));
 
 test('deploy from empty: four jobs RUNNING, the sample lands in all six sink tables', async () => {
   pipeline = await runPipeline(spec());
@@ -85,6 +86,31 @@ test('a new group appears, then its last member is deleted: the group row disapp
   expect(await sinkSql("SELECT region FROM dw.dws_region_stats WHERE region = '华南'")).toHaveLength(0);
   expect(await sinkSql('SELECT 1 FROM dw.dws_voltage_level_stats WHERE voltage_level_kv = 750')).toHaveLength(0);
   expect(await sinkSql("SELECT 1 FROM dw.ads_capacity_planning WHERE region = '华南'")).toHaveLength(0);
+});
+
+test('hostile values in the source (quotes, --, backslashes, control characters, 4-byte UTF-8) travel as data', async () => {
+  // Keys and group names an injection or an encoding bug would break: each is a new region or type
+  // group, so they pass through every layer (CDC, Fluss keys, both aggregates, the JDBC sink).
+  const hostile = [
+    { id: "Q'1--", name: "O'Brien; DROP TABLE power_equipment; --", type: '变压器', region: "华东' OR '1'='1" },
+    { id: 'BS\\2', name: 'back\\slash \\\' end', type: 'type\\n', region: 'tab\tnew\nline\u0001bell\u0007' },
+    { id: '𠮷-3', name: '储能 🔋 𠮷野家', type: '储能设备 🔋', region: '𠀀区 -- /* not a comment */' },
+  ];
+  for (const h of hostile) {
+    await sourceSql(
+      `INSERT INTO power_equipment (equipment_id, equipment_name, equipment_type, region, voltage_level_kv, rated_capacity_mw, status) VALUES ($1, $2, $3, $4, 220, 12.5, '运行')`,
+      [h.id, h.name, h.type, h.region],
+    );
+    await sourceSql('INSERT INTO equipment_reading (equipment_id, load_mw, temperature_c, voltage_kv, measured_at) VALUES ($1, 11.5, 42.0, 221.0, now())', [h.id]);
+  }
+  await expectConsistent('hostile values');
+  // Byte for byte in the sink, not merely equal after some normalisation on both sides.
+  const health = await sinkSql('SELECT equipment_id, equipment_name, region FROM dw.ads_equipment_health WHERE equipment_id = ANY($1) ORDER BY equipment_id', [hostile.map((h) => h.id)]);
+  expect(health).toEqual([...hostile].sort((a, b) => (a.id < b.id ? -1 : 1)).map((h) => ({ equipment_id: h.id, equipment_name: h.name, region: h.region })));
+  expect(await sinkSql('SELECT region FROM dw.dws_region_stats WHERE region = ANY($1)', [hostile.map((h) => h.region)])).toHaveLength(3);
+  await sourceSql('DELETE FROM power_equipment WHERE equipment_id = ANY($1)', [hostile.map((h) => h.id)]);
+  await sourceSql('DELETE FROM equipment_reading WHERE equipment_id = ANY($1)', [hostile.map((h) => h.id)]);
+  await expectConsistent('hostile values deleted');
 });
 
 test('the last member of a group leaves by UPDATE', async () => {

@@ -9,6 +9,7 @@ import { FlinkClients } from '../../src/warehouse/deploy';
 import { Connections } from '../../src/warehouse/render';
 import { localSpecInput } from '../../src/stack/local-spec';
 import { PipelineSpec, PipelineSpecInput, parseSpec } from '../../src/core/spec';
+import { resolveEndpoints } from '../../src/core/clusters';
 import { query, withClient } from '../../src/postgres/connection';
 import { Reconciliation, summarize } from '../../src/postgres/compare';
 import { compareAll } from '../../src/postgres/reconcile';
@@ -21,7 +22,7 @@ import { applySourceSchema, loadSampleData } from '../../src/postgres/source/sch
  */
 export function testSpec(overrides: Partial<PipelineSpecInput> = {}): PipelineSpec {
   const base = localSpecInput(loadConfig());
-  return parseSpec({ ...base, name: 'e2e', fluss: { ...base.fluss!, database: 'sgcc_e2e' }, sink: { ...base.sink!, schema: 'dw' }, ...overrides });
+  return parseSpec({ ...base, name: 'e2e', fluss: { cluster: 'local', database: 'sgcc_e2e' }, sink: { ...base.sink!, schema: 'dw' }, ...overrides });
 }
 
 /** What the tests reach a pipeline's services with: its Flink clients and its connections. */
@@ -32,10 +33,11 @@ export interface DeployTarget {
 }
 
 export function deployTarget(spec: PipelineSpec): DeployTarget {
+  const { flink, fluss } = resolveEndpoints(spec, loadConfig().clusters);
   return {
-    flink: { rest: new FlinkRestClient(spec.flink.restUrl), gateway: new SqlGatewayClient(spec.flink.gatewayUrl, { timeoutMs: 60_000 }) },
+    flink: { rest: new FlinkRestClient(flink.restUrl), gateway: new SqlGatewayClient(flink.gatewayUrl, { timeoutMs: 60_000 }) },
     sourceAdmin: resolveConnection(spec.source.connection),
-    conns: { sourceCdc: resolveConnection(spec.source.cdcConnection), sink: resolveConnection(spec.sink.connection) },
+    conns: { sourceCdc: resolveConnection(spec.source.cdcConnection), sink: resolveConnection(spec.sink.connection), flussBootstrap: fluss.bootstrap },
   };
 }
 
@@ -82,7 +84,7 @@ export async function resetWarehouse(spec: PipelineSpec): Promise<void> {
   try {
     await target.flink.gateway.runStatement(
       session,
-      `CREATE CATALOG IF NOT EXISTS fluss_catalog WITH ('type' = 'fluss', 'bootstrap.servers' = '${spec.fluss.bootstrap}')`,
+      `CREATE CATALOG IF NOT EXISTS fluss_catalog WITH ('type' = 'fluss', 'bootstrap.servers' = '${target.conns.flussBootstrap}')`,
     );
     await target.flink.gateway.runStatement(session, `DROP DATABASE IF EXISTS fluss_catalog.\`${spec.fluss.database}\` CASCADE`, { timeoutMs: 120_000 });
   } finally {

@@ -89,6 +89,41 @@ describe('connections', () => {
     expect(() => parseConnectionUrl('sink', 'postgres://a:b@h')).toThrow(/names no database/);
   });
 
+  test.each([
+    ['postgres://u%zz:pw@h/db', /GRIDFLOW_PG_SINK: the user name holds a malformed percent-escape \(write % as %25\)/],
+    ['postgres://u:p%G1w@h/db', /GRIDFLOW_PG_SINK: the password holds a malformed percent-escape/],
+    ['postgres://u:pw@h/d%b', /GRIDFLOW_PG_SINK: the database holds a malformed percent-escape/],
+    ['postgres://u:pw@h/a%2Fb', /GRIDFLOW_PG_SINK: the database name "a\/b" holds a \//],
+    ['postgres://:pw@h/db', /GRIDFLOW_PG_SINK names no user/],
+    ['postgres://u:pw@h:99999/db', /GRIDFLOW_PG_SINK is not a URL/],
+    ['postgres://u:pw@[fe80::1%25eth0]:5432/db', /GRIDFLOW_PG_SINK is not a URL/],
+  ])('a malformed GRIDFLOW_PG_* URL (%s) is refused naming the variable and the part, never the password', (url, message) => {
+    let error: Error | undefined;
+    try {
+      parseConnectionUrl('sink', url);
+    } catch (err) {
+      error = err as Error;
+    }
+    expect(error?.message).toMatch(message);
+    expect(error?.message).not.toMatch(/pw|p%G1w/);
+  });
+
+  test('percent-escapes, IPv6 hosts and upper-case database names are what Postgres allows: decoded and kept', () => {
+    const c = parseConnectionUrl('sink', 'postgres://w%40rk:p%40ss%2F%3Aw%25@[::1]:6543/SGCC_Dw');
+    expect({ host: c.host, port: c.port, user: c.user, database: c.database, password: c.password }).toEqual({ host: '::1', port: 6543, user: 'w@rk', database: 'SGCC_Dw', password: 'p@ss/:w%' });
+    // Into Flink: the JDBC URL brackets the address and encodes the name; the CDC options take both as they are.
+    const cdc = parseConnectionUrl('source_cdc', "postgres://cdc:pw@[2001:db8::5]/Source-DB");
+    const spec = parseSpec(testSpec());
+    const sink = renderJob(spec, 'sink', { sourceCdc: cdc, sink: c, flussBootstrap: '127.0.0.1:9123' }).setup.join('\n');
+    expect(sink).toContain("'url' = 'jdbc:postgresql://[::1]:6543/SGCC_Dw'");
+    const ingest = renderJob(spec, 'ingest', { sourceCdc: cdc, sink: c, flussBootstrap: '127.0.0.1:9123' }).setup.join('\n');
+    expect(ingest).toContain("'hostname' = '2001:db8::5'");
+    expect(ingest).toContain("'database-name' = 'Source-DB'");
+    // A quote in a database name cannot end the SQL string the URL sits in.
+    const quoted = parseConnectionUrl('sink', "postgres://w:pw@h/it's");
+    expect(renderJob(spec, 'sink', { sourceCdc: cdc, sink: quoted, flussBootstrap: '127.0.0.1:9123' }).setup.join('\n')).toContain("jdbc:postgresql://h:5432/it%27s'");
+  });
+
   test('env files: comments and blank lines ignored, values may contain =', () => {
     expect(parseEnvFile('# c\n\nA=1\nB=x=y\n bad line\n')).toEqual({ A: '1', B: 'x=y' });
   });
@@ -126,12 +161,12 @@ describe('TLS for Postgres connections (sslmode, sslrootcert)', () => {
     expect(tlsOptions(cdc)).toEqual({ rejectUnauthorized: false });
     expect(tlsOptions(parseConnectionUrl('x', url('')))).toBe(false);
     const spec = parseSpec(testSpec());
-    const sinkJob = renderJob(spec, 'sink', { sourceCdc: cdc, sink });
+    const sinkJob = renderJob(spec, 'sink', { sourceCdc: cdc, sink, flussBootstrap: '127.0.0.1:9123' });
     expect(sinkJob.setup.join('\n')).toContain(`'url' = 'jdbc:postgresql://db.example:5432/sgcc_dw?sslmode=verify-full&sslrootcert=${ca}'`);
-    const ingest = renderJob(spec, 'ingest', { sourceCdc: cdc, sink }).setup.join('\n');
+    const ingest = renderJob(spec, 'ingest', { sourceCdc: cdc, sink, flussBootstrap: '127.0.0.1:9123' }).setup.join('\n');
     expect(ingest).toContain("'debezium.database.sslmode' = 'require'");
     // Without TLS the job's SQL (and so its fingerprint) is what it was.
-    const plain = renderJob(spec, 'ingest', { sourceCdc: parseConnectionUrl('source_cdc', 'postgres://cdc:pw@db.example:5432/sgcc_source'), sink }).setup.join('\n');
+    const plain = renderJob(spec, 'ingest', { sourceCdc: parseConnectionUrl('source_cdc', 'postgres://cdc:pw@db.example:5432/sgcc_source'), sink, flussBootstrap: '127.0.0.1:9123' }).setup.join('\n');
     expect(plain).not.toContain('sslmode');
     expect(plain).toContain("'debezium.poll.interval.ms' = '100'\n");
   });

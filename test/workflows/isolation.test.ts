@@ -25,7 +25,7 @@ describe('ownership', () => {
     second.claims = first.claims; // one sink, one registry
     await withPipeline(first, testSpec({ name: 'sgcc' }), async (a) => {
       await waitFor(a, 'sgcc RUNNING', running);
-      await withPipeline(second, testSpec({ name: 'other', fluss: { bootstrap: '127.0.0.1:9123', database: 'sgcc' } }), async (b) => {
+      await withPipeline(second, testSpec({ name: 'other', fluss: { cluster: 'local', database: 'sgcc' } }), async (b) => {
         const s = await waitFor(b, 'other BLOCKED', (x) => x.state === 'BLOCKED');
         expect(s.reason).toMatch(/Fluss database sgcc \(spec field fluss\.database\) belongs to pipeline sgcc/);
         expect(s.reason).toMatch(/gridflow decommission --name sgcc --drop-slots/);
@@ -140,9 +140,13 @@ describe('a failed redeploy never leaves a job stopped behind RUNNING', () => {
 
 describe('requests that cannot break the invariants', () => {
   test.each([
-    [{ fluss: { bootstrap: '10.0.0.9:9123' } }, /a redeploy cannot change fluss\.bootstrap \(127\.0\.0\.1:9123 → 10\.0\.0\.9:9123\)/],
-    [{ flink: { restUrl: 'http://10.0.0.9:8081', gatewayUrl: 'http://127.0.0.1:8083' } }, /cannot change flink\.restUrl/],
-    [{ fluss: { bootstrap: '127.0.0.1:9123', database: 'order' } }, /cannot change fluss\.database \(wf → order\)/],
+    [{ fluss: { cluster: 'east' } }, /a redeploy cannot change fluss\.cluster \(local → east\)/],
+    [{ flink: 'east' }, /a redeploy cannot change flink\.cluster \(local → east\)/],
+    // An address where a cluster name belongs is refused before anything moves (issue 11).
+    [{ flink: { restUrl: 'http://10.0.0.9:8081', gatewayUrl: 'http://127.0.0.1:8083' } }, /flink: addresses \(restUrl, gatewayUrl\) do not belong in a spec/],
+    [{ flink: 'http://10.0.0.9:8081' }, /flink: "http:\/\/10\.0\.0\.9:8081" is an address; name a cluster/],
+    [{ fluss: { bootstrap: '10.0.0.9:9123' } }, /fluss\.bootstrap: an address does not belong in a spec/],
+    [{ fluss: { cluster: 'local', database: 'order' } }, /cannot change fluss\.database \(wf → order\)/],
     [{ sink: { connection: 'sink', schema: 'dw' } }, /cannot change sink\.schema \(dw_wf → dw\)/],
     [{ source: { connection: 'source_admin', cdcConnection: 'source_admin' } }, /cannot change source\.cdcConnection/],
   ])('a redeploy moving the pipeline elsewhere is refused: %j', async (over, message) => {
@@ -197,8 +201,12 @@ describe('requests that cannot break the invariants', () => {
       expect((await handle.query(statusQuery)).redeployPlan?.requestId).toBe('ci-42');
       await handle.signal(redeploySignal, { spec: v2() as never, requestId: 'ci-42', jobs: ['ads'] });
       await handle.signal(redeploySignal, { requestId: 'ci-43', mode: 'sideways' as never });
-      const s = await waitFor(handle, 'the rejection', (x) => (x.redeployRejections ?? []).length > 0);
-      expect(s.redeployRejections![0]).toMatchObject({ requestId: 'ci-43', reason: expect.stringMatching(/mode "sideways" is not one of/) });
+      // An address where a cluster name belongs: refused like any other bad field, nothing sent anywhere.
+      await handle.signal(redeploySignal, { spec: v2({ version: 3, flink: 'http://10.0.0.9:8081' }) as never, requestId: 'ci-44' });
+      const s = await waitFor(handle, 'the rejections', (x) => (x.redeployRejections ?? []).length > 1);
+      expect(s.redeployRejections!.find((r) => r.requestId === 'ci-43')).toMatchObject({ reason: expect.stringMatching(/mode "sideways" is not one of/) });
+      expect(s.redeployRejections!.find((r) => r.requestId === 'ci-44')).toMatchObject({ reason: expect.stringMatching(/flink: "http:\/\/10\.0\.0\.9:8081" is an address/) });
+      expect(s.version).toBe(2);
       expect(s.alerts[0]).toMatchObject({ kind: 'redeploy-rejected' });
       expect(model.submissions).toHaveLength(5); // ci-42 again was a no-op
       await until(() => model.events.some((e) => e.kind === 'alert' && /ci-43 rejected/.test(e.message)));

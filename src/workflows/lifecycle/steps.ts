@@ -59,6 +59,8 @@ export const OWNERSHIP_PATCH = 'claim-ownership';
 export const REDEPLOY_PLAN_PATCH = 'redeploy-plan';
 /** patched() id of the watch saying DEGRADED for a job left stopped outside a pause. */
 export const STOPPED_JOBS_PATCH = 'watch-stopped-jobs';
+/** patched() id of a redeploy signal refused when its spec names addresses instead of clusters (core/clusters.ts). */
+export const CLUSTER_NAMES_PATCH = 'cluster-names';
 
 export const triggerId = () => uuid4().replace(/-/g, '');
 export const ORDER = jobOrder() as JobName[];

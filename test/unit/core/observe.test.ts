@@ -49,8 +49,9 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const spec = () => parseSpec(testSpec({ name: 'sgcc', flink: { restUrl: server.baseUrl, gatewayUrl: server.baseUrl } }));
+const spec = () => parseSpec(testSpec({ name: 'sgcc', flink: 'local' }));
 const deps = (): ActivityDeps => ({
+  endpoints: () => ({ flink: { name: 'local', restUrl: server.baseUrl, gatewayUrl: server.baseUrl }, fluss: { name: 'local', bootstrap: '127.0.0.1:9123' } }),
   rest: () => new FlinkRestClient(server.baseUrl),
   gateway: () => {
     throw new Error('not used');
@@ -170,7 +171,7 @@ test('TaskManager back, tasks still deploying onto it: RECOVERING, no slots adde
     JOB_NAMES.map((job) => [job, { ...newJobRecord(job), jobId: m.jobs[job]!.jobId, flinkState: 'RUNNING', submittedAt: o.observedAt - 60_000 }]),
   ) as Record<JobName, JobRecord>;
   const due = { lastPeriodicSavepointAt: 0 };
-  const withSavepoints = parseSpec(testSpec({ name: 'sgcc', flink: { restUrl: server.baseUrl, gatewayUrl: server.baseUrl }, savepoints: { every: '1min', retain: 2 } }));
+  const withSavepoints = parseSpec(testSpec({ name: 'sgcc', flink: 'local', savepoints: { every: '1min', retain: 2 } }));
   const d = decideWatch(withSavepoints, records, o, { ...due, savepointWaitsForTasks: true });
   expect(d.notRunning).toEqual([{ job: 'ingest', why: `${byJob(o, 'ingest').tasksWaiting} task(s) waiting for a slot` }]);
   expect(d.actions).toEqual([]);

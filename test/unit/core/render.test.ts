@@ -6,10 +6,11 @@ import { testSpec } from '../../workflows/doubles';
 const conns = {
   sourceCdc: parseConnectionUrl('source_cdc', "postgres://gridflow_cdc:s3cret'pw@127.0.0.1:15432/sgcc_source"),
   sink: parseConnectionUrl('sink', 'postgres://gridflow_writer:w-pw@127.0.0.1:15433/sgcc_dw'),
+  flussBootstrap: 'fluss-1:9123,fluss-2:9123',
 };
 
 describe('rendering the SGCC warehouse for a spec', () => {
-  const spec = parseSpec(testSpec({ name: 'grid_east', fluss: { bootstrap: 'fluss-1:9123,fluss-2:9123', database: 'east' } }));
+  const spec = parseSpec(testSpec({ name: 'grid_east', fluss: { cluster: 'local', database: 'east' } }));
 
   test('ingest: one slot and publication per table named after the pipeline; the password quoted', () => {
     const job = renderJob(spec, 'ingest', conns);
@@ -25,9 +26,9 @@ describe('rendering the SGCC warehouse for a spec', () => {
   });
 
   test('names are quoted in SQL and plain inside strings: the dws job hands its UDF the database name itself', () => {
-    const dws = renderJob(parseSpec(testSpec({ name: 'grid_east', fluss: { bootstrap: 'fluss-1:9123', database: 'order' } })), 'dws', conns);
+    const dws = renderJob(parseSpec(testSpec({ name: 'grid_east', fluss: { cluster: 'local', database: 'order' } })), 'dws', conns);
     expect(dws.dml).toContain('fluss_catalog.`order`.dws_equipment_latest');
-    expect(dws.dml).toContain("'fluss-1:9123', 'order', 'dwd_reading_by_equipment'");
+    expect(dws.dml).toContain("'fluss-1:9123,fluss-2:9123', 'order', 'dwd_reading_by_equipment'");
     // No quoted identifier may land inside a string literal (a UDF or option would get `name`).
     for (const job of ['ingest', 'dws', 'ads', 'sink'] as const) {
       const text = [...renderJob(spec, job, conns).setup, renderJob(spec, job, conns).dml].join('\n');
@@ -51,7 +52,7 @@ describe('rendering the SGCC warehouse for a spec', () => {
 
   test('the fingerprint changes with the job definition, not with secrets or other jobs', () => {
     const base = renderJob(spec, 'ads', conns).fingerprint;
-    const moreParallel = parseSpec(testSpec({ name: 'grid_east', fluss: { bootstrap: 'fluss-1:9123,fluss-2:9123', database: 'east' }, jobs: { ads: { parallelism: 2 } } }));
+    const moreParallel = parseSpec(testSpec({ name: 'grid_east', fluss: { cluster: 'local', database: 'east' }, jobs: { ads: { parallelism: 2 } } }));
     expect(renderJob(moreParallel, 'ads', conns).fingerprint).not.toBe(base);
     expect(renderJob(moreParallel, 'dws', conns).fingerprint).toBe(renderJob(spec, 'dws', conns).fingerprint);
     const otherPassword = { ...conns, sourceCdc: parseConnectionUrl('source_cdc', 'postgres://gridflow_cdc:other@127.0.0.1:15432/sgcc_source') };

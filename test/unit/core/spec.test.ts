@@ -11,7 +11,7 @@ describe('PipelineSpec', () => {
     expect(spec.sink.schema).toBe('dw_wf');
     const sgcc = parseSpec(testSpec({ name: 'sgcc' }));
     expect([sgcc.fluss.database, sgcc.sink.schema]).toEqual(['sgcc', 'dw']);
-    const named = parseSpec(testSpec({ sink: { connection: 'sink', schema: 'east_dw' }, fluss: { bootstrap: '127.0.0.1:9123', database: 'east' } }));
+    const named = parseSpec(testSpec({ sink: { connection: 'sink', schema: 'east_dw' }, fluss: { cluster: 'local', database: 'east' } }));
     expect([named.fluss.database, named.sink.schema]).toEqual(['east', 'east_dw']);
     expect(spec.jobs.ads).toEqual({ parallelism: 1, config: {} });
     expect(spec.checkpointInterval).toBe('10s');
@@ -35,7 +35,16 @@ describe('PipelineSpec', () => {
     [{ checkpointInterval: '5min', watch: { checkpointStallAfter: '2min' } }, /watch\.checkpointStallAfter: 2min must be longer than checkpointInterval \(5min\)/],
     [{ jobs: { ingest: { parallelism: 64 }, dws: { parallelism: 64 }, ads: { parallelism: 64 } } }, /jobs: the jobs need 193 task slots; the local provisioner starts at most 128/],
     [{ sink: { connection: 'sink', schema: 'Bad' } }, /sink\.schema: a lower-case identifier/],
-    [{ fluss: { bootstrap: 'localhost' } }, /fluss\.bootstrap: host:port/],
+    // Clusters by name (issue 11): an address where a name belongs, a malformed name, a missing one.
+    [{ fluss: { bootstrap: '127.0.0.1:9123' } }, /fluss\.bootstrap: an address does not belong in a spec; name a cluster configured on the worker/],
+    [{ flink: { restUrl: 'http://10.0.0.9:8081', gatewayUrl: 'http://10.0.0.9:8083' } }, /flink: addresses \(restUrl, gatewayUrl\) do not belong in a spec/],
+    [{ flink: 'http://10.0.0.9:8081' }, /flink: "http:\/\/10\.0\.0\.9:8081" is an address; name a cluster configured on the worker/],
+    [{ fluss: '10.0.0.9:9123' }, /fluss: "10\.0\.0\.9:9123" is an address/],
+    [{ flink: 'Prod East' }, /flink: "Prod East" is not a cluster name/],
+    [{ flink: 42 }, /flink: the name of a cluster configured on the worker \(e\.g\. "local"\), got number/],
+    [{ flink: undefined }, /flink: required: the name of a cluster/],
+    [{ fluss: { cluster: 'local', replicas: 3 } }, /fluss: unknown field "replicas"/],
+    [{ fluss: { cluster: 'local', database: 'Sgcc' } }, /fluss\.database: a lower-case identifier/],
     [{ source: { connection: 'source_admin', cdcConnection: 'source_cdc', password: 'x' } }, /source: unknown field "password"/],
     [{ provisioner: 'kubernetes' }, /provisioner: Invalid enum value/],
     // Flink options the control plane relies on, or that break the contract, are refused with the key and why.
