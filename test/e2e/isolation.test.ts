@@ -15,6 +15,7 @@ import { layout } from '../../src/stack/layout';
 import { VerifyPipelineWorkflow } from '../../src/workflows/verify';
 import { PipelineSpec } from '../../src/core/spec';
 import { FlinkRestClient, TERMINAL_JOB_STATES } from '../../src/flink/rest';
+import { SqlGatewayClient } from '../../src/flink/gateway';
 import { runLoad } from '../../src/load/runner';
 import { query, withClient } from '../../src/postgres/connection';
 import { listOwnership } from '../../src/postgres/ownership';
@@ -58,6 +59,15 @@ async function expectAUntouched(before: Record<string, string[]>): Promise<void>
 
 const slotsOf = async (name: string) =>
   (await sourceSql('SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE $1 ORDER BY 1', [`gridflow\\_${name}\\_%`])).map((r) => r.slot_name);
+
+/** Every SQL Gateway session gridflow opens in this file (the worker runs in this process). */
+const openedSessions: string[] = [];
+const openSession = SqlGatewayClient.prototype.openSession;
+jest.spyOn(SqlGatewayClient.prototype, 'openSession').mockImplementation(async function (this: SqlGatewayClient, ...args) {
+  const handle = await openSession.apply(this, args);
+  openedSessions.push(handle);
+  return handle;
+});
 
 beforeAll(async () => {
   await ensureStack();
@@ -240,6 +250,13 @@ test('no password anywhere after deploys, a refused pipeline, redeploys, rollbac
   const logFiles = fs.readdirSync(logs).filter((f) => fs.statSync(path.join(logs, f)).isFile());
   expect(logFiles).toEqual(expect.arrayContaining(['flink-jobmanager.log', 'sql-gateway.log', 'postgres-source.log', 'temporal.log']));
   for (const f of logFiles) scan(`log file ${f}`, fs.readFileSync(path.join(logs, f), 'utf8'));
+  // The SQL Gateway's operation results (the job SQL with its passwords ran there) live in their session:
+  // every session gridflow opened is closed, so no result is readable any more.
+  expect(openedSessions.length).toBeGreaterThan(10);
+  const gateway = new SqlGatewayClient(loadConfig().flink.gatewayUrl);
+  const stillOpen: string[] = [];
+  for (const handle of openedSessions) if (await gateway.sessionConfig(handle).then(() => true, () => false)) stillOpen.push(handle);
+  expect(stillOpen).toEqual([]);
   // The ops tables, as text.
   await withClient(resolveConnection('sink'), async (c) => {
     for (const t of ['events', 'savepoints', 'verification_runs', 'ownership', 'probes']) {
