@@ -18,9 +18,14 @@ import { dropSourceArtifacts as dropArtifacts, prepareSource as prepare } from '
 import { ActivityDeps, connectionsFor } from './context';
 import { classified, nonRetryable } from './classify';
 
-import { heartbeat, localPath, waitForSavepoint } from './helpers';
+import { heartbeat, heartbeating, localPath, waitForSavepoint } from './helpers';
 
+/** The act activities, each heartbeating while it runs (their heartbeat timeout is 1 minute). */
 export function createActActivities(deps: ActivityDeps) {
+  return heartbeating(actActivities(deps));
+}
+
+function actActivities(deps: ActivityDeps) {
   const sinkConn = (spec: PipelineSpec) => deps.connection(spec.sink.connection);
   const flink = (spec: PipelineSpec): FlinkClients => ({ rest: deps.rest(spec), gateway: deps.gateway(spec) });
 
@@ -228,4 +233,4 @@ export function createActActivities(deps: ActivityDeps) {
   };
 }
 
-export type ActActivities = ReturnType<typeof createActActivities>;
+export type ActActivities = ReturnType<typeof actActivities>;

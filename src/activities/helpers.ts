@@ -15,6 +15,34 @@ export const heartbeat = (details?: unknown) => {
   }
 };
 
+/** How often a running act activity tells Temporal it is alive (its heartbeat timeout is 1 minute). */
+export const KEEPALIVE_MS = 10_000;
+
+/**
+ * Run `fn` heartbeating every `everyMs` until it settles: an attempt that is still running (a slow
+ * prepareSource, a DDL statement, a submission waiting on the gateway) is never declared lost and retried
+ * beside itself; an attempt whose worker died stops heartbeating and is retried after the timeout.
+ */
+export async function whileHeartbeating<T>(what: string, fn: () => Promise<T>, everyMs = KEEPALIVE_MS): Promise<T> {
+  const started = Date.now();
+  heartbeat({ what, runningMs: 0 });
+  const timer = setInterval(() => heartbeat({ what, runningMs: Date.now() - started }), everyMs);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Every function of `activities` wrapped by whileHeartbeating, under its own name. */
+export function heartbeating<A extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: A, everyMs = KEEPALIVE_MS): A {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities)) {
+    out[name] = (...args: never[]) => whileHeartbeating(name, () => fn(...args), everyMs);
+  }
+  return out as A;
+}
+
 export async function waitForSavepoint(rest: FlinkRestClient, jobId: string, triggerId: string, deps: ActivityDeps, what: string): Promise<string> {
   for (;;) {
     heartbeat({ jobId, triggerId, what });
