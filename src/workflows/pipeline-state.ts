@@ -4,6 +4,7 @@
  * No I/O here: mutations only, and they happen inside the workflow.
  */
 import { upsertSearchAttributes } from '@temporalio/workflow';
+import type { SavepointRecord } from './lifecycle/steps';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES, flinkJobName } from '../constants';
 import type { FreshnessObservation } from '../core/lag';
@@ -41,6 +42,8 @@ export interface CarriedState {
   redeployPlan?: RedeployPlan | null;
   requestIds?: string[];
   redeployRejections?: Array<{ at: number; requestId: string | null; reason: string }>;
+  /** Savepoint records the sink has not taken yet (absent before 'durable-records'). */
+  pendingRecords?: SavepointRecord[];
 }
 
 const MAX_ALERTS = 20;
@@ -61,6 +64,8 @@ export class PipelineModel {
   freshness: FreshnessObservation | null;
   /** Set by the decommission signal; the main loop ends after the current step. */
   decommission: { dropSourceArtifacts: boolean; reason: string | null } | null = null;
+  /** Savepoint records the sink could not take yet; written after the next step (lifecycle/steps.ts). */
+  pendingRecords: SavepointRecord[];
   /** Events of the step in progress, written when it ends (not carried: every step flushes its own). */
   pendingEvents: Array<{ at: number; kind: string; message: string }> = [];
   /** A redeploy in progress (validators reject a second one). */
@@ -86,6 +91,7 @@ export class PipelineModel {
     this.redeployPlan = carried?.redeployPlan ?? null;
     this.requestIds = carried?.requestIds ?? [];
     this.redeployRejections = carried?.redeployRejections ?? [];
+    this.pendingRecords = carried?.pendingRecords ?? [];
   }
 
   /** Remember a handled request id; false when it was handled before. */
@@ -139,6 +145,7 @@ export class PipelineModel {
       redeployPlan: this.redeployPlan,
       requestIds: this.requestIds,
       redeployRejections: this.redeployRejections,
+      ...(this.pendingRecords.length ? { pendingRecords: this.pendingRecords } : {}),
     };
   }
 

@@ -83,6 +83,10 @@ export class ClusterModel {
   checkpointDirsRemoved: string[] = [];
   provisioned = 0;
   preflightProblems: string[] = [];
+  /** The sink Postgres is unreachable: every record activity fails as the real one does (retryable). */
+  sinkDown = false;
+  /** The SQL Gateway is unreachable: every submit fails as the real client's does (retryable). */
+  gatewayDown = false;
   /** job → message: the next submit of that job fails non-retryably with it. */
   failSubmitOnce: Partial<Record<JobName, string>> = {};
   /** job → true: submit reaches Flink, then the activity "crashes" (retryable) before returning. */
@@ -242,6 +246,7 @@ export class ClusterModel {
           model.submissions.push({ job, version: spec.version, restorePath: input.restorePath, reused: true, jobId: existing.jobId });
           return { jobId: existing.jobId, reused: true, fingerprint, submittedAt: existing.startTime };
         }
+        if (model.gatewayDown) throw ApplicationFailure.retryable(`submit ${job}: SQL Gateway at http://127.0.0.1:8083 is unreachable: connect ECONNREFUSED 127.0.0.1:8083`, 'FlinkUnavailable');
         const failure = model.failSubmitOnce[job];
         if (failure) {
           delete model.failSubmitOnce[job];
@@ -319,11 +324,13 @@ export class ClusterModel {
         model.events.push({ kind: input.kind, message: input.message });
       },
       async recordEvents(input: { spec: PipelineSpec; events: Array<{ at: number; kind: string; message: string }> }) {
+        if (model.sinkDown) throw ApplicationFailure.retryable('record events: connect ECONNREFUSED 127.0.0.1:15433', 'PostgresUnavailable');
         model.eventBatches++;
         for (const e of input.events) model.events.push({ kind: e.kind, message: e.message });
         return { inserted: input.events.length };
       },
       async recordSavepoint(input: Parameters<PipelineActivities['recordSavepoint']>[0]) {
+        if (model.sinkDown) throw ApplicationFailure.retryable('record savepoint: connect ECONNREFUSED 127.0.0.1:15433', 'PostgresUnavailable');
         model.savepointsRecorded.push(input.point.path);
         const row = model.savepointTable.find((r) => r.job === input.job && r.path === input.point.path);
         if (row) {

@@ -196,6 +196,22 @@ describe('watch', () => {
     });
   });
 
+  test('a resubmit the SQL Gateway cannot take: DEGRADED naming it after a few quick attempts; healed when it is back', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING with a checkpoint', (s) => running(s) && s.jobs.every((j) => j.lastCheckpoint !== null));
+      const failed = model.live('ads')[0];
+      model.gatewayDown = true;
+      model.failJob('ads', 'NullPointerException: boom');
+      const degraded = await waitFor(handle, 'DEGRADED naming the gateway', (s) => s.state === 'DEGRADED');
+      expect(degraded.reason).toMatch(/resubmit ads failed: .*SQL Gateway at http:\/\/127\.0\.0\.1:8083 is unreachable/);
+      model.gatewayDown = false;
+      const s = await waitFor(handle, 'ads resubmitted', (x) => running(x) && x.jobs.find((j) => j.job === 'ads')!.jobId !== failed.jobId);
+      expect(s.reason).toBeNull();
+      expect(model.live('ads')).toHaveLength(1);
+    });
+  });
+
   test('a job that fails before any checkpoint restarts without state and raises an alert to verify', async () => {
     const model = new ClusterModel();
     model.stallCheckpoints = true;
@@ -474,6 +490,28 @@ describe('operations', () => {
 });
 
 describe('durability', () => {
+  test('the sink down: events and stop savepoints are kept, decommission waits for the sink, nothing is lost', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      const eventsBefore = model.events.length;
+      model.sinkDown = true;
+      await handle.signal(decommissionSignal, { reason: 'moving house' });
+      // The four stop savepoints, and the ingest one again with where the replication slots stand.
+      const waiting = await waitFor(handle, 'waiting for the sink', (s) => /waiting for the sink to record 5 savepoint\(s\)/.test(s.reason ?? ''));
+      expect(waiting.state).toBe('DECOMMISSIONING');
+      expect(model.live()).toHaveLength(0);
+      expect(model.savepointTable.filter((r) => r.kind === 'stop-with-savepoint')).toHaveLength(0);
+      model.sinkDown = false;
+      const final = await handle.result();
+      expect(final.state).toBe('DECOMMISSIONED');
+      // Every stop savepoint reached the sink (what a later deploy resumes from), and the notes made meanwhile too.
+      expect(model.savepointTable.filter((r) => r.kind === 'stop-with-savepoint').map((r) => r.job).sort()).toEqual(['ads', 'dws', 'ingest', 'sink']);
+      expect(model.savepointTable.find((r) => r.job === 'ingest' && r.kind === 'stop-with-savepoint')?.sourcePositions).toBeTruthy();
+      expect(model.events.slice(eventsBefore).some((e) => e.kind === 'state' && /DECOMMISSIONING/.test(e.message))).toBe(true);
+    });
+  });
+
   test('continue-as-new when suggested keeps the jobs and their history', async () => {
     const model = new ClusterModel();
     await withPipeline(model, testSpec({ watch: { interval: '100ms', checkpointStallAfter: '10min' } }), async (handle) => {

@@ -4,7 +4,7 @@ import { failureMessage } from '../failure-message';
 import type { PipelineModel } from '../pipeline-state';
 import { isLive } from './deploy';
 import { recordSourcePositions, stopJobs } from './savepoints';
-import { act, event, transition } from './steps';
+import { act, drainRecords, event, transition } from './steps';
 
 export async function decommission(p: PipelineModel): Promise<void> {
   const request = p.decommission!;
@@ -23,6 +23,11 @@ export async function decommission(p: PipelineModel): Promise<void> {
   }
   if (request.dropSourceArtifacts) {
     for (const note of await act.dropSourceArtifacts(p.spec)) await event(p, 'decommission', note);
+  }
+  // The stop savepoints are what a later deploy resumes from: a sink that is down is waited for (only
+  // when a record is pending, so histories without one replay as they were).
+  if (p.pendingRecords.length && !(await drainRecords(p, 30 * 60_000))) {
+    await event(p, 'error', `${p.pendingRecords.length} savepoint record(s) never reached the sink in 30 min: a later deploy starts fresh instead of resuming`);
   }
   await transition(p, 'DECOMMISSIONED', request.reason);
 }

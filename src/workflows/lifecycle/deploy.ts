@@ -4,7 +4,7 @@
  * slots, submitting one job, waiting for jobs to run.
  */
 import { slotsNeeded } from '../../core/plan';
-import { patched } from '@temporalio/workflow';
+import { ActivityOptions, patched } from '@temporalio/workflow';
 import { JOB_NAMES, JobName, PipelineSpec, durationMs } from '../../core/spec';
 import { JobRecord, Observation, RestorePoint, isTerminal } from '../../core/types';
 import { bestRestorePoint, decideWatch } from '../../core/watch';
@@ -33,12 +33,13 @@ export async function provision(p: PipelineModel, missing: number, spec: Pipelin
 }
 
 /** Submit one job (idempotent by name) and remember it. */
-export async function submit(p: PipelineModel, spec: PipelineSpec, job: JobName, restore: RestorePoint | null): Promise<string> {
-  const res = await actSay('submitJob', `submit ${job} v${spec.version} ${restore ? `from ${restore.kind} ${restore.path}` : 'without state'}`, {
-    spec,
-    job,
-    restorePath: restore?.path ?? null,
-  });
+export async function submit(p: PipelineModel, spec: PipelineSpec, job: JobName, restore: RestorePoint | null, options: Partial<ActivityOptions> = {}): Promise<string> {
+  const res = await actSay(
+    'submitJob',
+    `submit ${job} v${spec.version} ${restore ? `from ${restore.kind} ${restore.path}` : 'without state'}`,
+    { spec, job, restorePath: restore?.path ?? null },
+    options,
+  );
   const r = p.records[job];
   p.records[job] = {
     ...r,

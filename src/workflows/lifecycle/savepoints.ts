@@ -1,5 +1,5 @@
 /** Savepoints: periodic and on request, and stop-with-savepoint (pause, redeploy, decommission). */
-import { log, patched } from '@temporalio/workflow';
+import { patched } from '@temporalio/workflow';
 import { stopOrder } from '../../core/plan';
 import { JobName } from '../../core/spec';
 import { RestorePoint } from '../../core/types';
@@ -7,7 +7,7 @@ import { savepointsToDispose } from '../../core/watch';
 import { failureMessage } from '../failure-message';
 import type { PipelineModel } from '../pipeline-state';
 import { isLive } from './deploy';
-import { RESUME_PATCH, act, actSay, event, record, triggerId } from './steps';
+import { RESUME_PATCH, act, actSay, event, recordSavepoint, triggerId } from './steps';
 
 /** Savepoints of running jobs now; retention disposes the oldest beyond spec.savepoints.retain. */
 export async function savepointNow(p: PipelineModel, jobs: JobName[], reason: 'periodic' | 'manual'): Promise<RestorePoint[]> {
@@ -19,7 +19,7 @@ export async function savepointNow(p: PipelineModel, jobs: JobName[], reason: 'p
       const point = await actSay('triggerSavepoint', `${reason} savepoint of ${job}`, { spec: p.spec, job, jobId: r.jobId, triggerId: triggerId(), reason });
       p.addSavepoint(job, point);
       taken.push(point);
-      await record.recordSavepoint({ spec: p.spec, job, point, fingerprint: r.fingerprint }).catch((err) => log.warn(failureMessage(err)));
+      await recordSavepoint(p, { spec: p.spec, job, point, fingerprint: r.fingerprint });
       for (const old of savepointsToDispose(p.records[job], p.spec.savepoints.retain)) {
         await act.disposeSavepoint({ spec: p.spec, path: old.path });
         p.records[job] = { ...p.records[job], savepoints: p.records[job].savepoints.filter((s) => s.path !== old.path) };
@@ -45,7 +45,7 @@ export async function stopJobs(p: PipelineModel, jobs: JobName[]): Promise<Parti
     p.addSavepoint(job, point);
     p.records[job] = { ...p.records[job], stopped: true, flinkState: 'FINISHED' };
     points[job] = point;
-    await record.recordSavepoint({ spec: p.spec, job, point, fingerprint: r.fingerprint }).catch((err) => log.warn(failureMessage(err)));
+    await recordSavepoint(p, { spec: p.spec, job, point, fingerprint: r.fingerprint });
   }
   return points;
 }
@@ -59,7 +59,7 @@ export async function recordSourcePositions(p: PipelineModel, point: RestorePoin
   if (!point || !patched(RESUME_PATCH)) return;
   try {
     const sourcePositions = await act.sourcePositions(p.spec);
-    await record.recordSavepoint({ spec: p.spec, job: 'ingest', point, fingerprint: p.records.ingest.fingerprint, sourcePositions });
+    await recordSavepoint(p, { spec: p.spec, job: 'ingest', point, fingerprint: p.records.ingest.fingerprint, sourcePositions });
   } catch (err) {
     await event(p, 'error', `replication slot positions not recorded (${failureMessage(err)}): a new workflow would start fresh rather than resume`);
   }

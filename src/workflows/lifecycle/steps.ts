@@ -3,7 +3,7 @@
  * profile), the patched() ids that keep recorded histories replaying, and the two ways a step speaks
  * (an event in gridflow.events, a state transition). Workflow code: deterministic, no I/O.
  */
-import { ActivityOptions, log, patched, proxyActivities, uuid4 } from '@temporalio/workflow';
+import { ActivityOptions, log, patched, proxyActivities, sleep, uuid4 } from '@temporalio/workflow';
 
 import type { PipelineActivities } from '../../activities';
 import { jobOrder } from '../../core/plan';
@@ -28,10 +28,17 @@ export function actSay<K extends 'submitJob' | 'awaitJobRunning' | 'stopJobWithS
   name: K,
   summary: string,
   input: Parameters<PipelineActivities[K]>[0],
+  options: Partial<ActivityOptions> = {},
 ): ReturnType<PipelineActivities[K]> {
   const fn = act[name] as unknown as { executeWithOptions(o: ActivityOptions, a: unknown[]): ReturnType<PipelineActivities[K]> };
-  return fn.executeWithOptions({ ...ACT_OPTIONS, summary }, [input]);
+  return fn.executeWithOptions({ ...ACT_OPTIONS, ...options, summary }, [input]);
 }
+
+/**
+ * The watch's own attempts (a resubmit): a few quick tries, not two minutes under the lock — the next
+ * round tries again, and meanwhile the pipeline says DEGRADED naming what failed.
+ */
+export const WATCH_ACT_RETRY: Partial<ActivityOptions> = { retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 } };
 export const record = proxyActivities<PipelineActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1s', maximumAttempts: 3 },
@@ -59,6 +66,10 @@ export const OWNERSHIP_PATCH = 'claim-ownership';
 export const REDEPLOY_PLAN_PATCH = 'redeploy-plan';
 /** patched() id of the watch saying DEGRADED for a job left stopped outside a pause. */
 export const STOPPED_JOBS_PATCH = 'watch-stopped-jobs';
+/** patched() id of keeping events and savepoint records the sink could not take, instead of dropping them. */
+export const DURABLE_RECORDS_PATCH = 'durable-records';
+/** patched() id of the watch saying DEGRADED when one of its actions (a resubmit) failed, naming it. */
+export const ACTION_FAILURES_PATCH = 'watch-action-failures';
 /** patched() id of a redeploy signal refused when its spec names addresses instead of clusters (core/clusters.ts). */
 export const CLUSTER_NAMES_PATCH = 'cluster-names';
 
@@ -83,14 +94,66 @@ export async function event(p: PipelineModel, kind: string, message: string): Pr
   }
 }
 
-/** Write the notes a step made, in one activity. A sink that cannot be reached loses them (logged). */
+/** Notes kept while the sink cannot take them; beyond this the oldest are dropped (and that is said). */
+export const MAX_PENDING_EVENTS = 500;
+
+/**
+ * Write what a step left to record: savepoint records the sink could not take earlier first (in order;
+ * the first that fails keeps the rest), then the step's notes in one activity. A sink that cannot be
+ * reached keeps both for the next step (patch 'durable-records'; before it, the notes were lost).
+ */
 export async function flushEvents(p: PipelineModel): Promise<void> {
+  while (p.pendingRecords.length) {
+    try {
+      await record.recordSavepoint(p.pendingRecords[0]);
+      p.pendingRecords.shift();
+    } catch (err) {
+      log.warn(`${p.pendingRecords.length} savepoint record(s) still not written: ${failureMessage(err)}`);
+      break;
+    }
+  }
   if (p.pendingEvents.length === 0) return;
   const events = p.pendingEvents.splice(0);
   try {
     await record.recordEvents({ spec: p.spec, events });
   } catch (err) {
     log.warn(`could not record ${events.length} event(s): ${failureMessage(err)}`);
+    if (patched(DURABLE_RECORDS_PATCH)) {
+      const kept = [...events, ...p.pendingEvents];
+      const dropped = Math.max(0, kept.length - MAX_PENDING_EVENTS);
+      p.pendingEvents = kept.slice(dropped);
+      if (dropped) log.warn(`dropped the ${dropped} oldest unrecorded event(s): more than ${MAX_PENDING_EVENTS} wait for the sink`);
+    }
+  }
+}
+
+export type SavepointRecord = Parameters<PipelineActivities['recordSavepoint']>[0];
+
+/**
+ * Record a savepoint (the restore point a later workflow resumes from). A sink that cannot take it now
+ * keeps it in the workflow, written after the next step (flushEvents) — never silently lost.
+ */
+export async function recordSavepoint(p: PipelineModel, input: SavepointRecord): Promise<void> {
+  try {
+    await record.recordSavepoint(input);
+  } catch (err) {
+    log.warn(`savepoint record of ${input.job} not written yet: ${failureMessage(err)}`);
+    if (patched(DURABLE_RECORDS_PATCH)) p.pendingRecords.push(input);
+  }
+}
+
+/**
+ * Before the workflow ends (decommission): wait for the sink to take what is pending, saying so, for at
+ * most `maxWaitMs`. Returns whether everything was written.
+ */
+export async function drainRecords(p: PipelineModel, maxWaitMs: number): Promise<boolean> {
+  const deadline = Date.now() + maxWaitMs;
+  for (;;) {
+    await flushEvents(p);
+    if (!p.pendingRecords.length) return true;
+    if (Date.now() >= deadline) return false;
+    p.setState(p.state, `waiting for the sink to record ${p.pendingRecords.length} savepoint(s) (what a later deploy resumes from)`);
+    await sleep('15s');
   }
 }
 

@@ -8,7 +8,7 @@ import { failureMessage } from '../failure-message';
 import type { PipelineModel } from '../pipeline-state';
 import { awaitRunning, provision, submit, trackedIds } from './deploy';
 import { savepointNow } from './savepoints';
-import { DISPOSE_CHECKPOINTS_PATCH, FRESHNESS_PATCH, RECOVERING_PATCH, SAVEPOINT_WAITS_PATCH, STOPPED_JOBS_PATCH, WATCH_RECHECK_PATCH, act, actSay, event, observe, transition } from './steps';
+import { ACTION_FAILURES_PATCH, DISPOSE_CHECKPOINTS_PATCH, FRESHNESS_PATCH, WATCH_ACT_RETRY, RECOVERING_PATCH, SAVEPOINT_WAITS_PATCH, STOPPED_JOBS_PATCH, WATCH_RECHECK_PATCH, act, actSay, event, observe, transition } from './steps';
 
 export async function watch(p: PipelineModel): Promise<void> {
   // The loop checked before waiting for the lock; a pause or decommission may have run meanwhile (a
@@ -41,6 +41,7 @@ export async function watch(p: PipelineModel): Promise<void> {
     await transition(p, 'RECOVERING', what.join(', '));
   }
   const resubmitted: Array<[JobName, string]> = [];
+  const actionFailures: string[] = [];
   for (const action of decision.actions) {
     try {
       switch (action.kind) {
@@ -56,7 +57,9 @@ export async function watch(p: PipelineModel): Promise<void> {
           }
           const r = p.records[action.job];
           p.records[action.job] = { ...r, restarts: [...r.restarts, obs.observedAt] };
-          resubmitted.push([action.job, await submit(p, p.spec, action.job, action.restore)]);
+          // Few quick attempts (patched: histories from before retried for two minutes under the lock).
+          const options = patched(ACTION_FAILURES_PATCH) ? WATCH_ACT_RETRY : {};
+          resubmitted.push([action.job, await submit(p, p.spec, action.job, action.restore, options)]);
           break;
         }
         case 'savepoint':
@@ -67,7 +70,9 @@ export async function watch(p: PipelineModel): Promise<void> {
           break;
       }
     } catch (err) {
-      await event(p, 'error', `${action.kind}${'job' in action ? ` ${action.job}` : ''} failed: ${failureMessage(err)}`);
+      const failed = `${action.kind}${'job' in action ? ` ${action.job}` : ''} failed: ${failureMessage(err)}`;
+      await event(p, 'error', failed);
+      actionFailures.push(failed);
     }
   }
   const savepoints = decision.actions.filter((a) => a.kind === 'savepoint').map((a) => (a as { job: JobName }).job);
@@ -81,7 +86,10 @@ export async function watch(p: PipelineModel): Promise<void> {
   const behind = patched(FRESHNESS_PATCH) ? await watchFreshness(p) : null;
 
   if (p.state === 'BLOCKED' && decision.actions.some((a) => a.kind === 'provision')) return;
-  const problems = [decision.health.reason, ...failures].filter(Boolean);
+  // A failed action (a resubmit the SQL Gateway could not take) is the pipeline's state, not only an event.
+  // (patched() only when one failed: histories without a failure replay without the marker.)
+  const failedActions = actionFailures.length && patched(ACTION_FAILURES_PATCH) ? actionFailures : [];
+  const problems = [decision.health.reason, ...failures, ...failedActions].filter(Boolean);
   // Jobs Flink is still restarting (or whose tasks wait for slots) are not RUNNING yet. (Jobs resubmitted
   // above are not among them: they were not live, and were awaited.)
   if (!problems.length && decision.notRunning.length && patched(RECOVERING_PATCH)) {
