@@ -5,15 +5,18 @@ import * as path from 'node:path';
 import { loadConfig } from '../config';
 import { connectorJars } from '../stack/fetch';
 import { addTaskManager, createContext, logFileOf, stackDown, stackStatus, stackUp } from '../stack/manager';
+import { runSupervisor } from '../stack/supervisor';
 import { ParsedArgs, UsageError, allowFlags, intFlag } from './args';
 import { Out } from './output';
 
 export const STACK_HELP = `gridflow stack — the local stack (PostgreSQL ×2, ZooKeeper, Fluss, Flink + SQL Gateway, Temporal)
 
 Usage:
-  gridflow stack up [component...]      fetch what is missing (once), start, wait until healthy
-  gridflow stack down [--purge]         stop everything; --purge also deletes data, logs and credentials
-  gridflow stack status [--json]        component, pid, address, health, memory
+  gridflow stack up [component...]      fetch what is missing (once), start, wait until healthy; then the
+                                        supervisor restarts any component (and the detached worker) that exits
+  gridflow stack down [--purge]         stop the supervisor, then everything; --purge also deletes data, logs and credentials
+  gridflow stack status [--json]        component, pid, address, health, memory, restarts
+  gridflow stack supervise              the supervisor itself, in the foreground (stack up runs it detached)
   gridflow stack logs [component] [-n N] [-f]
                                         show a component's log (without a component: where the logs are)
   gridflow stack add-taskmanager        start one more Flink TaskManager (more task slots)
@@ -50,6 +53,11 @@ export async function stackCommand(args: ParsedArgs, out: Out): Promise<number> 
       );
       return 0;
     }
+    case 'supervise': {
+      allowFlags(args, []);
+      await runSupervisor(ctx, (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
+      return 0;
+    }
     case 'down':
       allowFlags(args, ['purge']);
       await stackDown(ctx, { purge: args.flags.purge === true });
@@ -61,8 +69,8 @@ export async function stackCommand(args: ParsedArgs, out: Out): Promise<number> 
       const mb = (b: number | null) => (b === null ? '-' : `${Math.round(b / 1048576)} MiB`);
       out.table(
         rows,
-        ['component', 'pid', 'address', 'status', 'rss', 'detail'],
-        (r) => [r.component, r.pid === null ? '-' : String(r.pid), r.address, r.status, mb(r.rssBytes), r.detail],
+        ['component', 'pid', 'address', 'status', 'rss', 'restarts', 'detail'],
+        (r) => [r.component, r.pid === null ? '-' : String(r.pid), r.address, r.status, mb(r.rssBytes), String(r.restarts), r.supervision ? `${r.detail} [${r.supervision}]` : r.detail],
       );
       const total = rows.reduce((s, r) => s + (r.rssBytes ?? 0), 0);
       if (!out.json) out.text(`total RSS ${mb(total)}`);

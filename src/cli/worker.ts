@@ -91,8 +91,9 @@ export async function workerCommand(args: ParsedArgs, out: Out): Promise<number>
     case 'stop': {
       const f = files();
       const pid = readPid(f.pid);
-      const outcome = pid ? await stopProcess(pid, 30_000) : 'not-running';
+      // The pid file goes first: while it exists, the stack's supervisor restarts a worker that exits.
       fs.rmSync(f.pid, { force: true });
+      const outcome = pid ? await stopProcess(pid, 30_000) : 'not-running';
       out.result({ outcome }, outcome === 'not-running' ? 'no detached worker was running' : `worker ${outcome} (pid ${pid})`);
       return 0;
     }

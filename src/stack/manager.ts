@@ -7,6 +7,7 @@
  * status: component, pid, address, health.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { GridflowConfig } from '../config';
 import { Component, StackContext } from './component';
 import { postgresComponent } from './components/postgres';
@@ -19,6 +20,8 @@ import { Artifacts, Progress, ensureArtifacts } from './fetch';
 import { Health, safeCheck, statusWord, waitHealthy } from './health';
 import { layout } from './layout';
 import { ServiceUser, runtimePath, serviceUser } from './privilege';
+import { ensureSupervisor, readSupervision, stopSupervisor, supervisorPid } from './supervisor';
+import { describeSupervision } from '../core/supervise';
 import { isAlive, readPid, stopProcess, tailFile, treeRss } from './process';
 
 interface StackState {
@@ -102,7 +105,7 @@ export class StackError extends Error {
   override name = 'StackError';
 }
 
-function failureReport(ctx: StackContext, c: Component, why: string): string {
+export function failureReport(ctx: StackContext, c: Component, why: string): string {
   const parts = [`${c.name} ${why}`, `--- last lines of ${c.logFile}:`, tailFile(c.logFile, 25)];
   const out = stdoutFile(ctx.layout, c.name);
   if (fs.existsSync(out)) parts.push(`--- last lines of ${out}:`, tailFile(out, 15));
@@ -111,8 +114,42 @@ function failureReport(ctx: StackContext, c: Component, why: string): string {
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
+/**
+ * One starter at a time per component, across processes (`stack up`, the supervisor, the worker adding a
+ * TaskManager): an exclusive lock file holding the starter's pid; a lock whose holder died is taken over.
+ */
+async function withStartLock<T>(ctx: StackContext, name: string, fn: () => Promise<T>): Promise<T> {
+  const lock = path.join(ctx.layout.run, `${name}.starting`);
+  fs.mkdirSync(ctx.layout.run, { recursive: true });
+  const deadline = Date.now() + (ctx.config.stack.startTimeoutSeconds + 120) * 1000;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = readPid(lock);
+      if (!isAlive(holder) || holder === process.pid) {
+        fs.rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new StackError(`${name}: another process (pid ${holder}) has been starting it for too long; see ${lock}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    if (readPid(lock) === process.pid) fs.rmSync(lock, { force: true });
+  }
+}
+
 /** Start one component unless it is already healthy; wait until it is. */
-async function bringUp(ctx: StackContext, c: Component): Promise<'started' | 'running'> {
+export function bringUp(ctx: StackContext, c: Component): Promise<'started' | 'running'> {
+  return withStartLock(ctx, c.name, () => bringUpUnlocked(ctx, c));
+}
+
+async function bringUpUnlocked(ctx: StackContext, c: Component): Promise<'started' | 'running'> {
   const pid = c.pid(ctx);
   const before = await safeCheck(() => c.health(ctx));
   if (before.ok) {
@@ -169,7 +206,7 @@ export function startChains(all: Component[]): Component[][] {
   return [...chains.values()];
 }
 
-export async function stackUp(ctx: StackContext, only?: string[]): Promise<UpResult> {
+export async function stackUp(ctx: StackContext, only?: string[], opts: { supervise?: boolean } = {}): Promise<UpResult> {
   const t0 = Date.now();
   // Fetch first, so a missing prerequisite is reported before anything starts.
   ctx.artifacts();
@@ -188,11 +225,15 @@ export async function stackUp(ctx: StackContext, only?: string[]): Promise<UpRes
   if (failed) throw failed.reason;
   const order = wanted.map((c) => c.name);
   for (const list of [result.started, result.alreadyRunning]) list.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  // From now on a component that exits is started again (supervisor.ts).
+  if (opts.supervise !== false) ensureSupervisor(ctx);
   result.seconds = (Date.now() - t0) / 1000;
   return result;
 }
 
 export async function stackDown(ctx: StackContext, opts: { purge?: boolean } = {}): Promise<void> {
+  // First, or it would start again what is being stopped.
+  await stopSupervisor(ctx);
   for (const c of [...components(ctx)].reverse()) {
     const pid = c.pid(ctx);
     const outcome = pid ? await stopProcess(pid, c.name.startsWith('postgres') ? 60_000 : 20_000, c.stopSignal) : 'not-running';
@@ -217,10 +258,28 @@ export interface ComponentStatus {
   detail: string;
   rssBytes: number | null;
   log: string;
+  /** Restarts by the supervisor since it started (0 when none or unsupervised). */
+  restarts: number;
+  /** The supervisor's word on it: "2 restarts, last 3 min ago", "gave up: …", or ''. */
+  supervision: string;
 }
 
 export async function stackStatus(ctx: StackContext): Promise<ComponentStatus[]> {
   const rows: ComponentStatus[] = [];
+  const supervision = readSupervision(ctx);
+  const now = Date.now();
+  const supervisor = supervisorPid(ctx);
+  rows.push({
+    component: 'supervisor',
+    pid: supervisor ?? null,
+    address: '-',
+    status: supervisor ? 'healthy' : 'stopped',
+    detail: supervisor ? 'restarts any component that exits' : 'not running: nothing restarts a component that exits (gridflow stack up starts it)',
+    rssBytes: supervisor ? treeRss(supervisor) : null,
+    log: ctx.layout.logFile('supervisor'),
+    restarts: 0,
+    supervision: '',
+  });
   for (const c of components(ctx)) {
     const pid = c.pid(ctx);
     const running = isAlive(pid);
@@ -233,6 +292,8 @@ export async function stackStatus(ctx: StackContext): Promise<ComponentStatus[]>
       detail: health.detail,
       rssBytes: running ? treeRss(pid!) : null,
       log: c.logFile,
+      restarts: supervision[c.name]?.restarts ?? 0,
+      supervision: describeSupervision(supervision[c.name], now),
     });
   }
   return rows;

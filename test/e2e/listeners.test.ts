@@ -26,7 +26,9 @@ const LOOPBACK = /^(127\.0\.0\.1|\[::ffff:127\.0\.0\.1\]|\[::1\]):\d+$/;
 function stackProcesses(): Map<number, string> {
   const run = layout(loadConfig()).run;
   const out = new Map<number, string>();
-  for (const f of fs.readdirSync(run).filter((x) => x.endsWith('.pid'))) {
+  // The supervisor (and a detached worker) are gridflow itself, not components: they listen nowhere, and
+  // the supervisor keeps root's rights to start each component as its own user.
+  for (const f of fs.readdirSync(run).filter((x) => x.endsWith('.pid') && x !== 'supervisor.pid' && x !== 'worker.pid')) {
     const pid = readPid(path.join(run, f));
     if (pid && fs.existsSync(`/proc/${pid}`)) out.set(pid, f.replace(/\.pid$/, ''));
   }

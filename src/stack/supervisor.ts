@@ -1,0 +1,162 @@
+/**
+ * The local stack's supervisor: one detached process (`gridflow stack supervise`, started by
+ * `gridflow stack up`, stopped first by `gridflow stack down`) that keeps every component alive. Every
+ * two seconds it looks at each component's process; one that exited is started again (the same
+ * bringUp as `stack up`: start, then wait until healthy) after a backoff, its restarts counted in
+ * run/supervisor.json and logged to logs/supervisor.log. One that keeps dying is reported with the tail
+ * of its log and left down (src/core/supervise.ts decides). The detached worker (`gridflow worker
+ * start`) is watched the same way while its pid file exists (`worker stop` removes it).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { repoRoot } from '../config';
+import { SupervisedRecord, emptyRecord, onExit, onRestarted } from '../core/supervise';
+import { StackContext } from './component';
+import { bringUp, components, failureReport } from './manager';
+import { isAlive, readPid, startDetached, stopProcess } from './process';
+
+export const SUPERVISOR = 'supervisor';
+const TICK_MS = 2000;
+
+export type SupervisionState = Record<string, SupervisedRecord>;
+
+export function supervisionFile(ctx: StackContext): string {
+  return path.join(ctx.layout.run, 'supervisor.json');
+}
+
+export function readSupervision(ctx: StackContext): SupervisionState {
+  try {
+    return JSON.parse(fs.readFileSync(supervisionFile(ctx), 'utf8')) as SupervisionState;
+  } catch {
+    return {};
+  }
+}
+
+function writeSupervision(ctx: StackContext, state: SupervisionState): void {
+  fs.mkdirSync(ctx.layout.run, { recursive: true });
+  const tmp = `${supervisionFile(ctx)}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  fs.renameSync(tmp, supervisionFile(ctx));
+}
+
+/** The supervisor's pid, if it runs. */
+export function supervisorPid(ctx: StackContext): number | undefined {
+  const pid = readPid(ctx.layout.pidFile(SUPERVISOR));
+  return isAlive(pid) ? pid : undefined;
+}
+
+/** Start the detached supervisor unless it runs. Forgets earlier give-ups: `stack up` is the operator saying "try again". */
+export function ensureSupervisor(ctx: StackContext): number {
+  const running = supervisorPid(ctx);
+  const state = readSupervision(ctx);
+  for (const name of Object.keys(state)) if (state[name].gaveUp) state[name] = { ...state[name], gaveUp: undefined, recentExits: [] };
+  writeSupervision(ctx, state);
+  if (running) return running;
+  const pid = startDetached({
+    command: process.execPath,
+    args: [path.join(repoRoot(), 'bin', 'gridflow'), 'stack', 'supervise'],
+    logFile: ctx.layout.logFile(SUPERVISOR),
+    pidFile: ctx.layout.pidFile(SUPERVISOR),
+  });
+  ctx.progress(`supervisor          started (pid ${pid}): restarts any component that exits; log ${ctx.layout.logFile(SUPERVISOR)}`);
+  return pid;
+}
+
+/** Stop the supervisor (before the components, so it does not restart what is being stopped). */
+export async function stopSupervisor(ctx: StackContext): Promise<void> {
+  const pid = supervisorPid(ctx);
+  if (pid) {
+    const outcome = await stopProcess(pid, 20_000);
+    ctx.progress(`supervisor          ${outcome === 'killed' ? 'killed' : 'stopped'} (pid ${pid})`);
+  }
+  fs.rmSync(ctx.layout.pidFile(SUPERVISOR), { force: true });
+}
+
+interface Watched {
+  name: string;
+  alive(): boolean;
+  /** Start again and wait until it serves; throws when it does not. */
+  restart(): Promise<void>;
+  /** The sentence and log tail reported when it keeps dying. */
+  report(why: string): string;
+}
+
+function watched(ctx: StackContext): Watched[] {
+  const list: Watched[] = components(ctx).map((c) => ({
+    name: c.name,
+    alive: () => isAlive(c.pid(ctx)),
+    restart: async () => {
+      await bringUp(ctx, c);
+    },
+    report: (why) => failureReport(ctx, c, why),
+  }));
+  const workerPid = ctx.layout.pidFile('worker');
+  if (fs.existsSync(workerPid)) {
+    list.push({
+      name: 'worker',
+      alive: () => isAlive(readPid(workerPid)),
+      restart: async () => {
+        startDetached({ command: process.execPath, args: [path.join(repoRoot(), 'bin', 'gridflow'), 'worker'], logFile: ctx.layout.logFile('worker'), pidFile: workerPid });
+        await new Promise((r) => setTimeout(r, 3000));
+        if (!isAlive(readPid(workerPid))) throw new Error('the worker exited right after its start');
+      },
+      report: (why) => `worker ${why} (log ${ctx.layout.logFile('worker')})`,
+    });
+  }
+  return list;
+}
+
+/** Run the supervision loop until SIGTERM/SIGINT. */
+export async function runSupervisor(ctx: StackContext, log: (line: string) => void): Promise<void> {
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  log(`supervising the stack in ${ctx.layout.home} (pid ${process.pid})`);
+  const restarting = new Set<string>();
+  while (!stopping) {
+    const state = readSupervision(ctx);
+    for (const w of watched(ctx)) {
+      if (stopping || restarting.has(w.name)) continue;
+      const rec = state[w.name] ?? emptyRecord();
+      if (rec.gaveUp || w.alive()) continue;
+      const now = Date.now();
+      if (rec.restartDueAt === undefined) {
+        const { decision, record } = onExit(rec, now);
+        state[w.name] = record;
+        writeSupervision(ctx, state);
+        if (decision.action === 'give-up') {
+          log(w.report(decision.reason));
+          continue;
+        }
+        log(`${w.name} is not running; restarting in ${decision.delayMs / 1000} s`);
+        continue;
+      }
+      if (now < rec.restartDueAt) continue;
+      // Due: restart in the background so that other components are still watched meanwhile.
+      restarting.add(w.name);
+      void w
+        .restart()
+        .then(
+          () => {
+            const s = readSupervision(ctx);
+            s[w.name] = onRestarted(s[w.name] ?? rec, Date.now());
+            writeSupervision(ctx, s);
+            log(`${w.name} restarted and healthy (restart ${s[w.name].restarts})`);
+          },
+          (err: unknown) => {
+            // Counts as another exit: the next round decides on a longer backoff, or gives up.
+            const s = readSupervision(ctx);
+            s[w.name] = { ...(s[w.name] ?? rec), restartDueAt: undefined };
+            writeSupervision(ctx, s);
+            log(`${w.name} did not come back: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+          },
+        )
+        .finally(() => restarting.delete(w.name));
+    }
+    await new Promise((r) => setTimeout(r, TICK_MS));
+  }
+  log('supervisor stopping');
+}
