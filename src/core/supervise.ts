@@ -17,7 +17,7 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = { initialBackoffMs: 1000, m
 
 /** What the supervisor remembers of one component (run/supervisor.json). */
 export interface SupervisedRecord {
-  /** Restarts that brought it back, since the supervisor started. */
+  /** Restarts that brought it back (kept in run/supervisor.json across supervisors; `stack down --purge` clears it). */
   restarts: number;
   /** Exits seen within the policy's window (ms since epoch). */
   recentExits: number[];

@@ -22,7 +22,7 @@ import { layout } from './layout';
 import { ServiceUser, runtimePath, serviceUser } from './privilege';
 import { ensureSupervisor, readSupervision, stopSupervisor, supervisorPid } from './supervisor';
 import { describeSupervision } from '../core/supervise';
-import { isAlive, readPid, stopProcess, tailFile, treeRss } from './process';
+import { isAlive, processRss, readPid, stopProcess, tailFile, treeRss } from './process';
 
 interface StackState {
   /** TaskManagers started beyond the configured count (by `stack add-taskmanager` or a workflow). */
@@ -275,7 +275,7 @@ export async function stackStatus(ctx: StackContext): Promise<ComponentStatus[]>
     address: '-',
     status: supervisor ? 'healthy' : 'stopped',
     detail: supervisor ? 'restarts any component that exits' : 'not running: nothing restarts a component that exits (gridflow stack up starts it)',
-    rssBytes: supervisor ? treeRss(supervisor) : null,
+    rssBytes: supervisor ? processRss(supervisor) : null,
     log: ctx.layout.logFile('supervisor'),
     restarts: 0,
     supervision: '',

@@ -138,6 +138,16 @@ export function run(
 }
 
 /** Resident set size of a process and its descendants, in bytes (from /proc). */
+/** Resident memory of one process alone (the supervisor: its children are the components, counted on their own rows). */
+export function processRss(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[21]) * 4096;
+  } catch {
+    return null;
+  }
+}
+
 export function treeRss(pid: number): number {
   const children = new Map<number, number[]>();
   const rss = new Map<number, number>();

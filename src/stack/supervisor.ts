@@ -13,6 +13,7 @@ import { repoRoot } from '../config';
 import { SupervisedRecord, emptyRecord, onExit, onRestarted } from '../core/supervise';
 import { StackContext } from './component';
 import { bringUp, components, failureReport } from './manager';
+import { safeCheck } from './health';
 import { isAlive, readPid, startDetached, stopProcess } from './process';
 
 export const SUPERVISOR = 'supervisor';
@@ -75,8 +76,12 @@ export async function stopSupervisor(ctx: StackContext): Promise<void> {
 interface Watched {
   name: string;
   alive(): boolean;
-  /** Start again and wait until it serves; throws when it does not. */
-  restart(): Promise<void>;
+  /**
+   * Start again and wait until it serves; throws when it does not. 'stale': its address still answers
+   * for the dead process (the JobManager lists a killed TaskManager until its heartbeat times out), so
+   * starting another now would make two — try again shortly.
+   */
+  restart(): Promise<'restarted' | 'stale'>;
   /** The sentence and log tail reported when it keeps dying. */
   report(why: string): string;
 }
@@ -86,7 +91,9 @@ function watched(ctx: StackContext): Watched[] {
     name: c.name,
     alive: () => isAlive(c.pid(ctx)),
     restart: async () => {
+      if ((await safeCheck(() => c.health(ctx))).ok) return 'stale';
       await bringUp(ctx, c);
+      return 'restarted';
     },
     report: (why) => failureReport(ctx, c, why),
   }));
@@ -99,6 +106,7 @@ function watched(ctx: StackContext): Watched[] {
         startDetached({ command: process.execPath, args: [path.join(repoRoot(), 'bin', 'gridflow'), 'worker'], logFile: ctx.layout.logFile('worker'), pidFile: workerPid });
         await new Promise((r) => setTimeout(r, 3000));
         if (!isAlive(readPid(workerPid))) throw new Error('the worker exited right after its start');
+        return 'restarted' as const;
       },
       report: (why) => `worker ${why} (log ${ctx.layout.logFile('worker')})`,
     });
@@ -140,8 +148,13 @@ export async function runSupervisor(ctx: StackContext, log: (line: string) => vo
       void w
         .restart()
         .then(
-          () => {
+          (outcome) => {
             const s = readSupervision(ctx);
+            if (outcome === 'stale') {
+              s[w.name] = { ...(s[w.name] ?? rec), restartDueAt: Date.now() + TICK_MS };
+              writeSupervision(ctx, s);
+              return;
+            }
             s[w.name] = onRestarted(s[w.name] ?? rec, Date.now());
             writeSupervision(ctx, s);
             log(`${w.name} restarted and healthy (restart ${s[w.name].restarts})`);

@@ -124,9 +124,12 @@ describe('a failed redeploy never leaves a job stopped behind RUNNING', () => {
       expect(s.state).toBe('DEGRADED');
       expect(s.reason).toMatch(/job\(s\) stopped and not running: ads/);
       // Rounds of the watch later: still DEGRADED, the stopped job named; never RUNNING.
+      // (Waited for, not queried once: a round's transition comes after its observation moved the clock.)
       const rounds = model.now;
       await until(() => model.now > rounds + 3000);
-      const later = await handle.query(statusQuery);
+      const seen: string[] = [];
+      const later = await waitFor(handle, 'the watch naming the stopped job', (x) => (seen.push(x.state), /ads: stopped and not restarted/.test(x.reason ?? '')));
+      expect(seen).not.toContain('RUNNING');
       expect(later.state).toBe('DEGRADED');
       expect(later.reason).toMatch(/ads: stopped and not restarted .*gridflow redeploy --jobs ads/);
       // The operator's way out: redeploy the job; it starts from its stop savepoint.
