@@ -9,14 +9,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { IDENTIFIER } from './constants';
+import { CLUSTER_NAME, HOST_PORTS, IDENTIFIER } from './constants';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** Flink memory sizes as Flink writes them: 1024m, 2g. */
 const memorySize = z.string().regex(/^\d+[mg]$/, 'a Flink memory size such as 1024m or 2g');
 
-const FLUSS_BOOTSTRAP = z.string().regex(/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/, 'host:port[,host:port...]');
+const FLUSS_BOOTSTRAP = z.string().regex(HOST_PORTS, 'host:port[,host:port...]');
+const clusterName = z.string().regex(CLUSTER_NAME, 'a cluster name');
 
 /**
  * GRIDFLOW_CLUSTERS: a JSON file naming the clusters beyond `local` a spec may use, e.g.
@@ -25,8 +26,8 @@ const FLUSS_BOOTSTRAP = z.string().regex(/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d
  */
 const ClustersFile = z
   .object({
-    flink: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a cluster name'), z.object({ restUrl: z.string().url(), gatewayUrl: z.string().url() }).strict()).default({}),
-    fluss: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a cluster name'), z.object({ bootstrap: FLUSS_BOOTSTRAP }).strict()).default({}),
+    flink: z.record(clusterName, z.object({ restUrl: z.string().url(), gatewayUrl: z.string().url() }).strict()).default({}),
+    fluss: z.record(clusterName, z.object({ bootstrap: FLUSS_BOOTSTRAP }).strict()).default({}),
   })
   .strict();
 

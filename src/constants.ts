@@ -20,6 +20,12 @@ export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword'> = {
 /** Identifiers that reach SQL (pipeline, job, table, connection names) must match this. */
 export const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
 
+/** A cluster's name in the worker's configuration (GRIDFLOW_CLUSTERS; `local` is always there). */
+export const CLUSTER_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+
+/** host:port[,host:port...] (a Fluss bootstrap list), as the spec, the configuration and the SQL templates check it. */
+export const HOST_PORTS = /^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/;
+
 /** Flink job name of one pipeline job; the control plane finds its jobs by this name. */
 export function flinkJobName(pipeline: string, job: string): string {
   return `gridflow/${pipeline}/${job}`;

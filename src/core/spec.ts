@@ -6,7 +6,7 @@
  * passwords it puts into job SQL — at an address the worker was not configured with.
  */
 import { z } from 'zod';
-import { IDENTIFIER } from '../constants';
+import { CLUSTER_NAME, HOST_PORTS, IDENTIFIER } from '../constants';
 
 const identifier = z.string().regex(IDENTIFIER, 'a lower-case identifier: a letter, then letters, digits or _ (at most 63)');
 
@@ -83,15 +83,15 @@ const JobSpec = z
   .strict();
 export type JobSpec = z.infer<typeof JobSpec>;
 
-/** A cluster's name in the worker's configuration (GRIDFLOW_CLUSTERS; `local` is always there). */
-export const CLUSTER_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+/** Why a spec names clusters, not addresses: said with every refusal of an address. */
+const ADDRESSES_ELSEWHERE = "addresses live in the worker's configuration (GRIDFLOW_CLUSTERS), so a spec cannot send the pipeline's credentials elsewhere";
 
 /** Why `value` is not a cluster name, or null: an address gets its own sentence (it is the likely mistake). */
 function clusterNameProblem(value: unknown): string | null {
   if (value === undefined) return 'required: the name of a cluster configured on the worker (e.g. "local")';
   if (typeof value !== 'string') return `the name of a cluster configured on the worker (e.g. "local"), got ${value === null ? 'null' : typeof value}`;
   if (/[:/]/.test(value)) {
-    return `${JSON.stringify(value.slice(0, 80))} is an address; name a cluster configured on the worker instead (e.g. "local"): addresses live in the worker's configuration (GRIDFLOW_CLUSTERS), so a spec cannot send the pipeline's credentials elsewhere`;
+    return `${JSON.stringify(value.slice(0, 80))} is an address; name a cluster configured on the worker instead (e.g. "local"): ${ADDRESSES_ELSEWHERE}`;
   }
   if (!CLUSTER_NAME.test(value)) return `${JSON.stringify(value.slice(0, 80))} is not a cluster name (a lower-case letter, then letters, digits, - or _; at most 63)`;
   return null;
@@ -105,18 +105,29 @@ function clusterNameProblem(value: unknown): string | null {
 export type EndpointForm = 'names' | 'addresses-too';
 
 const LEGACY_FLINK = z.object({ restUrl: z.string().url(), gatewayUrl: z.string().url() }).strict();
-const LEGACY_FLUSS_BOOTSTRAP = z.string().regex(/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/, 'host:port[,host:port...]');
+const LEGACY_FLUSS_BOOTSTRAP = z.string().regex(HOST_PORTS, 'host:port[,host:port...]');
+
+const asObject = (v: unknown): Record<string, unknown> | null => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
+
+/** The cluster a field names (`local`, or `{ cluster: local }`), or z.NEVER after adding the issue. */
+function clusterOf(v: unknown, obj: Record<string, unknown> | null, ctx: z.RefinementCtx): string {
+  const name = obj ? obj.cluster : v;
+  const problem = clusterNameProblem(name);
+  if (!problem) return name as string;
+  ctx.addIssue({ code: z.ZodIssueCode.custom, path: obj ? ['cluster'] : [], message: problem });
+  return z.NEVER;
+}
 
 /** `flink: local` (or `{ cluster: local }`); parsed to `{ cluster }`. */
 function flinkField(form: EndpointForm) {
   return z.unknown().transform((v, ctx): { cluster?: string; restUrl?: string; gatewayUrl?: string } => {
-    const obj = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+    const obj = asObject(v);
     if (obj && ('restUrl' in obj || 'gatewayUrl' in obj)) {
       if (form === 'addresses-too') {
         const legacy = LEGACY_FLINK.safeParse(obj);
         if (legacy.success) return legacy.data;
       }
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'addresses (restUrl, gatewayUrl) do not belong in a spec; name a cluster configured on the worker instead (e.g. flink: local): addresses live in the worker\'s configuration (GRIDFLOW_CLUSTERS), so a spec cannot send the pipeline\'s credentials elsewhere' });
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `addresses (restUrl, gatewayUrl) do not belong in a spec; name a cluster configured on the worker instead (e.g. flink: local): ${ADDRESSES_ELSEWHERE}` });
       return z.NEVER;
     }
     const extra = obj ? Object.keys(obj).filter((k) => k !== 'cluster') : [];
@@ -124,20 +135,14 @@ function flinkField(form: EndpointForm) {
       ctx.addIssue({ code: z.ZodIssueCode.unrecognized_keys, keys: extra });
       return z.NEVER;
     }
-    const name = obj ? obj.cluster : v;
-    const problem = clusterNameProblem(name);
-    if (problem) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: obj ? ['cluster'] : [], message: problem });
-      return z.NEVER;
-    }
-    return { cluster: name as string };
+    return { cluster: clusterOf(v, obj, ctx) };
   });
 }
 
 /** `fluss: local`, or `{ cluster: local, database: east }`; parsed to `{ cluster, database? }`. */
 function flussField(form: EndpointForm) {
   return z.unknown().transform((v, ctx): { cluster?: string; bootstrap?: string; database?: string } => {
-    const obj = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+    const obj = asObject(v);
     const extra = obj ? Object.keys(obj).filter((k) => !['cluster', 'database', 'bootstrap'].includes(k)) : [];
     if (extra.length) {
       ctx.addIssue({ code: z.ZodIssueCode.unrecognized_keys, keys: extra });
@@ -157,16 +162,10 @@ function flussField(form: EndpointForm) {
         const legacy = LEGACY_FLUSS_BOOTSTRAP.safeParse(obj.bootstrap);
         if (legacy.success) return { bootstrap: legacy.data, ...(database ? { database } : {}) };
       }
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['bootstrap'], message: 'an address does not belong in a spec; name a cluster configured on the worker instead (fluss: { cluster: local }): addresses live in the worker\'s configuration (GRIDFLOW_CLUSTERS), so a spec cannot send the pipeline\'s credentials elsewhere' });
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['bootstrap'], message: `an address does not belong in a spec; name a cluster configured on the worker instead (fluss: { cluster: local }): ${ADDRESSES_ELSEWHERE}` });
       return z.NEVER;
     }
-    const name = obj ? obj.cluster : v;
-    const problem = clusterNameProblem(name);
-    if (problem) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: obj ? ['cluster'] : [], message: problem });
-      return z.NEVER;
-    }
-    return { cluster: name as string, ...(database ? { database } : {}) };
+    return { cluster: clusterOf(v, obj, ctx), ...(database ? { database } : {}) };
   });
 }
 

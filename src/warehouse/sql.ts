@@ -4,7 +4,7 @@
  * is not a validated value: identifiers must match IDENTIFIER, literals are quoted, hosts and ports
  * are checked. A template naming a placeholder nobody supplies is an error, not an empty string.
  */
-import { IDENTIFIER } from '../constants';
+import { HOST_PORTS, IDENTIFIER } from '../constants';
 
 export type PlaceholderValue =
   | { kind: 'identifier'; value: string }
@@ -47,7 +47,7 @@ function check(name: string, v: PlaceholderValue): string {
       if (!Number.isInteger(v.value) || v.value < 1 || v.value > 65535) throw bad(`${v.value} is not a port`);
       return String(v.value);
     case 'hostPorts':
-      if (!/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/.test(v.value)) throw bad(`${JSON.stringify(v.value)} is not host:port[,host:port]`);
+      if (!HOST_PORTS.test(v.value)) throw bad(`${JSON.stringify(v.value)} is not host:port[,host:port]`);
       return v.value;
     case 'options':
       return v.value
