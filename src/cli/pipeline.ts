@@ -3,7 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { GridflowConfig, loadConfig } from '../config';
 import { pipelineHandle, startPipeline } from '../client';
 import { pipelineWorkflowId } from '../constants';
-import { JOB_NAMES, JobName, parseSpec } from '../core/spec';
+import { JOB_NAMES, JobName } from '../core/spec';
 import { PipelineStatus } from '../core/types';
 import { OPERATOR_UPGRADE_MODES, UpgradeMode } from '../core/upgrade';
 import {
@@ -157,12 +157,34 @@ async function requireWorker(config: GridflowConfig, client: import('@temporalio
   }
 }
 
+/** Each command's options. */
+const PIPELINE_FLAGS: Record<string, string[]> = {
+  deploy: ['spec', 'name', 'json', 'timeout', 'no-wait', 'restart-workflow'],
+  status: ['name', 'json'],
+  redeploy: ['name', 'json', 'spec', 'mode', 'jobs', 'request-id'],
+  pause: ['name', 'json'],
+  resume: ['name', 'json'],
+  savepoint: ['name', 'json', 'jobs'],
+  decommission: ['name', 'json', 'drop-slots', 'reason', 'no-wait'],
+};
+
 export async function pipelineCommand(command: string, args: ParsedArgs, out: Out): Promise<number> {
   if (args.flags.help) {
     out.text(PIPELINE_HELP);
     return 0;
   }
   const config = loadConfig();
+  // Every option and argument is checked before anything connects or starts: a typo, an unknown job or
+  // a bad spec answers at once, whether Temporal is up or not.
+  allowFlags(args, PIPELINE_FLAGS[command] ?? []);
+  const jobs = jobsFlag(args);
+  const mode = args.flags.mode;
+  if (mode !== undefined && !(OPERATOR_UPGRADE_MODES as readonly string[]).includes(String(mode))) {
+    throw new UsageError(`--mode must be one of ${OPERATOR_UPGRADE_MODES.join(', ')}`);
+  }
+  const spec = command === 'deploy' || typeof args.flags.spec === 'string' ? specFromArgs(args, config) : undefined;
+  const requestId = command === 'redeploy' ? requestIdFlag(args) : undefined;
+  const timeoutMs = command === 'deploy' ? intFlag(args, 'timeout', 600, 1) * 1000 : 0;
   const { client, close } = await temporalClient(config);
   try {
     const name = pipelineName(args);
@@ -175,8 +197,7 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
     };
     switch (command) {
       case 'deploy': {
-        allowFlags(args, ['spec', 'name', 'json', 'timeout', 'no-wait', 'restart-workflow']);
-        const spec = specFromArgs(args, config);
+        if (!spec) throw new Error('unreachable: deploy always has a spec');
         await requireWorker(config, client, out);
         if (args.flags['restart-workflow']) {
           // The Flink jobs keep running; the new workflow finds them by name and adopts them.
@@ -204,27 +225,20 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
           `${running ? 'attached to the running' : 'started'} workflow ${pipelineWorkflowId(spec.name)} — follow it in the Temporal UI: ${temporalUiLink(config, pipelineWorkflowId(spec.name))}`,
         );
         if (args.flags['no-wait']) return 0;
-        const s = await follow(out, pipelineHandle(client, spec.name), intFlag(args, 'timeout', 600, 1) * 1000);
+        const s = await follow(out, pipelineHandle(client, spec.name), timeoutMs);
         renderStatus(out, s);
         return exitFor(s);
       }
       case 'status': {
-        allowFlags(args, ['name', 'json']);
         if (typeof args.flags.name !== 'string') return await statusOfAll(client, out);
         const s = await handle.query(statusQuery).catch(notRunning);
         renderStatus(out, s);
         return exitFor(s);
       }
       case 'redeploy': {
-        allowFlags(args, ['name', 'json', 'spec', 'mode', 'jobs', 'request-id']);
-        const mode = args.flags.mode;
-        if (mode !== undefined && !(OPERATOR_UPGRADE_MODES as readonly string[]).includes(String(mode))) {
-          throw new UsageError(`--mode must be one of ${OPERATOR_UPGRADE_MODES.join(', ')}`);
-        }
-        const spec = typeof args.flags.spec === 'string' ? parseSpec(specFromArgs(args, config)) : undefined;
         out.progress(`redeploying ${name}${spec ? ` to v${spec.version}` : ''} (${mode ?? 'savepoint'} mode)…`);
         const outcome = await handle
-          .executeUpdate(redeployUpdate, { args: [{ spec, jobs: jobsFlag(args), mode: mode as UpgradeMode | undefined, requestId: requestIdFlag(args) }] })
+          .executeUpdate(redeployUpdate, { args: [{ spec, jobs, mode: mode as UpgradeMode | undefined, requestId }] })
           .catch((err) => notRunning(unwrapUpdate(err)));
         out.result(
           outcome,
@@ -237,20 +251,17 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
       }
       case 'pause':
       case 'resume': {
-        allowFlags(args, ['name', 'json']);
         out.progress(`${command === 'pause' ? 'pausing (stop with savepoint)' : 'resuming from savepoints'} ${name}…`);
         const s = await handle.executeUpdate(command === 'pause' ? pauseUpdate : resumeUpdate).catch((err) => notRunning(unwrapUpdate(err)));
         renderStatus(out, s);
         return exitFor(s);
       }
       case 'savepoint': {
-        allowFlags(args, ['name', 'json', 'jobs']);
-        const points = await handle.executeUpdate(savepointUpdate, { args: [{ jobs: jobsFlag(args) }] }).catch((err) => notRunning(unwrapUpdate(err)));
+        const points = await handle.executeUpdate(savepointUpdate, { args: [{ jobs }] }).catch((err) => notRunning(unwrapUpdate(err)));
         out.result(points, points.length ? points.map((p) => `savepoint ${p.path}`).join('\n') : 'no running job to take a savepoint of');
         return 0;
       }
       case 'decommission': {
-        allowFlags(args, ['name', 'json', 'drop-slots', 'reason', 'no-wait']);
         await handle
           .signal(decommissionSignal, {
             dropSourceArtifacts: args.flags['drop-slots'] === true,
