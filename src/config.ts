@@ -65,6 +65,13 @@ export const StackSettings = z.object({
     })
     .default({}),
   taskManagers: count(1, 16).default(1),
+  /**
+   * Fluss tablet servers. One is enough to develop on; three with replication factor 3 is what a
+   * production Fluss runs, and what survives one tablet server's loss (docs/RELIABILITY.md).
+   */
+  flussTablets: count(1, 9).default(1),
+  /** Fluss's default.replication.factor for new tables; unset: min(tablet servers, 3). */
+  flussReplicationFactor: count(1, 9).optional(),
   slotsPerTaskManager: count(1, 64).default(8),
   jobManagerMemory: memorySize.default('1024m'),
   taskManagerMemory: memorySize.default('2048m'),
@@ -139,6 +146,8 @@ const ENV_KEYS: Array<[string, string[]]> = [
   ['GRIDFLOW_HOME', ['home']],
   ['GRIDFLOW_CACHE', ['cacheDir']],
   ['GRIDFLOW_TASKMANAGERS', ['stack', 'taskManagers']],
+  ['GRIDFLOW_FLUSS_TABLETS', ['stack', 'flussTablets']],
+  ['GRIDFLOW_FLUSS_REPLICATION', ['stack', 'flussReplicationFactor']],
   ['GRIDFLOW_SLOTS_PER_TASKMANAGER', ['stack', 'slotsPerTaskManager']],
   ['GRIDFLOW_JOBMANAGER_MEMORY', ['stack', 'jobManagerMemory']],
   ['GRIDFLOW_TASKMANAGER_MEMORY', ['stack', 'taskManagerMemory']],

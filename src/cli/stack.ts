@@ -26,6 +26,10 @@ Environment:
   GRIDFLOW_HOME        stack folder (default: <repo>/.gridflow): data, configs, logs, pid files
   GRIDFLOW_CACHE       downloads (default: ~/.cache/gridflow): Maven jars, the Temporal CLI
   GRIDFLOW_TASKMANAGERS, GRIDFLOW_SLOTS_PER_TASKMANAGER, GRIDFLOW_TASKMANAGER_MEMORY, GRIDFLOW_JOBMANAGER_MEMORY
+  GRIDFLOW_FLUSS_TABLETS Fluss tablet servers (default 1; 3 = a small production-like cluster whose
+                       tables keep 3 copies and survive a tablet server's loss). Remembered by the
+                       stack until stack down --purge.
+  GRIDFLOW_FLUSS_REPLICATION  replication factor of new Fluss tables (default min(tablet servers, 3))
   GRIDFLOW_TEMPORAL_BIN  use this Temporal CLI binary instead of building one
 
 Exit codes: 0 ok, 1 a component failed (its log tail is printed), 2 usage error, 3 missing prerequisite.`;

@@ -12,7 +12,7 @@ import { GridflowConfig } from '../config';
 import { Component, StackContext } from './component';
 import { postgresComponent } from './components/postgres';
 import { zookeeperComponent } from './components/zookeeper';
-import { flussComponent } from './components/fluss';
+import { flussComponent, flussTabletName, startedReplicationFactor } from './components/fluss';
 import { jobManagerComponent, sqlGatewayComponent, taskManagerComponent } from './components/flink';
 import { temporalComponent } from './components/temporal';
 import { stdoutFile } from './components/java';
@@ -27,6 +27,11 @@ import { isAlive, processRss, readPid, stopProcess, tailFile, treeRss } from './
 interface StackState {
   /** TaskManagers started beyond the configured count (by `stack add-taskmanager` or a workflow). */
   taskManagers?: number;
+  /**
+   * Fluss tablet servers the stack was brought up with: remembered, because tables created with
+   * replication factor 3 need all three again after a restart with a plain `stack up`.
+   */
+  flussTablets?: number;
 }
 
 function readState(ctx: StackContext): StackState {
@@ -83,17 +88,46 @@ function taskManagerIndices(ctx: StackContext): number[] {
   return [...indices].sort((a, b) => a - b);
 }
 
+/** Tablet server indices (0-based): the configured or remembered count, plus any still running. */
+function flussTabletIndices(ctx: StackContext): number[] {
+  const wanted = Math.max(ctx.config.stack.flussTablets, readState(ctx).flussTablets ?? 0);
+  const indices = new Set<number>();
+  for (let i = 0; i < wanted; i++) indices.add(i);
+  if (fs.existsSync(ctx.layout.run)) {
+    for (const f of fs.readdirSync(ctx.layout.run)) {
+      const m = /^fluss-tablet-(\d+)\.pid$/.exec(f);
+      if (m && isAlive(readPid(ctx.layout.pidFile(flussTabletName(Number(m[1])))))) indices.add(Number(m[1]));
+    }
+  }
+  return [...indices].sort((a, b) => a - b);
+}
+
+/**
+ * Fluss's default replication factor for a stack of `tablets` tablet servers: as set, or min(tablets, 3)
+ * (what a production Fluss uses). More copies than tablet servers cannot be placed: refused, naming both.
+ */
+export function flussReplicationFactor(tablets: number, configured: number | undefined): number {
+  if (configured !== undefined && configured > tablets) {
+    throw new StackError(`GRIDFLOW_FLUSS_REPLICATION=${configured} needs at least ${configured} tablet servers; the stack has ${tablets} (set GRIDFLOW_FLUSS_TABLETS)`);
+  }
+  return configured ?? Math.min(tablets, 3);
+}
+
 /** Components in start order. */
 export function components(ctx: StackContext): Component[] {
   const { config } = ctx;
   const { host, ports } = config.stack;
   const home = config.home;
+  const tablets = flussTabletIndices(ctx);
+  const replicationFactor = flussReplicationFactor(tablets.length, config.stack.flussReplicationFactor);
+  const fluss = { host, coordinatorPort: ports.flussCoordinator, zookeeperPort: ports.zookeeper, home, replicationFactor };
   return [
     postgresComponent('source', { host, port: ports.postgresSource, home }),
     postgresComponent('sink', { host, port: ports.postgresSink, home }),
     zookeeperComponent(host, ports.zookeeper, home),
-    flussComponent('coordinator', { host, port: ports.flussCoordinator, coordinatorPort: ports.flussCoordinator, zookeeperPort: ports.zookeeper, home }),
-    flussComponent('tablet', { host, port: ports.flussTablet, coordinatorPort: ports.flussCoordinator, zookeeperPort: ports.zookeeper, home }),
+    flussComponent('coordinator', { ...fluss, port: ports.flussCoordinator }),
+    // Tablet server i listens on the tablet port + i.
+    ...tablets.map((index) => flussComponent('tablet', { ...fluss, port: ports.flussTablet + index, index })),
     jobManagerComponent(config, home),
     ...taskManagerIndices(ctx).map((i) => taskManagerComponent(config, home, i)),
     sqlGatewayComponent(config, home),
@@ -211,6 +245,13 @@ export async function stackUp(ctx: StackContext, only?: string[], opts: { superv
   // Fetch first, so a missing prerequisite is reported before anything starts.
   ctx.artifacts();
   const result: UpResult = { started: [], alreadyRunning: [], seconds: 0 };
+  const tablets = flussTabletIndices(ctx).length;
+  if (tablets !== readState(ctx).flussTablets) writeState(ctx, { ...readState(ctx), flussTablets: tablets });
+  const rf = flussReplicationFactor(tablets, ctx.config.stack.flussReplicationFactor);
+  const coordinatorRf = isAlive(readPid(ctx.layout.pidFile('fluss-coordinator'))) ? startedReplicationFactor(ctx.layout.fluss, 'fluss-coordinator') : undefined;
+  if (coordinatorRf !== undefined && coordinatorRf !== rf) {
+    ctx.progress(`fluss-coordinator runs with default.replication.factor ${coordinatorRf}, not ${rf}: new tables get ${coordinatorRf} copies until it restarts (stack down, then stack up)`);
+  }
   const wanted = components(ctx).filter((c) => !only || only.includes(c.name));
   const outcomes = await Promise.allSettled(
     startChains(wanted).map(async (chain) => {
@@ -243,7 +284,8 @@ export async function stackDown(ctx: StackContext, opts: { purge?: boolean } = {
   writeState(ctx, {});
   if (opts.purge) {
     const dirs = new Set(components(ctx).flatMap((c) => c.dataDirs));
-    for (const dir of [...dirs, ctx.layout.logs, ctx.layout.run, ctx.layout.runtime, ctx.layout.connectionsFile]) {
+    // stack.json too: the TaskManager and tablet server counts belong to the data that is gone.
+    for (const dir of [...dirs, ctx.layout.logs, ctx.layout.run, ctx.layout.runtime, ctx.layout.connectionsFile, ctx.layout.stateFile]) {
       fs.rmSync(dir, { recursive: true, force: true });
     }
     ctx.progress(`purged data, logs and credentials under ${ctx.layout.home}`);

@@ -92,7 +92,9 @@ function watched(ctx: StackContext): Watched[] {
     alive: () => isAlive(c.pid(ctx)),
     restart: async () => {
       if ((await safeCheck(() => c.health(ctx))).ok) return 'stale';
-      await bringUp(ctx, c);
+      // The check can race the registry: the dead process's registration (a Fluss tablet server's
+      // ZooKeeper session) may answer again by the time bringUp asks. Then nothing was started.
+      if ((await bringUp(ctx, c)) === 'running' && !isAlive(c.pid(ctx))) return 'stale';
       return 'restarted';
     },
     report: (why) => failureReport(ctx, c, why),
@@ -124,6 +126,7 @@ export async function runSupervisor(ctx: StackContext, log: (line: string) => vo
   process.on('SIGINT', stop);
   log(`supervising the stack in ${ctx.layout.home} (pid ${process.pid})`);
   const restarting = new Set<string>();
+  const stale = new Set<string>();
   while (!stopping) {
     const state = readSupervision(ctx);
     for (const w of watched(ctx)) {
@@ -153,8 +156,11 @@ export async function runSupervisor(ctx: StackContext, log: (line: string) => vo
             if (outcome === 'stale') {
               s[w.name] = { ...(s[w.name] ?? rec), restartDueAt: Date.now() + TICK_MS };
               writeSupervision(ctx, s);
+              if (!stale.has(w.name)) log(`${w.name}: its address still answers for the dead process (registration not yet expired); starting it once that ends`);
+              stale.add(w.name);
               return;
             }
+            stale.delete(w.name);
             s[w.name] = onRestarted(s[w.name] ?? rec, Date.now());
             writeSupervision(ctx, s);
             log(`${w.name} restarted and healthy (restart ${s[w.name].restarts})`);

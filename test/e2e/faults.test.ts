@@ -9,7 +9,8 @@ import { loadConfig, resolveConnection } from '../../src/config';
 import { PipelineStatus } from '../../src/core/types';
 import { FlinkRestClient, TERMINAL_JOB_STATES } from '../../src/flink/rest';
 import { runLoad } from '../../src/load/runner';
-import { createContext, stackStatus } from '../../src/stack/manager';
+import { startedReplicationFactor } from '../../src/stack/components/fluss';
+import { components, createContext, stackStatus } from '../../src/stack/manager';
 import { layout } from '../../src/stack/layout';
 import { isAlive, readPid } from '../../src/stack/process';
 import { readSupervision, supervisorPid } from '../../src/stack/supervisor';
@@ -92,31 +93,55 @@ async function killAndHeal(
   expect(slots.map((r) => r.slot_name)).toEqual(['gridflow_e2e_equipment_reading', 'gridflow_e2e_power_equipment']);
 }
 
+/** The pipeline noticed a fault: not RUNNING, or a job not running or restarted meanwhile. */
+const jobsNoticed = (s: PipelineStatus, before: PipelineStatus) => s.state !== 'RUNNING' || s.jobs.some((j, i) => j.flinkState !== 'RUNNING' || j.restartsInWindow > before.jobs[i].restartsInWindow);
+const tablets = () => components(ctx()).filter((c) => c.name.startsWith('fluss-tablet-')).length;
+
 test('the SQL Gateway killed -9: restarted by the supervisor; running jobs never needed it', async () => {
   await killAndHeal('sql-gateway', () => true);
 });
 
 test('the sink Postgres killed -9: restarted (crash recovery) by the supervisor, the sink job recovers, nothing lost', async () => {
-  await killAndHeal('postgres-sink', (s, before) => s.state !== 'RUNNING' || s.jobs.some((j, i) => j.flinkState !== 'RUNNING' || j.restartsInWindow > before.jobs[i].restartsInWindow));
+  await killAndHeal('postgres-sink', jobsNoticed);
 });
 
 test('the source Postgres killed -9: restarted by the supervisor, CDC resumes from its slots, nothing lost', async () => {
-  await killAndHeal('postgres-source', (s, before) => s.state !== 'RUNNING' || s.jobs.some((j, i) => j.flinkState !== 'RUNNING' || j.restartsInWindow > before.jobs[i].restartsInWindow));
+  await killAndHeal('postgres-source', jobsNoticed);
 });
 
-// Last in the file: with one tablet server (replication factor 1) an unclean shutdown can leave the
-// sink job's reading of Fluss behind (Fluss truncates a restarted replica's log to its high watermark
-// and the writers' idempotence state is gone: the writing jobs fail with OUT_OF_ORDER_SEQUENCE and
-// restore from checkpoints; the sink job, which kept running, has been seen to miss changes until its
-// own next restore, and in other runs lost changes for good or stopped carrying new ones at all —
-// docs/RELIABILITY.md). So this case asserts what gridflow owes whatever Fluss does: the server is
-// back by itself, the jobs run again, the state is RUNNING or DEGRADED saying the sink is behind
-// (never RUNNING while no change arrives), and the sink is equal to the contract or verification
-// says it is not, naming the tables.
-test('the Fluss tablet server killed -9: restarted by the supervisor, jobs recover, and the sink is equal or verification says it is not', async () => {
+// Neither carries data: the tablet servers keep serving the jobs while the coordinator or ZooKeeper is
+// away (their sessions outlive a quick ZooKeeper restart), so the jobs need not notice at all.
+test('ZooKeeper killed -9: restarted by the supervisor; Fluss reconnects, nothing lost', async () => {
+  await killAndHeal('zookeeper', () => true);
+});
+
+test('the Fluss coordinator killed -9: restarted by the supervisor; the tablet servers re-register, nothing lost', async () => {
+  await killAndHeal('fluss-coordinator', () => true);
+});
+
+// Last in the file. The test stack runs Fluss as a small cluster (three tablet servers, replication
+// factor 3: test/support/env.ts), as production does: a tablet server's loss loses nothing, the
+// followers take over leadership, and the sink equals the contract.
+//
+// With one tablet server (replication factor 1; GRIDFLOW_FLUSS_TABLETS=1, the demo's default) an unclean
+// shutdown can leave the sink job's reading of Fluss behind (Fluss truncates a restarted replica's log
+// to its high watermark and the writers' idempotence state is gone: the writing jobs fail with
+// OUT_OF_ORDER_SEQUENCE and restore from checkpoints; the sink job, which kept running, has been seen to
+// miss changes until its own next restore, and in other runs lost changes for good or stopped carrying
+// new ones at all — docs/RELIABILITY.md). There this case asserts what gridflow owes whatever Fluss
+// does: the server is back by itself, the jobs run again, the state is RUNNING or DEGRADED saying the
+// sink is behind (never RUNNING while no change arrives), and the sink is equal to the contract or
+// verification says it is not, naming the tables.
+
+test('a Fluss tablet server killed -9: restarted by the supervisor; with three copies nothing is lost, with one the sink is equal or verification says it is not', async () => {
+  if (tablets() >= 3) {
+    expect(startedReplicationFactor(layout(loadConfig()).fluss, 'fluss-coordinator')).toBe(3);
+    await killAndHeal('fluss-tablet-0', jobsNoticed);
+    return;
+  }
   await killAndHeal(
     'fluss-tablet-0',
-    (s, before) => s.state !== 'RUNNING' || s.jobs.some((j, i) => j.flinkState !== 'RUNNING' || j.restartsInWindow > before.jobs[i].restartsInWindow),
+    jobsNoticed,
     async () => {
       const equal = await assertConsistent(spec(), 'after fluss-tablet-0 kill -9', 120_000).then(
         () => true,
@@ -127,7 +152,7 @@ test('the Fluss tablet server killed -9: restarted by the supervisor, jobs recov
         workflowId: `verify:e2e:faults-${Date.now().toString(36)}`,
         args: [{ spec: spec(), options: { compareAttempts: 2, compareRetryWait: '2s' } }],
       });
-      process.stderr.write(`[faults] tablet server kill -9: sink ${equal ? 'equal to' : 'differs from'} the contract; verification ok=${result.ok}\n`);
+      process.stderr.write(`[faults] tablet server kill -9 (one copy): sink ${equal ? 'equal to' : 'differs from'} the contract; verification ok=${result.ok}\n`);
       if (equal) {
         expect(result.compare.tables.every((t) => t.ok)).toBe(true);
         return;

@@ -1,6 +1,7 @@
 /**
- * Apache Fluss: one coordinator and one tablet server from the shaded fluss-server jar, with local
- * data.dir and remote.data.dir. Health asks the coordinator over Fluss RPC which servers are registered.
+ * Apache Fluss: one coordinator and one or more tablet servers (fluss-tablet-0, -1, …) from the shaded
+ * fluss-server jar, each with its own data.dir and the shared remote.data.dir. Health asks the
+ * coordinator over Fluss RPC which servers are registered.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -46,11 +47,34 @@ export function probeFluss(ctx: StackContext, bootstrap: string): Promise<FlussS
 
 type Role = 'coordinator' | 'tablet';
 
+export const flussTabletName = (index: number) => `fluss-tablet-${index}`;
+
+/** The default.replication.factor a running Fluss server was started with (from its server.yaml). */
+export function startedReplicationFactor(flussDir: string, name: string): number | undefined {
+  try {
+    const m = /^default\.replication\.factor: (\d+)$/m.exec(fs.readFileSync(path.join(flussDir, name, 'conf', 'server.yaml'), 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function flussComponent(
   role: Role,
-  opts: { host: string; port: number; coordinatorPort: number; zookeeperPort: number; home: string },
+  opts: {
+    host: string;
+    port: number;
+    coordinatorPort: number;
+    zookeeperPort: number;
+    home: string;
+    /** The tablet server's id (tablets only). */
+    index?: number;
+    /** default.replication.factor of new tables: the coordinator's setting is the one that counts. */
+    replicationFactor: number;
+  },
 ): Component {
-  const name = role === 'coordinator' ? 'fluss-coordinator' : 'fluss-tablet-0';
+  const index = opts.index ?? 0;
+  const name = role === 'coordinator' ? 'fluss-coordinator' : flussTabletName(index);
   const bootstrap = `${opts.host}:${opts.coordinatorPort}`;
   return {
     name,
@@ -69,11 +93,11 @@ export function flussComponent(
         `data.dir: ${path.join(ctx.layout.fluss, name, 'data')}`,
         `remote.data.dir: ${ctx.layout.flussRemote}`,
         'default.bucket.number: 1',
-        'default.replication.factor: 1',
+        `default.replication.factor: ${opts.replicationFactor}`,
         // Snapshots of primary-key tables go to remote.data.dir; a short interval keeps restarts quick.
         'kv.snapshot.interval: 1min',
       ];
-      if (role === 'tablet') lines.push('tablet-server.id: 0');
+      if (role === 'tablet') lines.push(`tablet-server.id: ${index}`);
       fs.writeFileSync(path.join(confDir, 'server.yaml'), `${lines.join('\n')}\n`);
       startJava(ctx, {
         component: name,

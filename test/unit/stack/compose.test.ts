@@ -17,6 +17,7 @@ interface Service {
   ports?: string[];
   volumes?: string[];
   environment?: Record<string, string>;
+  profiles?: string[];
 }
 
 const compose = parse(fs.readFileSync(path.join(__dirname, '../../../docker/compose.yml'), 'utf8'), { merge: true }) as {
@@ -29,8 +30,21 @@ const flinkServices = ['flink-jobmanager', 'taskmanager-1', 'sql-gateway'];
 
 const published = (s: Service) => (s.ports ?? []).map((p) => Number(p.split(':').slice(-2)[0]));
 
-test('the same components as the local stack', () => {
-  expect(Object.keys(services).sort()).toEqual(components(ctx).map((c) => c.name).sort());
+const names = (pred: (s: Service) => boolean) => Object.entries(services).filter(([, s]) => pred(s)).map(([name]) => name).sort();
+
+test('the same components as the local stack; with --profile fluss-cluster, as GRIDFLOW_FLUSS_TABLETS=3', () => {
+  expect(names((s) => !s.profiles)).toEqual(components(ctx).map((c) => c.name).sort());
+  const cluster = createContext(loadConfig({ GRIDFLOW_HOME: '/nonexistent/gridflow-compose-test', GRIDFLOW_FLUSS_TABLETS: '3' }), () => undefined);
+  expect(names((s) => !s.profiles || s.profiles.includes('fluss-cluster'))).toEqual(components(cluster).map((c) => c.name).sort());
+  for (const i of [1, 2]) {
+    const tablet = services[`fluss-tablet-${i}`];
+    expect(published(tablet)).toEqual([config.stack.ports.flussTablet + i]);
+    expect(tablet.environment!.FLUSS_PROPERTIES).toContain(`tablet-server.id: ${i}`);
+  }
+  // One replication setting for the coordinator and every tablet server, 3 with the profile.
+  for (const name of ['fluss-coordinator', 'fluss-tablet-0', 'fluss-tablet-1', 'fluss-tablet-2']) {
+    expect(services[name].environment!.FLUSS_PROPERTIES).toContain('default.replication.factor: ${FLUSS_REPLICATION:-1}');
+  }
 });
 
 test('the same ports on loopback', () => {

@@ -1,0 +1,220 @@
+/**
+ * Chaos soak (issue 12; outside CI): sustained changes into the source while a seeded random fault hits
+ * the stack every few minutes. Each round: load for --load seconds, one fault `--fault-at` seconds in
+ * (kill -9 of a component, or of the detached worker), then the times from the fault until the
+ * component serves again (the supervisor restarts it), until the pipeline is RUNNING with every job
+ * RUNNING, and — once the round's load has ended — until the sink equals the contract. A round whose
+ * sink is not equal within --settle seconds is a divergence: recorded with the tables that differ, and
+ * the soak goes on (the sink may still heal later; the final check says).
+ *
+ * Runs against the stack GRIDFLOW_HOME / GRIDFLOW_PORT_OFFSET name, with pipeline `sgcc` deployed and a
+ * detached worker (`gridflow demo` leaves it so). A replicated Fluss (GRIDFLOW_FLUSS_TABLETS=3) is what
+ * the tablet faults assume; with one tablet server they are skipped unless --rf1-tablet is given.
+ *
+ *   GRIDFLOW_HOME=$PWD/.gridflow-chaos GRIDFLOW_PORT_OFFSET=30000 GRIDFLOW_FLUSS_TABLETS=3 bin/gridflow demo
+ *   GRIDFLOW_HOME=$PWD/.gridflow-chaos GRIDFLOW_PORT_OFFSET=30000 \
+ *     npx ts-node -T bench/chaos.ts --minutes 60 --every 180 --seed 7 [--rate 40] [--out bench/tmp/chaos.json]
+ *
+ * Prints one line per round and, at the end, a markdown table per fault (median and range) for
+ * docs/RELIABILITY.md. Exit code 0 when the final check finds the sink equal, 1 otherwise.
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadConfig, resolveConnection } from '../src/config';
+import { PipelineStatus } from '../src/core/types';
+import { runLoad } from '../src/load/runner';
+import { compareAll } from '../src/postgres/reconcile';
+import { layout } from '../src/stack/layout';
+import { components, createContext, stackStatus } from '../src/stack/manager';
+import { isAlive, readPid } from '../src/stack/process';
+import { localSpec } from '../src/stack/local-spec';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const option = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+
+/** mulberry32: the same seed, the same faults in the same order. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Round {
+  round: number;
+  fault: string;
+  at: string;
+  /** Seconds from the kill until the component serves again (its restart counted by the supervisor). */
+  backS?: number;
+  /** Seconds from the kill until the pipeline is RUNNING with every job RUNNING again. */
+  runningS?: number;
+  /** Seconds from the kill until the sink equals the contract (load ended first). */
+  equalS?: number;
+  /** States the pipeline showed meanwhile. */
+  states: string[];
+  divergence?: string;
+  error?: string;
+}
+
+const config = loadConfig();
+const ctx = createContext(config, () => undefined);
+const paths = layout(config);
+const spec = localSpec(config);
+const bin = path.join(__dirname, '..', 'bin', 'gridflow');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const secondsSince = (t0: number) => Math.round((Date.now() - t0) / 100) / 10;
+
+/** The pipeline's status through the CLI, as an operator sees it; undefined while Temporal or the worker cannot answer. */
+function status(): Promise<PipelineStatus | undefined> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, 'status', '--name', spec.name, '--json'], { timeout: 20_000, env: process.env }, (err, stdout) => {
+      if (err) return resolve(undefined);
+      try {
+        resolve(JSON.parse(stdout) as PipelineStatus);
+      } catch {
+        resolve(undefined);
+      }
+    });
+  });
+}
+
+const healthy = (s: PipelineStatus | undefined) => !!s && s.state === 'RUNNING' && s.jobs.length > 0 && s.jobs.every((j) => j.flinkState === 'RUNNING');
+
+async function sinkEqual(): Promise<{ ok: boolean; differs: string }> {
+  const r = await compareAll(resolveConnection(spec.source.connection), resolveConnection(spec.sink.connection), { sinkSchema: spec.sink.schema });
+  return { ok: r.ok, differs: r.tables.filter((t) => !t.ok).map((t) => t.table).join(', ') };
+}
+
+function faults(withRf1Tablet: boolean): string[] {
+  const names = components(ctx).map((c) => c.name);
+  const tablets = names.filter((n) => n.startsWith('fluss-tablet-'));
+  const list = names.filter((n) => !n.startsWith('fluss-tablet-'));
+  if (tablets.length >= 3 || withRf1Tablet) list.push(...tablets);
+  if (fs.existsSync(paths.pidFile('worker'))) list.push('worker');
+  return list;
+}
+
+async function runRound(round: number, fault: string, opts: { rate: number; loadS: number; faultAtS: number; settleS: number; seed: number }): Promise<Round> {
+  const r: Round = { round, fault, at: new Date().toISOString(), states: [] };
+  const restartsBefore = (await stackStatus(ctx)).find((x) => x.component === fault)?.restarts ?? 0;
+  const load = runLoad(resolveConnection('source_admin'), { ratePerSecond: opts.rate, durationSeconds: opts.loadS, seed: opts.seed }).catch((err: unknown) =>
+    // Killing the source (or its connection) ends the load early: what it committed is the contract's input.
+    process.stderr.write(`  load ended early: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`),
+  );
+  await sleep(opts.faultAtS * 1000);
+  const pidFile = paths.pidFile(fault);
+  const pid = readPid(pidFile);
+  if (!pid || !isAlive(pid)) {
+    r.error = `${fault} was not running before the fault`;
+    await load;
+    return r;
+  }
+  const t0 = Date.now();
+  process.kill(pid, 'SIGKILL');
+  const deadline = t0 + opts.settleS * 1000;
+  // Back: a new live process, and the supervisor counted the restart (it counts once the component serves).
+  while (Date.now() < deadline && r.backS === undefined) {
+    const now = readPid(pidFile);
+    const back =
+      fault === 'worker'
+        ? now !== undefined && now !== pid && isAlive(now)
+        : now !== undefined && now !== pid && isAlive(now) && ((await stackStatus(ctx)).find((x) => x.component === fault)?.restarts ?? 0) > restartsBefore;
+    if (back) r.backS = secondsSince(t0);
+    else await sleep(500);
+  }
+  while (Date.now() < deadline && r.runningS === undefined) {
+    const s = await status();
+    const word = s ? `${s.state}${s.reason ? ` (${s.reason.slice(0, 80)})` : ''}` : 'no answer';
+    if (r.states[r.states.length - 1] !== word) r.states.push(word);
+    if (healthy(s) && r.backS !== undefined) r.runningS = secondsSince(t0);
+    else await sleep(2000);
+  }
+  await load;
+  let last = { ok: false, differs: 'not compared' };
+  while (Date.now() < deadline) {
+    last = await sinkEqual().catch((err: unknown) => ({ ok: false, differs: `compare failed: ${String(err).split('\n')[0]}` }));
+    if (last.ok) {
+      r.equalS = secondsSince(t0);
+      break;
+    }
+    await sleep(2000);
+  }
+  if (r.equalS === undefined) r.divergence = `sink not equal ${opts.settleS} s after the fault: ${last.differs}`;
+  if (r.backS === undefined) r.error = `${fault} not back within ${opts.settleS} s`;
+  return r;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function table(rounds: Round[]): string {
+  const cell = (xs: Array<number | undefined>) => {
+    const v = xs.filter((x): x is number => x !== undefined);
+    if (!v.length) return '—';
+    return v.length === 1 ? `${v[0]} s (1 run)` : `${median(v)} s (${Math.min(...v)}–${Math.max(...v)}, ${v.length} runs)`;
+  };
+  const lines = ['| fault | rounds | component back | pipeline RUNNING | sink equal | divergences |', '|---|---|---|---|---|---|'];
+  for (const fault of [...new Set(rounds.map((r) => r.fault))].sort()) {
+    const rs = rounds.filter((r) => r.fault === fault);
+    lines.push(`| ${fault} \`kill -9\` | ${rs.length} | ${cell(rs.map((r) => r.backS))} | ${cell(rs.map((r) => r.runningS))} | ${cell(rs.map((r) => r.equalS))} | ${rs.filter((r) => r.divergence).length} |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  if (args.includes('--help')) {
+    process.stdout.write(fs.readFileSync(__filename, 'utf8').split('*/')[0]);
+    return;
+  }
+  const minutes = flag('minutes', 60);
+  const every = flag('every', 180);
+  const seed = flag('seed', 7);
+  const opts = { rate: flag('rate', 40), loadS: flag('load', 40), faultAtS: flag('fault-at', 10), settleS: flag('settle', 300) };
+  const out = option('out', path.join(__dirname, 'tmp', `chaos-${Date.now()}.json`));
+  const rand = random(seed);
+  const list = faults(args.includes('--rf1-tablet'));
+  if (!healthy(await status())) throw new Error(`pipeline ${spec.name} is not RUNNING on ${config.home}: deploy it first (gridflow demo), then start the soak`);
+  process.stderr.write(`chaos soak: ${minutes} min, a fault every ${every} s, seed ${seed}, load ${opts.rate}/s for ${opts.loadS} s per round; faults: ${list.join(', ')}\n`);
+  const rounds: Round[] = [];
+  const t0 = Date.now();
+  for (let i = 1; Date.now() - t0 < minutes * 60_000; i++) {
+    const roundStart = Date.now();
+    const fault = list[Math.floor(rand() * list.length)];
+    const r = await runRound(i, fault, { ...opts, seed: seed * 1000 + i });
+    rounds.push(r);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, `${JSON.stringify({ seed, every, minutes, opts, rounds }, null, 2)}\n`);
+    process.stderr.write(
+      `[${r.at}] round ${i} ${fault}: back ${r.backS ?? '—'} s, RUNNING ${r.runningS ?? '—'} s, sink equal ${r.equalS ?? '—'} s; states ${r.states.join(' → ') || '—'}${r.divergence ? `; DIVERGENCE ${r.divergence}` : ''}${r.error ? `; ERROR ${r.error}` : ''}\n`,
+    );
+    const wait = every * 1000 - (Date.now() - roundStart);
+    if (wait > 0 && Date.now() - t0 + wait < minutes * 60_000) await sleep(wait);
+  }
+  // Final check: with the load stopped, the sink must equal the contract.
+  let final = { ok: false, differs: '' };
+  const end = Date.now() + opts.settleS * 1000;
+  while (Date.now() < end && !(final = await sinkEqual()).ok) await sleep(2000);
+  const summary = `${rounds.length} faults in ${Math.round((Date.now() - t0) / 60_000)} min; ${rounds.filter((r) => r.divergence).length} rounds with a divergence; final: sink ${final.ok ? 'equal to the contract' : `differs (${final.differs})`}`;
+  fs.writeFileSync(out, `${JSON.stringify({ seed, every, minutes, opts, rounds, final, summary }, null, 2)}\n`);
+  process.stdout.write(`${summary}\n\n${table(rounds)}\n\nrounds: ${out}\n`);
+  process.exitCode = final.ok ? 0 : 1;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 2;
+});
