@@ -66,6 +66,8 @@ interface Round {
   states: string[];
   divergence?: string;
   error?: string;
+  /** The operator's action the fault interrupted, and how it ended. */
+  action?: string;
 }
 
 const config = loadConfig();
@@ -97,29 +99,55 @@ async function sinkEqual(): Promise<{ ok: boolean; differs: string }> {
   return { ok: r.ok, differs: r.tables.filter((t) => !t.ok).map((t) => t.table).join(', ') };
 }
 
+/**
+ * The faults: every component's kill -9 in steady state, and the control plane's (worker, Temporal, SQL
+ * Gateway) in the middle of an operator's action — a redeploy of one job (killed between its stop and
+ * its submit, or during either) or a savepoint.
+ */
 function faults(withRf1Tablet: boolean): string[] {
   const names = components(ctx).map((c) => c.name);
   const tablets = names.filter((n) => n.startsWith('fluss-tablet-'));
   const list = names.filter((n) => !n.startsWith('fluss-tablet-'));
   if (tablets.length >= 3 || withRf1Tablet) list.push(...tablets);
-  if (fs.existsSync(paths.pidFile('worker'))) list.push('worker');
+  const worker = fs.existsSync(paths.pidFile('worker'));
+  if (worker) list.push('worker', 'worker during redeploy', 'worker during savepoint');
+  list.push('temporal during redeploy', 'sql-gateway during redeploy');
   return list;
 }
 
-async function runRound(round: number, fault: string, opts: { rate: number; loadS: number; faultAtS: number; settleS: number; seed: number }): Promise<Round> {
+/** Start an operator's action through the CLI, not waited for: the fault hits while it runs. */
+function startAction(action: 'redeploy' | 'savepoint', job: string, round: number): Promise<string> {
+  const cli = action === 'redeploy' ? ['redeploy', '--name', spec.name, '--jobs', job, '--request-id', `chaos-${Date.now().toString(36)}-${round}`] : ['savepoint', '--name', spec.name, '--jobs', job];
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...cli], { timeout: 600_000, env: process.env }, (err, stdout, stderr) => {
+      const last = `${stdout}\n${stderr}`.trim().split('\n').filter(Boolean).pop() ?? '';
+      resolve(`${action} ${job}: exit ${err ? ((err as { code?: number }).code ?? 'killed') : 0}: ${last.slice(0, 160)}`);
+    });
+  });
+}
+
+async function runRound(round: number, fault: string, opts: { rate: number; loadS: number; faultAtS: number; settleS: number; seed: number }, rand: () => number): Promise<Round> {
   const r: Round = { round, fault, at: new Date().toISOString(), states: [] };
-  const restartsBefore = (await stackStatus(ctx)).find((x) => x.component === fault)?.restarts ?? 0;
+  const [victim, , during] = fault.split(' ') as [string, string?, ('redeploy' | 'savepoint')?];
+  const restartsBefore = (await stackStatus(ctx)).find((x) => x.component === victim)?.restarts ?? 0;
   const load = runLoad(resolveConnection('source_admin'), { ratePerSecond: opts.rate, durationSeconds: opts.loadS, seed: opts.seed }).catch((err: unknown) =>
     // Killing the source (or its connection) ends the load early: what it committed is the contract's input.
     process.stderr.write(`  load ended early: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`),
   );
   await sleep(opts.faultAtS * 1000);
-  const pidFile = paths.pidFile(fault);
+  const pidFile = paths.pidFile(victim);
   const pid = readPid(pidFile);
   if (!pid || !isAlive(pid)) {
-    r.error = `${fault} was not running before the fault`;
+    r.error = `${victim} was not running before the fault`;
     await load;
     return r;
+  }
+  let action: Promise<string> | undefined;
+  if (during) {
+    const jobs = (await status())?.jobs.map((j) => j.job) ?? [];
+    action = startAction(during, jobs[Math.floor(rand() * jobs.length)] ?? 'sink', round);
+    // Somewhere inside the action: a redeploy's stop-with-savepoint takes seconds, its submit follows.
+    await sleep(1000 + Math.floor(rand() * 6000));
   }
   const t0 = Date.now();
   process.kill(pid, 'SIGKILL');
@@ -128,9 +156,9 @@ async function runRound(round: number, fault: string, opts: { rate: number; load
   while (Date.now() < deadline && r.backS === undefined) {
     const now = readPid(pidFile);
     const back =
-      fault === 'worker'
+      victim === 'worker'
         ? now !== undefined && now !== pid && isAlive(now)
-        : now !== undefined && now !== pid && isAlive(now) && ((await stackStatus(ctx)).find((x) => x.component === fault)?.restarts ?? 0) > restartsBefore;
+        : now !== undefined && now !== pid && isAlive(now) && ((await stackStatus(ctx)).find((x) => x.component === victim)?.restarts ?? 0) > restartsBefore;
     if (back) r.backS = secondsSince(t0);
     else await sleep(500);
   }
@@ -142,6 +170,7 @@ async function runRound(round: number, fault: string, opts: { rate: number; load
     else await sleep(2000);
   }
   await load;
+  if (action) r.action = await action;
   let last = { ok: false, differs: 'not compared' };
   while (Date.now() < deadline) {
     last = await sinkEqual().catch((err: unknown) => ({ ok: false, differs: `compare failed: ${String(err).split('\n')[0]}` }));
@@ -152,7 +181,7 @@ async function runRound(round: number, fault: string, opts: { rate: number; load
     await sleep(2000);
   }
   if (r.equalS === undefined) r.divergence = `sink not equal ${opts.settleS} s after the fault: ${last.differs}`;
-  if (r.backS === undefined) r.error = `${fault} not back within ${opts.settleS} s`;
+  if (r.backS === undefined) r.error = `${victim} not back within ${opts.settleS} s`;
   return r;
 }
 
@@ -170,7 +199,7 @@ function table(rounds: Round[]): string {
   const lines = ['| fault | rounds | component back | pipeline RUNNING | sink equal | divergences |', '|---|---|---|---|---|---|'];
   for (const fault of [...new Set(rounds.map((r) => r.fault))].sort()) {
     const rs = rounds.filter((r) => r.fault === fault);
-    lines.push(`| ${fault} \`kill -9\` | ${rs.length} | ${cell(rs.map((r) => r.backS))} | ${cell(rs.map((r) => r.runningS))} | ${cell(rs.map((r) => r.equalS))} | ${rs.filter((r) => r.divergence).length} |`);
+    lines.push(`| ${fault.replace(/^(\S+)/, '$1 `kill -9`')} | ${rs.length} | ${cell(rs.map((r) => r.backS))} | ${cell(rs.map((r) => r.runningS))} | ${cell(rs.map((r) => r.equalS))} | ${rs.filter((r) => r.divergence).length} |`);
   }
   return lines.join('\n');
 }
@@ -194,12 +223,12 @@ async function main(): Promise<void> {
   for (let i = 1; Date.now() - t0 < minutes * 60_000; i++) {
     const roundStart = Date.now();
     const fault = list[Math.floor(rand() * list.length)];
-    const r = await runRound(i, fault, { ...opts, seed: seed * 1000 + i });
+    const r = await runRound(i, fault, { ...opts, seed: seed * 1000 + i }, rand);
     rounds.push(r);
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, `${JSON.stringify({ seed, every, minutes, opts, rounds }, null, 2)}\n`);
     process.stderr.write(
-      `[${r.at}] round ${i} ${fault}: back ${r.backS ?? '—'} s, RUNNING ${r.runningS ?? '—'} s, sink equal ${r.equalS ?? '—'} s; states ${r.states.join(' → ') || '—'}${r.divergence ? `; DIVERGENCE ${r.divergence}` : ''}${r.error ? `; ERROR ${r.error}` : ''}\n`,
+      `[${r.at}] round ${i} ${fault}: back ${r.backS ?? '—'} s, RUNNING ${r.runningS ?? '—'} s, sink equal ${r.equalS ?? '—'} s; states ${r.states.join(' → ') || '—'}${r.action ? `; ${r.action}` : ''}${r.divergence ? `; DIVERGENCE ${r.divergence}` : ''}${r.error ? `; ERROR ${r.error}` : ''}\n`,
     );
     const wait = every * 1000 - (Date.now() - roundStart);
     if (wait > 0 && Date.now() - t0 + wait < minutes * 60_000) await sleep(wait);

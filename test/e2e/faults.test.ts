@@ -1,10 +1,12 @@
 /**
  * Faults the supervised local stack heals by itself (issue 12), under load, on the real stack: a
- * component killed with kill -9 is started again by the supervisor (`gridflow stack up` runs it), the
+ * component killed with kill -9 (or shut down) is started again by the supervisor (`gridflow stack up`
+ * runs it), a hung one continues by itself, the
  * pipeline's jobs recover without a person, and the sink equals the contract — no duplicate job, no
  * leaked replication slot, and the pipeline's state said something was wrong meanwhile.
  * (Recovery times are measured by bench/, not asserted here.)
  */
+import * as fs from 'node:fs';
 import { loadConfig, resolveConnection } from '../../src/config';
 import { PipelineStatus } from '../../src/core/types';
 import { FlinkRestClient, TERMINAL_JOB_STATES } from '../../src/flink/rest';
@@ -55,12 +57,39 @@ afterAll(async () => {
   await pipeline?.stop();
 });
 
-/** Kill -9 a component under load; the supervisor restarts it; the pipeline heals; the sink equals the contract. */
+/** How a component is hurt: a signal (the supervisor starts it again), or frozen for a while (SIGSTOP … SIGCONT: a hung server). */
+type Fault = { signal: 'SIGKILL' | 'SIGINT' } | { freezeSeconds: number };
+const KILL: Fault = { signal: 'SIGKILL' };
+const describeFault = (f: Fault) => ('signal' in f ? (f.signal === 'SIGKILL' ? 'kill -9' : 'fast shutdown') : `frozen ${f.freezeSeconds} s`);
+
+/** A process and every process below it (a Postgres postmaster and its backends). */
+function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]) ?? []));
+  return out;
+}
+
+/**
+ * Hurt a component under load; the supervisor restarts it (unless it was only frozen); the pipeline
+ * heals; the sink equals the contract; no duplicate job, no leaked slot.
+ */
 async function killAndHeal(
   component: string,
   noticed: (s: PipelineStatus, before: PipelineStatus) => boolean,
-  settle: () => Promise<void> = () => assertConsistent(spec(), `after ${component} kill -9`, 240_000).then(() => undefined),
+  settle: () => Promise<void> = () => assertConsistent(spec(), `after ${component} ${describeFault(fault)}`, 240_000).then(() => undefined),
   healed: (s: PipelineStatus) => boolean = allRunning,
+  fault: Fault = KILL,
 ): Promise<void> {
   expect(supervisorPid(ctx())).toBeDefined();
   const restartsBefore = readSupervision(ctx())[component]?.restarts ?? 0;
@@ -73,19 +102,34 @@ async function killAndHeal(
   const pidFile = layout(loadConfig()).pidFile(component);
   const pid = readPid(pidFile)!;
   expect(isAlive(pid)).toBe(true);
-  process.kill(pid, 'SIGKILL');
-  // The supervisor starts it again (a new process) and counts the restart; stack status says so.
-  await until(`${component} restarted by the supervisor`, () => {
-    const now = readPid(pidFile);
-    return now !== undefined && now !== pid && isAlive(now) && (readSupervision(ctx())[component]?.restarts ?? 0) > restartsBefore;
-  });
-  const row = (await stackStatus(ctx())).find((r) => r.component === component)!;
-  expect(row.status).toBe('healthy');
-  expect(row.restarts).toBeGreaterThan(restartsBefore);
-  expect(row.supervision).toMatch(/restart/);
+  if ('signal' in fault) {
+    process.kill(pid, fault.signal);
+    // The supervisor starts it again (a new process) and counts the restart; stack status says so.
+    await until(`${component} restarted by the supervisor`, () => {
+      const now = readPid(pidFile);
+      return now !== undefined && now !== pid && isAlive(now) && (readSupervision(ctx())[component]?.restarts ?? 0) > restartsBefore;
+    });
+    const row = (await stackStatus(ctx())).find((r) => r.component === component)!;
+    expect(row.status).toBe('healthy');
+    expect(row.restarts).toBeGreaterThan(restartsBefore);
+    expect(row.supervision).toMatch(/restart/);
+  } else {
+    const frozen = processTree(pid);
+    for (const p of frozen) process.kill(p, 'SIGSTOP');
+    try {
+      await new Promise((r) => setTimeout(r, fault.freezeSeconds * 1000));
+    } finally {
+      for (const p of frozen) process.kill(p, 'SIGCONT');
+    }
+    // A hung process is alive: the supervisor leaves it alone, and it serves again by itself.
+    expect(readPid(pidFile)).toBe(pid);
+    expect(readSupervision(ctx())[component]?.restarts ?? 0).toBe(restartsBefore);
+  }
   // The pipeline told the truth meanwhile, and healed without anyone.
-  await pipeline.waitStatus('the fault noticed', (s) => noticed(s, before), 120_000).catch(() => undefined);
-  await pipeline.waitStatus('healed', healed, 300_000);
+  const t0 = Date.now();
+  const seen = await pipeline.waitStatus('the fault noticed', (s) => noticed(s, before), 120_000).catch(() => undefined);
+  const after = await pipeline.waitStatus('healed', healed, 300_000);
+  process.stderr.write(`[faults] ${component} ${describeFault(fault)}: shown ${seen ? `${seen.state}${seen.reason ? ` (${seen.reason})` : ''}` : 'nothing'}; ${after.state} again ${((Date.now() - t0) / 1000).toFixed(0)} s later\n`);
   await load;
   await settle();
   expect(Object.values(await liveByName())).toEqual([1, 1, 1, 1]);
@@ -107,6 +151,14 @@ test('the sink Postgres killed -9: restarted (crash recovery) by the supervisor,
 
 test('the source Postgres killed -9: restarted by the supervisor, CDC resumes from its slots, nothing lost', async () => {
   await killAndHeal('postgres-source', jobsNoticed);
+});
+
+test('the source Postgres restarted (fast shutdown): started again by the supervisor, CDC resumes, nothing lost', async () => {
+  await killAndHeal('postgres-source', jobsNoticed, undefined, undefined, { signal: 'SIGINT' });
+});
+
+test('the sink Postgres hung for 30 s (every process stopped, then continued): the pipeline says it is behind, then catches up, nothing lost', async () => {
+  await killAndHeal('postgres-sink', (s) => s.state !== 'RUNNING', undefined, undefined, { freezeSeconds: 30 });
 });
 
 // Neither carries data: the tablet servers keep serving the jobs while the coordinator or ZooKeeper is
