@@ -16,6 +16,7 @@ import { components, createContext, stackStatus } from '../../src/stack/manager'
 import { layout } from '../../src/stack/layout';
 import { isAlive, readPid } from '../../src/stack/process';
 import { readSupervision, supervisorPid } from '../../src/stack/supervisor';
+import { statusQuery } from '../../src/workflows/definitions';
 import { VerifyPipelineWorkflow } from '../../src/workflows/verify';
 import { RunningPipeline, allRunning, runPipeline } from '../support/pipeline';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
@@ -80,6 +81,26 @@ function processTree(pid: number): number[] {
   return out;
 }
 
+/** Poll the status from now until stop(): the first status that shows the fault, if any did. */
+function observe(shows: (s: PipelineStatus) => boolean): { stop(): Promise<PipelineStatus | undefined> } {
+  let stopped = false;
+  let first: PipelineStatus | undefined;
+  const loop = (async () => {
+    while (!stopped && !first) {
+      const s = await pipeline.handle.query(statusQuery).catch(() => undefined);
+      if (s && shows(s)) first = s;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return first;
+    },
+  };
+}
+
 /**
  * Hurt a component under load; the supervisor restarts it (unless it was only frozen); the pipeline
  * heals; the sink equals the contract; no duplicate job, no leaked slot.
@@ -102,6 +123,9 @@ async function killAndHeal(
   const pidFile = layout(loadConfig()).pidFile(component);
   const pid = readPid(pidFile)!;
   expect(isAlive(pid)).toBe(true);
+  // Watched from the moment of the fault (a freeze's symptoms are over once it ends).
+  const t0 = Date.now();
+  const observing = observe((s) => noticed(s, before));
   if ('signal' in fault) {
     process.kill(pid, fault.signal);
     // The supervisor starts it again (a new process) and counts the restart; stack status says so.
@@ -126,9 +150,8 @@ async function killAndHeal(
     expect(readSupervision(ctx())[component]?.restarts ?? 0).toBe(restartsBefore);
   }
   // The pipeline told the truth meanwhile, and healed without anyone.
-  const t0 = Date.now();
-  const seen = await pipeline.waitStatus('the fault noticed', (s) => noticed(s, before), 120_000).catch(() => undefined);
   const after = await pipeline.waitStatus('healed', healed, 300_000);
+  const seen = await observing.stop();
   process.stderr.write(`[faults] ${component} ${describeFault(fault)}: shown ${seen ? `${seen.state}${seen.reason ? ` (${seen.reason})` : ''}` : 'nothing'}; ${after.state} again ${((Date.now() - t0) / 1000).toFixed(0)} s later\n`);
   await load;
   await settle();
