@@ -1,6 +1,6 @@
 /**
  * Chaos soak (issue 12; outside CI): sustained changes into the source while a seeded random fault hits
- * the stack every few minutes. Each round: load for --load seconds, one fault `--fault-at` seconds in
+ * the stack every --every seconds (each fault once per "deck", decks in seeded random order). Each round: load for --load seconds, one fault `--fault-at` seconds in
  * (kill -9 of a component, or of the detached worker), then the times from the fault until the
  * component serves again (the supervisor restarts it), until the pipeline is RUNNING with every job
  * RUNNING, and — once the round's load has ended — until the sink equals the contract. A round whose
@@ -52,6 +52,15 @@ function random(seed: number): () => number {
   };
 }
 
+function shuffle<T>(xs: T[], rand: () => number): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 interface Round {
   round: number;
   fault: string;
@@ -62,6 +71,8 @@ interface Round {
   runningS?: number;
   /** Seconds from the kill until the sink equals the contract (load ended first). */
   equalS?: number;
+  /** Seconds from the round's load ending until the sink equals the contract. */
+  afterLoadS?: number;
   /** States the pipeline showed meanwhile. */
   states: string[];
   divergence?: string;
@@ -170,12 +181,14 @@ async function runRound(round: number, fault: string, opts: { rate: number; load
     else await sleep(2000);
   }
   await load;
+  const loadEnded = Date.now();
   if (action) r.action = await action;
   let last = { ok: false, differs: 'not compared' };
   while (Date.now() < deadline) {
     last = await sinkEqual().catch((err: unknown) => ({ ok: false, differs: `compare failed: ${String(err).split('\n')[0]}` }));
     if (last.ok) {
       r.equalS = secondsSince(t0);
+      r.afterLoadS = secondsSince(loadEnded);
       break;
     }
     await sleep(2000);
@@ -196,10 +209,10 @@ function table(rounds: Round[]): string {
     if (!v.length) return '—';
     return v.length === 1 ? `${v[0]} s (1 run)` : `${median(v)} s (${Math.min(...v)}–${Math.max(...v)}, ${v.length} runs)`;
   };
-  const lines = ['| fault | rounds | component back | pipeline RUNNING | sink equal | divergences |', '|---|---|---|---|---|---|'];
+  const lines = ['| fault | rounds | component back | pipeline RUNNING | sink equal | sink equal after the load ended | divergences |', '|---|---|---|---|---|---|---|'];
   for (const fault of [...new Set(rounds.map((r) => r.fault))].sort()) {
     const rs = rounds.filter((r) => r.fault === fault);
-    lines.push(`| ${fault.replace(/^(\S+)/, '$1 `kill -9`')} | ${rs.length} | ${cell(rs.map((r) => r.backS))} | ${cell(rs.map((r) => r.runningS))} | ${cell(rs.map((r) => r.equalS))} | ${rs.filter((r) => r.divergence).length} |`);
+    lines.push(`| ${fault.replace(/^(\S+)/, '$1 `kill -9`')} | ${rs.length} | ${cell(rs.map((r) => r.backS))} | ${cell(rs.map((r) => r.runningS))} | ${cell(rs.map((r) => r.equalS))} | ${cell(rs.map((r) => r.afterLoadS))} | ${rs.filter((r) => r.divergence).length} |`);
   }
   return lines.join('\n');
 }
@@ -220,15 +233,18 @@ async function main(): Promise<void> {
   process.stderr.write(`chaos soak: ${minutes} min, a fault every ${every} s, seed ${seed}, load ${opts.rate}/s for ${opts.loadS} s per round; faults: ${list.join(', ')}\n`);
   const rounds: Round[] = [];
   const t0 = Date.now();
+  // Decks: every fault once per deck, in a seeded random order, so each gets its share of rounds.
+  let deck: string[] = [];
   for (let i = 1; Date.now() - t0 < minutes * 60_000; i++) {
     const roundStart = Date.now();
-    const fault = list[Math.floor(rand() * list.length)];
+    if (!deck.length) deck = shuffle(list, rand);
+    const fault = deck.shift()!;
     const r = await runRound(i, fault, { ...opts, seed: seed * 1000 + i }, rand);
     rounds.push(r);
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, `${JSON.stringify({ seed, every, minutes, opts, rounds }, null, 2)}\n`);
     process.stderr.write(
-      `[${r.at}] round ${i} ${fault}: back ${r.backS ?? '—'} s, RUNNING ${r.runningS ?? '—'} s, sink equal ${r.equalS ?? '—'} s; states ${r.states.join(' → ') || '—'}${r.action ? `; ${r.action}` : ''}${r.divergence ? `; DIVERGENCE ${r.divergence}` : ''}${r.error ? `; ERROR ${r.error}` : ''}\n`,
+      `[${r.at}] round ${i} ${fault}: back ${r.backS ?? '—'} s, RUNNING ${r.runningS ?? '—'} s, sink equal ${r.equalS ?? '—'} s (${r.afterLoadS ?? '—'} s after the load); states ${r.states.join(' → ') || '—'}${r.action ? `; ${r.action}` : ''}${r.divergence ? `; DIVERGENCE ${r.divergence}` : ''}${r.error ? `; ERROR ${r.error}` : ''}\n`,
     );
     const wait = every * 1000 - (Date.now() - roundStart);
     if (wait > 0 && Date.now() - t0 + wait < minutes * 60_000) await sleep(wait);
