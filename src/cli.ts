@@ -33,7 +33,7 @@ Commands:
 Options: --json (machine-readable output on stdout; progress stays on stderr), -h/--help.
 Exit codes: 0 ok, 1 failed, 2 usage error, 3 missing prerequisite or configuration.`;
 
-const VALUED = ['n', 'out', 'rate', 'duration', 'every', 'spec', 'jobs', 'timeout', 'limit', 'seed', 'name', 'mode', 'reason'];
+const VALUED = ['n', 'out', 'rate', 'duration', 'every', 'spec', 'jobs', 'timeout', 'limit', 'seed', 'name', 'mode', 'reason', 'request-id'];
 
 export async function main(argv: string[]): Promise<number> {
   let out = new Out(false);

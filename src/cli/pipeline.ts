@@ -177,6 +177,8 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
   // Every option and argument is checked before anything connects or starts: a typo, an unknown job or
   // a bad spec answers at once, whether Temporal is up or not.
   allowFlags(args, PIPELINE_FLAGS[command] ?? []);
+  // A stray word is a mistake (a flag's value given to a flag that takes none), never silently ignored.
+  if (args.positionals.length > 1) throw new UsageError(`${command} takes no arguments; got ${args.positionals.slice(1).map((a) => JSON.stringify(a)).join(', ')} (options are --name, --jobs, …: gridflow ${command} --help)`);
   const jobs = jobsFlag(args);
   const mode = args.flags.mode;
   if (mode !== undefined && !(OPERATOR_UPGRADE_MODES as readonly string[]).includes(String(mode))) {

@@ -44,6 +44,10 @@ test.each([
   [['status', '--json=yes'], 2, /--json takes no value/],
   [['redeploy', '--jobs', 'ads,reporting'], 2, /reporting/],
   [['redeploy', '--mode', 'yolo'], 2, /mode/],
+  // --request-id takes a value (it was parsed as a switch, its value dropped as a stray word: bench/chaos found it).
+  [['redeploy', '--request-id', 'bad id'], 2, /--request-id needs 1–100 characters/],
+  [['redeploy', '--request-id', 'ok-1', '--mode', 'yolo'], 2, /--mode must be one of/],
+  [['status', 'sgcc'], 2, /status takes no arguments; got "sgcc"/],
   [['verify', 'history', '-n', '0'], 2, /-n must be an integer ≥ 1/],
   [['verify', 'schedule', '--every', '1s'], 2, /--every/],
   [['verify', 'frob'], 2, /unknown verify command frob/],
