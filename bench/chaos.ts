@@ -92,8 +92,8 @@ const secondsSince = (t0: number) => Math.round((Date.now() - t0) / 100) / 10;
 /** The pipeline's status through the CLI, as an operator sees it; undefined while Temporal or the worker cannot answer. */
 function status(): Promise<PipelineStatus | undefined> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, 'status', '--name', spec.name, '--json'], { timeout: 20_000, env: process.env }, (err, stdout) => {
-      if (err) return resolve(undefined);
+    // A state other than RUNNING exits non-zero too: the JSON on stdout is the answer either way.
+    execFile(process.execPath, [bin, 'status', '--name', spec.name, '--json'], { timeout: 20_000, env: process.env }, (_err, stdout) => {
       try {
         resolve(JSON.parse(stdout) as PipelineStatus);
       } catch {
