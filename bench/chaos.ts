@@ -16,7 +16,7 @@
  *     npx ts-node -T bench/chaos.ts --minutes 60 --every 180 --seed 7 [--rate 40] [--out bench/tmp/chaos.json]
  *
  * Prints one line per round and, at the end, a markdown table per fault (median and range) for
- * docs/RELIABILITY.md. Exit code 0 when the final check finds the sink equal, 1 otherwise.
+ * docs/RELIABILITY.md (`--report FILE` prints it again from a rounds file). Exit code 0 when the final check finds the sink equal, 1 otherwise.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -207,7 +207,7 @@ function table(rounds: Round[]): string {
   const cell = (xs: Array<number | undefined>) => {
     const v = xs.filter((x): x is number => x !== undefined);
     if (!v.length) return '—';
-    return v.length === 1 ? `${v[0]} s (1 run)` : `${median(v)} s (${Math.min(...v)}–${Math.max(...v)}, ${v.length} runs)`;
+    return v.length === 1 ? `${v[0]} s (1 run)` : `${Math.round(median(v) * 10) / 10} s (${Math.min(...v)}–${Math.max(...v)}, ${v.length} runs)`;
   };
   const lines = ['| fault | rounds | component back | pipeline RUNNING | sink equal | sink equal after the load ended | divergences |', '|---|---|---|---|---|---|---|'];
   for (const fault of [...new Set(rounds.map((r) => r.fault))].sort()) {
@@ -220,6 +220,13 @@ function table(rounds: Round[]): string {
 async function main(): Promise<void> {
   if (args.includes('--help')) {
     process.stdout.write(fs.readFileSync(__filename, 'utf8').split('*/')[0]);
+    return;
+  }
+  const reportOf = option('report', '');
+  if (reportOf) {
+    // The table of an earlier (or interrupted) soak, from its rounds file.
+    const saved = JSON.parse(fs.readFileSync(reportOf, 'utf8')) as { rounds: Round[]; summary?: string };
+    process.stdout.write(`${saved.summary ?? `${saved.rounds.length} rounds (interrupted: no final check)`}\n\n${table(saved.rounds)}\n`);
     return;
   }
   const minutes = flag('minutes', 60);
