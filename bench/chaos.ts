@@ -71,7 +71,7 @@ interface Round {
   runningS?: number;
   /** Seconds from the kill until the sink equals the contract (load ended first). */
   equalS?: number;
-  /** Seconds from the round's load ending until the sink equals the contract. */
+  /** Seconds from the later of the load's end and RUNNING-again until the sink equals the contract. */
   afterLoadS?: number;
   /** States the pipeline showed meanwhile. */
   states: string[];
@@ -209,7 +209,7 @@ function table(rounds: Round[]): string {
     if (!v.length) return '—';
     return v.length === 1 ? `${v[0]} s (1 run)` : `${Math.round(median(v) * 10) / 10} s (${Math.min(...v)}–${Math.max(...v)}, ${v.length} runs)`;
   };
-  const lines = ['| fault | rounds | component back | pipeline RUNNING | sink equal | sink equal after the load ended | divergences |', '|---|---|---|---|---|---|---|'];
+  const lines = ['| fault | rounds | component back | pipeline RUNNING | sink equal | sink equal after load end and RUNNING | divergences |', '|---|---|---|---|---|---|---|'];
   for (const fault of [...new Set(rounds.map((r) => r.fault))].sort()) {
     const rs = rounds.filter((r) => r.fault === fault);
     lines.push(`| ${fault.replace(/^(\S+)/, '$1 `kill -9`')} | ${rs.length} | ${cell(rs.map((r) => r.backS))} | ${cell(rs.map((r) => r.runningS))} | ${cell(rs.map((r) => r.equalS))} | ${cell(rs.map((r) => r.afterLoadS))} | ${rs.filter((r) => r.divergence).length} |`);
