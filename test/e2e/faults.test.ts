@@ -194,9 +194,10 @@ test('the Fluss coordinator killed -9: restarted by the supervisor; the tablet s
   await killAndHeal('fluss-coordinator', () => true);
 });
 
-// Last in the file. The test stack runs Fluss as a small cluster (three tablet servers, replication
-// factor 3: test/support/env.ts), as production does: a tablet server's loss loses nothing, the
-// followers take over leadership, and the sink equals the contract.
+// Last in the file. With Fluss as a small cluster (GRIDFLOW_FLUSS_TABLETS=3: three tablet servers,
+// replication factor 3), as production runs it, a tablet server's loss loses nothing: the followers
+// take over leadership and the sink equals the contract. (CI runs one tablet server for now:
+// test/support/env.ts says why.)
 //
 // With one tablet server (replication factor 1; GRIDFLOW_FLUSS_TABLETS=1, the demo's default) an unclean
 // shutdown can leave the sink job's reading of Fluss behind (Fluss truncates a restarted replica's log
