@@ -23,6 +23,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig, resolveConnection } from '../src/config';
 import { PipelineStatus } from '../src/core/types';
+import { rng } from '../src/load/planner';
 import { runLoad } from '../src/load/runner';
 import { compareAll } from '../src/postgres/reconcile';
 import { layout } from '../src/stack/layout';
@@ -39,18 +40,6 @@ const option = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
 };
-
-/** mulberry32: the same seed, the same faults in the same order. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(xs: T[], rand: () => number): T[] {
   const out = [...xs];
@@ -234,7 +223,7 @@ async function main(): Promise<void> {
   const seed = flag('seed', 7);
   const opts = { rate: flag('rate', 40), loadS: flag('load', 40), faultAtS: flag('fault-at', 10), settleS: flag('settle', 300) };
   const out = option('out', path.join(__dirname, 'tmp', `chaos-${Date.now()}.json`));
-  const rand = random(seed);
+  const rand = rng(seed); // the same seed, the same faults in the same order
   const list = faults(args.includes('--rf1-tablet'));
   if (!healthy(await status())) throw new Error(`pipeline ${spec.name} is not RUNNING on ${config.home}: deploy it first (gridflow demo), then start the soak`);
   process.stderr.write(`chaos soak: ${minutes} min, a fault every ${every} s, seed ${seed}, load ${opts.rate}/s for ${opts.loadS} s per round; faults: ${list.join(', ')}\n`);
