@@ -12,7 +12,7 @@ import { GridflowConfig } from '../config';
 import { Component, StackContext } from './component';
 import { postgresComponent } from './components/postgres';
 import { zookeeperComponent } from './components/zookeeper';
-import { flussComponent, flussTabletName, startedReplicationFactor } from './components/fluss';
+import { flussComponent, startedReplicationFactor } from './components/fluss';
 import { jobManagerComponent, sqlGatewayComponent, taskManagerComponent } from './components/flink';
 import { temporalComponent } from './components/temporal';
 import { stdoutFile } from './components/java';
@@ -74,33 +74,25 @@ function runtimeArtifacts(a: Artifacts, cacheDir: string, runtimeDir: string, us
   };
 }
 
-/** TaskManager indices: configured ones plus any added later, plus any still running. */
-function taskManagerIndices(ctx: StackContext): number[] {
-  const wanted = Math.max(ctx.config.stack.taskManagers, readState(ctx).taskManagers ?? 0);
+/** Indices of a numbered component (`<prefix><i>`): first … first+wanted-1, plus any still running. */
+function numberedIndices(ctx: StackContext, prefix: string, first: number, wanted: number): number[] {
   const indices = new Set<number>();
-  for (let i = 1; i <= wanted; i++) indices.add(i);
+  for (let i = first; i < first + wanted; i++) indices.add(i);
   if (fs.existsSync(ctx.layout.run)) {
+    const pidFile = new RegExp(`^${prefix}(\\d+)\\.pid$`);
     for (const f of fs.readdirSync(ctx.layout.run)) {
-      const m = /^taskmanager-(\d+)\.pid$/.exec(f);
-      if (m && isAlive(readPid(ctx.layout.pidFile(`taskmanager-${m[1]}`)))) indices.add(Number(m[1]));
+      const m = pidFile.exec(f);
+      if (m && isAlive(readPid(ctx.layout.pidFile(`${prefix}${m[1]}`)))) indices.add(Number(m[1]));
     }
   }
-  return [...indices].sort((a, b) => a - b);
+  return [...indices].sort((x, y) => x - y);
 }
 
-/** Tablet server indices (0-based): the configured or remembered count, plus any still running. */
-function flussTabletIndices(ctx: StackContext): number[] {
-  const wanted = Math.max(ctx.config.stack.flussTablets, readState(ctx).flussTablets ?? 0);
-  const indices = new Set<number>();
-  for (let i = 0; i < wanted; i++) indices.add(i);
-  if (fs.existsSync(ctx.layout.run)) {
-    for (const f of fs.readdirSync(ctx.layout.run)) {
-      const m = /^fluss-tablet-(\d+)\.pid$/.exec(f);
-      if (m && isAlive(readPid(ctx.layout.pidFile(flussTabletName(Number(m[1])))))) indices.add(Number(m[1]));
-    }
-  }
-  return [...indices].sort((a, b) => a - b);
-}
+/** TaskManager indices (from 1): configured ones plus any added later, plus any still running. */
+const taskManagerIndices = (ctx: StackContext) => numberedIndices(ctx, 'taskmanager-', 1, Math.max(ctx.config.stack.taskManagers, readState(ctx).taskManagers ?? 0));
+
+/** Tablet server indices (from 0): the configured or remembered count, plus any still running. */
+const flussTabletIndices = (ctx: StackContext) => numberedIndices(ctx, 'fluss-tablet-', 0, Math.max(ctx.config.stack.flussTablets, readState(ctx).flussTablets ?? 0));
 
 /**
  * Fluss's default replication factor for a stack of `tablets` tablet servers: as set, or min(tablets, 3)
