@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Host prerequisites for the local stack: Java 17 (JDK), Maven, PostgreSQL 15 server binaries, haproxy and
-# openssl (for the TLS tests), Go
+# openssl (for the TLS tests), Chromium, CJK fonts and Prometheus (dashboard tests), Go
 # (only to build the Temporal CLI once). Installs what is missing from Debian's packages when it can
 # (root + apt-get); otherwise prints the exact command and exits 3. Quiet when everything is present.
 set -euo pipefail
@@ -25,6 +25,11 @@ command -v mvn >/dev/null || missing_pkgs+=(maven)
 # The TLS terminator the tests put in front of Temporal (test/e2e/temporal-tls.test.ts); openssl makes their certificates.
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing_pkgs+=(haproxy)
 command -v openssl >/dev/null || missing_pkgs+=(openssl)
+# The dashboard's browser tests drive Debian's Chromium headless (playwright-core, no browser download);
+# the CJK fonts make its Chinese pages render in screenshots; Prometheus scrapes /metrics in the e2e test.
+command -v chromium >/dev/null || missing_pkgs+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] || missing_pkgs+=(fonts-noto-cjk)
+command -v prometheus >/dev/null || missing_pkgs+=(prometheus)
 pg_bin="${GRIDFLOW_PG_BIN:-/usr/lib/postgresql/$pg_major/bin}"
 [ -x "$pg_bin/postgres" ] && [ -x "$pg_bin/initdb" ] || missing_pkgs+=("postgresql-$pg_major")
 
