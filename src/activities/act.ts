@@ -18,7 +18,7 @@ import { dropSourceArtifacts as dropArtifacts, prepareSource as prepare } from '
 import { ActivityDeps, connectionsFor } from './context';
 import { classified, nonRetryable } from './classify';
 
-import { heartbeat, heartbeating, localPath, waitForSavepoint } from './helpers';
+import { heartbeat, heartbeating, localPath, newerRetainedCheckpoint, waitForSavepoint } from './helpers';
 
 /** The act activities, each heartbeating while it runs (their heartbeat timeout is 1 minute). */
 export function createActActivities(deps: ActivityDeps) {
@@ -82,10 +82,16 @@ function actActivities(deps: ActivityDeps) {
       await classified('create Fluss tables', () => createFlussTables(flink(spec), spec, connectionsFor(deps, spec), heartbeat));
     },
 
-    /** Submit one job unless a live job of that name exists (see src/warehouse/deploy.ts). */
-    async submitJob(input: { spec: PipelineSpec; job: JobName; restorePath: string | null }): Promise<Submitted> {
+    /**
+     * Submit one job unless a live job of that name exists (see src/warehouse/deploy.ts). A checkpoint
+     * to restore from is replaced by a newer complete one of the same instance when its folder has one
+     * (never one in `avoidPaths`, which failed before); `restorePath` in the result then names it.
+     */
+    async submitJob(input: { spec: PipelineSpec; job: JobName; restorePath: string | null; avoidPaths?: string[] }): Promise<Submitted> {
       const { spec, job } = input;
-      return classified(`submit ${job}`, () => submitJob(flink(spec), spec, job, connectionsFor(deps, spec), input.restorePath, heartbeat));
+      const restorePath = input.restorePath === null ? null : newerRetainedCheckpoint(input.restorePath, input.avoidPaths ?? []);
+      const res = await classified(`submit ${job}`, () => submitJob(flink(spec), spec, job, connectionsFor(deps, spec), restorePath, heartbeat));
+      return !res.reused && restorePath !== input.restorePath && restorePath !== null ? { ...res, restorePath } : res;
     },
 
     /**

@@ -2,10 +2,11 @@
 import { Context } from '@temporalio/activity';
 import { FlinkApiError } from '../flink/errors';
 import { FlinkRestClient } from '../flink/rest';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ActivityDeps } from './context';
 import { nonRetryable } from './classify';
+import { checkpointJobDir, newestRetainedCheckpoint } from '../core/watch';
 
 export const heartbeat = (details?: unknown) => {
   try {
@@ -84,3 +85,25 @@ export function savepointOnDisk(path: string): boolean | null {
   return dir === null ? null : existsSync(`${dir}/_metadata`);
 }
 
+
+/**
+ * The checkpoint a lost job should restore from: `recorded`, or a newer complete one of the same
+ * instance on this machine's disk (core/watch.ts newestRetainedCheckpoint says why). Savepoints, other
+ * file systems and unreadable folders keep `recorded`.
+ */
+export function newerRetainedCheckpoint(recorded: string, avoid: string[]): string {
+  const dir = checkpointJobDir(recorded);
+  const local = dir === null ? null : localPath(dir);
+  if (local === null) return recorded;
+  let names: string[];
+  try {
+    names = readdirSync(local);
+  } catch {
+    return recorded;
+  }
+  return newestRetainedCheckpoint(
+    recorded,
+    names.map((name) => ({ name, complete: existsSync(`${local}/${name}/_metadata`) })),
+    avoid,
+  );
+}

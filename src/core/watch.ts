@@ -193,6 +193,34 @@ export function checkpointJobDir(path: string): string | null {
 }
 
 /**
+ * The checkpoint to restore a lost job from, given the one the watch recorded and what the same
+ * instance's folder holds now: the newest complete `chk-N` (its `_metadata` written) that is not older
+ * than the recorded one and has not failed a restore before; the recorded path when there is none.
+ *
+ * Why newer than the record matters: the watch records a job's latest checkpoint once per round, and a
+ * JobManager that dies (or a job that fails for good) may have completed several checkpoints since. For
+ * dws, ads and sink an older checkpoint only re-reads more of Fluss's log. For ingest it loses changes:
+ * the CDC source confirms a checkpoint's LSN to its replication slot three checkpoints later
+ * (`scan.lsn-commit.checkpoints-num-delay`), and Postgres streams from the slot's confirmed LSN whatever
+ * older LSN a restored job asks for, so a restore from a checkpoint older than that silently skips the
+ * changes in between. The newest complete checkpoint of the instance is never older than the slot.
+ * A `chk-N` without `_metadata` was cut short by the failure and is passed over. Pure.
+ */
+export function newestRetainedCheckpoint(recorded: string, folder: Array<{ name: string; complete: boolean }>, avoid: string[] = []): string {
+  const m = /^(.*\/[0-9a-f]{32})\/chk-(\d+)\/?$/.exec(recorded);
+  if (!m) return recorded;
+  const [, dir, n] = m;
+  let best = Number(n);
+  for (const entry of folder) {
+    const c = /^chk-(\d+)$/.exec(entry.name);
+    if (!c || !entry.complete) continue;
+    const id = Number(c[1]);
+    if (id > best && !avoid.includes(`${dir}/chk-${id}`)) best = id;
+  }
+  return best === Number(n) ? recorded : `${dir}/chk-${best}`;
+}
+
+/**
  * The retained checkpoints of the instance a job restored from, once they are garbage: Flink keeps a
  * failed or cancelled job's checkpoints (RETAIN_ON_CANCELLATION) and never removes them, so every
  * resubmission would leave a directory behind. Removable only when all of these hold:

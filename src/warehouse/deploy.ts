@@ -137,6 +137,8 @@ export interface Submitted {
   reused: boolean;
   fingerprint: string;
   submittedAt: number;
+  /** Set when the job restored from a newer checkpoint than the one asked for (the path it used). */
+  restorePath?: string;
 }
 
 /**

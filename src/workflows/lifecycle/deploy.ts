@@ -37,16 +37,18 @@ export async function submit(p: PipelineModel, spec: PipelineSpec, job: JobName,
   const res = await actSay(
     'submitJob',
     `submit ${job} v${spec.version} ${restore ? `from ${restore.kind} ${restore.path}` : 'without state'}`,
-    { spec, job, restorePath: restore?.path ?? null },
+    { spec, job, restorePath: restore?.path ?? null, avoidPaths: p.records[job].badRestorePaths },
     options,
   );
   const r = p.records[job];
+  // The activity may have found a newer complete checkpoint of the same instance than the one recorded.
+  const used = restore && res.restorePath && res.restorePath !== restore.path ? { ...restore, path: res.restorePath } : restore;
   p.records[job] = {
     ...r,
     jobId: res.jobId,
     fingerprint: res.fingerprint,
     submittedAt: res.submittedAt,
-    restoredFrom: res.reused ? r.restoredFrom : restore,
+    restoredFrom: res.reused ? r.restoredFrom : used,
     stopped: false,
     seenNumRestarts: res.reused ? r.seenNumRestarts : 0,
     flinkState: res.reused ? r.flinkState : 'CREATED',
@@ -56,7 +58,7 @@ export async function submit(p: PipelineModel, spec: PipelineSpec, job: JobName,
     res.reused ? 'adopt' : 'submit',
     res.reused
       ? `${job}: job ${res.jobId} of that name is already live; adopted it`
-      : `${job}: submitted ${res.jobId} (v${spec.version})${restore ? ` from ${restore.kind} ${restore.path}` : ' without state'}`,
+      : `${job}: submitted ${res.jobId} (v${spec.version})${used ? ` from ${used.kind} ${used.path}` : ' without state'}${used && restore && used !== restore ? ` (newer than the recorded ${restore.path})` : ''}`,
   );
   return res.jobId;
 }
