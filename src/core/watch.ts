@@ -198,13 +198,18 @@ export function checkpointJobDir(path: string): string | null {
  * than the recorded one and has not failed a restore before; the recorded path when there is none.
  *
  * Why newer than the record matters: the watch records a job's latest checkpoint once per round, and a
- * JobManager that dies (or a job that fails for good) may have completed several checkpoints since. For
- * dws, ads and sink an older checkpoint only re-reads more of Fluss's log. For ingest it loses changes:
- * the CDC source confirms a checkpoint's LSN to its replication slot three checkpoints later
- * (`scan.lsn-commit.checkpoints-num-delay`), and Postgres streams from the slot's confirmed LSN whatever
- * older LSN a restored job asks for, so a restore from a checkpoint older than that silently skips the
- * changes in between. The newest complete checkpoint of the instance is never older than the slot.
- * A `chk-N` without `_metadata` was cut short by the failure and is passed over. Pure.
+ * JobManager that dies while the watch is away (a dead worker, a long step) may have completed many
+ * checkpoints since. Two things then go wrong with the record:
+ * - Flink keeps only the newest `execution.checkpointing.num-retained` (3 on the local stack, 1 by
+ *   Flink's default) and deletes older ones: the resubmit fails with FileNotFoundException, every round,
+ *   and the pipeline stays DEGRADED until a person acts (measured: test/e2e/lifecycle.test.ts).
+ * - On a cluster that retains more, ingest would restore from before its replication slot: the CDC source
+ *   confirms a checkpoint's LSN to the slot three checkpoints later (`scan.lsn-commit.checkpoints-num-delay`),
+ *   and Postgres streams from the slot's confirmed LSN whatever older LSN a restored job asks for, so the
+ *   changes in between would be skipped without a word. For dws, ads and sink an older checkpoint only
+ *   re-reads more of Fluss's log.
+ * The newest complete checkpoint of the instance exists and is never older than the slot. A `chk-N`
+ * without `_metadata` was cut short by the failure and is passed over. Pure.
  */
 export function newestRetainedCheckpoint(recorded: string, folder: Array<{ name: string; complete: boolean }>, avoid: string[] = []): string {
   const m = /^(.*\/[0-9a-f]{32})\/chk-(\d+)\/?$/.exec(recorded);

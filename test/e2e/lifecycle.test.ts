@@ -1,7 +1,7 @@
 /**
  * The pipeline's life on the real stack, driven by PipelineWorkflow with the real activities and a real
  * worker: deploy from empty, redeploy a changed job from its savepoint, kill -9 the TaskManager under
- * load, lose every job with a JobManager restart, decommission and resume in a new workflow from the
+ * load, lose every job with a JobManager restart (also while the worker is away), decommission and resume in a new workflow from the
  * recorded savepoints — and after each, the sink equals sql/contract.
  * Measured recovery times are printed at the end (docs/BENCHMARKS.md records them).
  */
@@ -170,6 +170,41 @@ test('JobManager stopped and restarted (jobs lost): resubmitted from retained ch
   expect(Object.values(await liveByName())).toEqual([1, 1, 1, 1]);
   // The TaskManager that was reconnecting was waited for, not doubled by a second one.
   expect((await rest().taskManagers()).length).toBe(1);
+});
+
+test('JobManager lost while the watch was away: ingest restores from its newest checkpoint on disk, not the stale record, and nothing is lost', async () => {
+  // The watch's record is many checkpoints old: Flink has deleted it (3 retained), so a resubmit from it
+  // failed with FileNotFoundException every round (measured before the fix); and on a cluster retaining
+  // more, ingest would restore from before its replication slot and skip changes (core/watch.ts).
+  const config = loadConfig();
+  const before = await waitStatus('RUNNING with checkpoints', (s) => allRunning(s) && s.jobs.every((j) => j.lastCheckpoint !== null));
+  await pipeline.pauseWorker();
+  const ingest = before.jobs.find((j) => j.job === 'ingest')!;
+  const recordedId = Number(/chk-(\d+)/.exec(ingest.lastCheckpoint!.path)![1]);
+  // Changes, deletes among them, while nobody watches; then enough checkpoints that the slot has moved past the record.
+  await runLoad(resolveConnection('source_admin'), { ratePerSecond: 30, durationSeconds: 15, seed: 11 });
+  await sourceSql('DELETE FROM equipment_reading WHERE reading_id = (SELECT max(reading_id) FROM equipment_reading)');
+  await sourceSql('DELETE FROM power_equipment WHERE equipment_id = (SELECT min(equipment_id) FROM power_equipment)');
+  const deadline = Date.now() + 180_000;
+  let newest = 0;
+  while ((newest = (await rest().checkpoints(ingest.jobId!)).latest.completed?.id ?? 0) < recordedId + 6) {
+    if (Date.now() > deadline) throw new Error(`ingest completed only checkpoint ${newest} after the record's ${recordedId}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  process.kill(readPid(layout(config).pidFile('flink-jobmanager'))!, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 2000));
+  await stackUp(createContext(config, () => undefined), ['flink-jobmanager']);
+  await pipeline.resumeWorker();
+  const after = await waitStatus('resubmitted and RUNNING', (s) => allRunning(s) && s.jobs.every((j, i) => j.jobId !== before.jobs[i].jobId), 300_000);
+  await tasksRunning();
+  await expectConsistent('after a JobManager loss the watch did not see');
+  const used = after.jobs.find((j) => j.job === 'ingest')!.restoredFrom!;
+  expect(used.kind).toBe('checkpoint');
+  expect(Number(/chk-(\d+)/.exec(used.path)![1])).toBeGreaterThanOrEqual(recordedId + 6);
+  // Flink itself says the new ingest job started from that checkpoint.
+  const restored = (await rest().checkpoints(after.jobs.find((j) => j.job === 'ingest')!.jobId!)).latest.restored;
+  expect(restored?.externalPath.replace(/^file:\/*/, '/')).toBe(used.path.replace(/^file:\/*/, '/'));
+  expect(Object.values(await liveByName())).toEqual([1, 1, 1, 1]);
 });
 
 test('decommission keeping the slots, changes meanwhile, deploy again: a new workflow resumes from the recorded savepoints', async () => {

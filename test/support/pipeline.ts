@@ -29,6 +29,10 @@ export interface RunningPipeline {
   start(spec: PipelineSpec): Promise<PipelineHandle>;
   /** Terminate the workflow if it still runs (its Flink jobs keep running), stop the worker. */
   stop(): Promise<void>;
+  /** Shut the worker down (the workflow waits, as it would for a dead worker) until resumeWorker. */
+  pauseWorker(): Promise<void>;
+  /** A new worker on the same task queue: the workflow continues from its history. */
+  resumeWorker(): Promise<void>;
 }
 
 export const allRunning = (s: PipelineStatus) => s.state === 'RUNNING' && s.jobs.every((j) => j.flinkState === 'RUNNING');
@@ -37,8 +41,8 @@ export async function runPipeline(spec: PipelineSpec): Promise<RunningPipeline> 
   quietRuntime();
   const config = loadConfig();
   const taskQueue = `e2e-${randomUUID().slice(0, 8)}`;
-  const { worker }: { worker: Worker } = await createWorker({ workflowBundle: { codePath: BUNDLE_PATH }, taskQueue });
-  const running = worker.run();
+  let { worker }: { worker: Worker } = await createWorker({ workflowBundle: { codePath: BUNDLE_PATH }, taskQueue });
+  let running = worker.run();
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const start = (s: PipelineSpec) =>
@@ -49,12 +53,20 @@ export async function runPipeline(spec: PipelineSpec): Promise<RunningPipeline> 
     taskQueue,
     waitStatus: (what, predicate, timeoutMs) => waitForStatus(pipeline.handle, what, predicate, timeoutMs),
     start,
+    async pauseWorker() {
+      worker.shutdown();
+      await running.catch(() => undefined);
+    },
+    async resumeWorker() {
+      ({ worker } = await createWorker({ workflowBundle: { codePath: BUNDLE_PATH }, taskQueue }));
+      running = worker.run();
+    },
     async stop() {
       for (const h of [pipeline.handle]) {
         const d = await h.describe().catch(() => null);
         if (d?.status.name === 'RUNNING') await h.terminate('test cleanup').catch(() => undefined);
       }
-      worker.shutdown();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
       await connection.close();
     },
