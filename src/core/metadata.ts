@@ -19,6 +19,12 @@ const cut = (text: string, max = MAX_LINE): string => {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 };
 
+/**
+ * UI 2.42 sizes each metadata pane to its text's body.scrollHeight, leaving out the body's margins: the
+ * last ~30 px are cut off. A closing line that may be cut keeps every fact above it in view.
+ */
+const FOOTER = '*All of it, and more: the `status` query.*';
+
 /** Markdown would read `*`, `_`, `|`, `` ` `` and brackets in job errors and reasons as markup. */
 const plain = (text: string): string => text.replace(/([\\`*_[\]|<>#])/g, '\\$1');
 
@@ -42,9 +48,10 @@ export function pipelineStartMetadata(spec: PipelineSpec): { staticSummary: stri
     staticDetails: [
       `Outputs: Fluss database \`${spec.fluss.database}\`, sink schema \`${spec.sink.schema}\`; watched every ${spec.watch.interval}.`,
       '',
-      "Redeploy from here: *Send a Signal* or *Send an Update* named `redeploy` with input `{\"requestId\": \"<new id>\"}` " +
-        '(add `"jobs": ["sink"]` to move only some jobs). An update answers with the outcome; a signal\'s outcome or rejection ' +
-        'shows in the current details and the `status` query.',
+      'Redeploy from here: *Send a Signal* or *Send an Update* named `redeploy` with input `{"requestId": "<new id>", "jobs": ["sink"]}` ' +
+        "(without `jobs`: every job). An update answers with the outcome; a signal's outcome or rejection shows in the current details.",
+      '',
+      `*The same from a shell: \`gridflow status --name ${spec.name}\`, \`gridflow redeploy\`.*`,
     ].join('\n'),
   };
 }
@@ -54,33 +61,30 @@ export function pipelineStartMetadata(spec: PipelineSpec): { staticSummary: stri
  * verification, redeploy and alert, with their ages as of `now` (workflow time).
  */
 export function pipelineCurrentDetails(s: PipelineStatus, now: number): string {
-  const lines: string[] = [`**${s.state}** · pipeline ${s.pipeline} spec version ${s.version} · as of ${new Date(now).toISOString()}`];
-  if (s.reason) lines.push('', `Reason: ${plain(cut(s.reason))}`);
-  lines.push('', 'Jobs:');
+  // The UI renders with gomarkdown (ui-server's /render): lines of a paragraph run together and a list
+  // needs a blank line before it, so everything below the headline (and the reason) is one list.
+  const lines: string[] = [`**${s.state}** · pipeline ${s.pipeline} spec version ${s.version} · as of ${new Date(now).toISOString()}`, ''];
+  if (s.reason) lines.push(`Reason: ${plain(cut(s.reason))}`, '');
   for (const j of s.jobs) {
     const parts = [j.flinkState ?? 'not submitted'];
     if (j.lastCheckpoint) parts.push(`checkpoint ${age(now, j.lastCheckpoint.at)} old`);
     if (j.restartsInWindow > 0) parts.push(`${j.restartsInWindow} restart${j.restartsInWindow === 1 ? '' : 's'} lately`);
     if (j.lastError) parts.push(`last error: ${plain(cut(j.lastError, 120))}`);
-    lines.push(`- ${j.job}: ${parts.join(', ')}`);
+    lines.push(`- job ${j.job}: ${parts.join(', ')}`);
   }
-  lines.push('');
   const f = s.freshness;
-  if (!f) lines.push('Freshness: not measured yet');
-  else if (f.lagMs === null) lines.push(`Freshness: no probe has come out yet (measured ${age(now, f.at)} ago)`);
-  else lines.push(`Freshness: ${seconds(f.lagMs)} behind (measured ${age(now, f.at)} ago)`);
+  if (!f) lines.push('- freshness: not measured yet');
+  else if (f.lagMs === null) lines.push(`- freshness: no probe has come out yet (measured ${age(now, f.at)} ago)`);
+  else lines.push(`- freshness: ${seconds(f.lagMs)} behind (measured ${age(now, f.at)} ago)`);
   const v = s.lastVerification;
-  lines.push(
-    v
-      ? `Last verification: **${v.ok ? 'PASS' : 'FAIL'}** ${age(now, v.at)} ago — ${plain(cut(v.summary))}`
-      : 'Last verification: none yet',
-  );
+  lines.push(v ? `- last verification: **${v.ok ? 'PASS' : 'FAIL'}** ${age(now, v.at)} ago — ${plain(cut(v.summary))}` : '- last verification: none yet');
   const r = s.lastRedeploy;
-  if (r) lines.push(`Last redeploy: v${r.fromVersion} → v${r.toVersion} **${r.outcome}**${r.jobs.length ? ` (${r.jobs.join(', ')})` : ''}${r.reason ? ` — ${plain(cut(r.reason))}` : ''}`);
+  if (r) lines.push(`- last redeploy: v${r.fromVersion} → v${r.toVersion} **${r.outcome}**${r.jobs.length ? ` (${r.jobs.join(', ')})` : ''}${r.reason ? ` — ${plain(cut(r.reason))}` : ''}`);
   const rejected = s.redeployRejections?.[0];
-  if (rejected) lines.push(`Last rejected redeploy${rejected.requestId ? ` ${plain(rejected.requestId)}` : ''}: ${age(now, rejected.at)} ago — ${plain(cut(rejected.reason))}`);
+  if (rejected) lines.push(`- last rejected redeploy${rejected.requestId ? ` ${plain(rejected.requestId)}` : ''}: ${age(now, rejected.at)} ago — ${plain(cut(rejected.reason))}`);
   const a = s.alerts[0];
-  if (a) lines.push(`Last alert: ${age(now, a.at)} ago [${a.kind}] ${plain(cut(a.message))}`);
+  if (a) lines.push(`- last alert: ${age(now, a.at)} ago, ${a.kind}: ${plain(cut(a.message))}`);
+  lines.push('', FOOTER);
   return lines.join('\n');
 }
 
@@ -113,6 +117,6 @@ export function verificationCurrentDetails(r: VerificationResult, now: number): 
   const rep = r.replication;
   lines.push(`- replication: ${rep.error !== null ? `not checked — ${plain(cut(rep.error, 120))}` : rep.ok ? `${rep.slots.length} slots healthy` : `${rep.problems.length} problem(s)`}`);
   lines.push(`- pipeline workflow ${r.signal.delivered ? 'told' : 'not told'}; run ${r.recorded ? '' : 'not '}recorded`);
-  lines.push('', plain(cut(r.summary, 400)));
+  lines.push('', plain(cut(r.summary, 400)), '', '*Everything the run found: its result, and `gridflow verify history`.*');
   return lines.join('\n');
 }

@@ -304,11 +304,13 @@ test('the Temporal UI shows the result: the run\'s current details, and the pipe
         '- pipeline workflow told; run recorded',
         '',
         '1 problem: dws\\_region\\_stats: 1 different (running\\_count 1); e.g. region=华北: running\\_count is 7 in the sink, 8 by the contract.',
+        '',
+        '*Everything the run found: its result, and `gridflow verify history`.*',
       ]);
       await waitFor(pipeline!, 'alert', (x) => x.alerts.length > 0);
       const own = await pipeline!.query<Metadata>('__temporal_workflow_metadata');
       // (The model's clock is not the workflow's: the age is whatever it is.)
-      expect(own.currentDetails).toMatch(/^Last verification: \*\*FAIL\*\* \d+ \w+ ago — 1 problem: dws\\_region\\_stats/m);
+      expect(own.currentDetails).toMatch(/^- last verification: \*\*FAIL\*\* \d+ \w+ ago — 1 problem: dws\\_region\\_stats/m);
     },
   });
 });

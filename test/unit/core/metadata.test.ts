@@ -58,7 +58,8 @@ describe('pipeline', () => {
     const m = pipelineStartMetadata(spec({ version: 3 }));
     expect(m.staticSummary).toBe('pipeline sgcc, spec version 3 at start');
     expect(m.staticDetails).toContain('Fluss database `sgcc`, sink schema `dw`; watched every 1s.');
-    expect(m.staticDetails).toContain('*Send a Signal* or *Send an Update* named `redeploy` with input `{"requestId": "<new id>"}`');
+    expect(m.staticDetails).toContain('*Send a Signal* or *Send an Update* named `redeploy` with input `{"requestId": "<new id>", "jobs": ["sink"]}`');
+    expect(m.staticDetails.split('\n').pop()).toBe('*The same from a shell: `gridflow status --name sgcc`, `gridflow redeploy`.*');
   });
 
   test('a running pipeline: state, version, each job with its checkpoint age, as of the workflow time', () => {
@@ -66,14 +67,14 @@ describe('pipeline', () => {
       [
         '**RUNNING** · pipeline sgcc spec version 2 · as of 2026-12-04T15:30:00.000Z',
         '',
-        'Jobs:',
-        '- ingest: RUNNING, checkpoint 4 s old',
-        '- dws: RUNNING, checkpoint 4 s old',
-        '- ads: RUNNING, checkpoint 4 s old',
-        '- sink: RUNNING, checkpoint 4 s old',
+        '- job ingest: RUNNING, checkpoint 4 s old',
+        '- job dws: RUNNING, checkpoint 4 s old',
+        '- job ads: RUNNING, checkpoint 4 s old',
+        '- job sink: RUNNING, checkpoint 4 s old',
+        '- freshness: not measured yet',
+        '- last verification: none yet',
         '',
-        'Freshness: not measured yet',
-        'Last verification: none yet',
+        '*All of it, and more: the `status` query.*',
       ].join('\n'),
     );
   });
@@ -102,24 +103,24 @@ describe('pipeline', () => {
       '',
       'Reason: job dws restarted 4 times in 10min (restart storm)',
       '',
-      'Jobs:',
-      '- ingest: RUNNING, checkpoint 4 s old',
-      '- dws: RESTARTING, checkpoint 4 s old, 4 restarts lately, last error: java.lang.RuntimeException: bad \\*row\\* \\| id=7',
-      '- ads: RUNNING',
-      '- sink: not submitted',
+      '- job ingest: RUNNING, checkpoint 4 s old',
+      '- job dws: RESTARTING, checkpoint 4 s old, 4 restarts lately, last error: java.lang.RuntimeException: bad \\*row\\* \\| id=7',
+      '- job ads: RUNNING',
+      '- job sink: not submitted',
+      '- freshness: 1.2 s behind (measured 5 s ago)',
+      '- last verification: **FAIL** 3 min ago — 1 problem: sink table dws\\_x differs',
+      '- last redeploy: v1 → v2 **rolled-back** (ads) — ads not RUNNING in 3min',
+      '- last rejected redeploy ui-7: 61 s ago — the pipeline is paused; resume it before redeploying',
+      '- last alert: 30 s ago, restart-storm: job dws restarted 4 times',
       '',
-      'Freshness: 1.2 s behind (measured 5 s ago)',
-      'Last verification: **FAIL** 3 min ago — 1 problem: sink table dws\\_x differs',
-      'Last redeploy: v1 → v2 **rolled-back** (ads) — ads not RUNNING in 3min',
-      'Last rejected redeploy ui-7: 61 s ago — the pipeline is paused; resume it before redeploying',
-      'Last alert: 30 s ago [restart-storm] job dws restarted 4 times',
+      '*All of it, and more: the `status` query.*',
     ]);
   });
 
   test('the text changes with the state and with the clock it is given', () => {
     const deploying = pipelineCurrentDetails(status({ state: 'DEPLOYING', jobs: [job('ingest', { flinkState: null, lastCheckpoint: null })] }), NOW);
     expect(deploying).toMatch(/^\*\*DEPLOYING\*\*/);
-    expect(deploying).toContain('- ingest: not submitted');
+    expect(deploying).toContain('- job ingest: not submitted');
     expect(pipelineCurrentDetails(status(), NOW + 60_000)).toContain('as of 2026-12-04T15:31:00.000Z');
     expect(pipelineCurrentDetails(status(), NOW + 60_000)).toContain('checkpoint 64 s old');
   });
@@ -177,6 +178,8 @@ describe('verification', () => {
       '- pipeline workflow told; run recorded',
       '',
       'ok: all 2 sink tables equal the contract (6 rows), freshness 640 ms',
+      '',
+      '*Everything the run found: its result, and `gridflow verify history`.*',
     ]);
   });
 
