@@ -65,34 +65,34 @@ test('summary and details at start; current details follow state, redeploy signa
     expect(md.definition?.updateDefinitions?.map((d) => d.name)).toEqual(expect.arrayContaining(['redeploy', 'pause', 'resume', 'savepoint']));
     const runningDetails = await detailsWhen(handle, 'every job RUNNING', (d) => d.startsWith('**RUNNING**') && !d.includes('not submitted'));
     expect(runningDetails.split('\n')[0]).toMatch(new RegExp(`^\\*\\*RUNNING\\*\\* · pipeline ${spec.name} spec version 1 · as of \\S+Z$`));
-    for (const job of ['ingest', 'dws', 'ads', 'sink']) expect(runningDetails).toMatch(new RegExp(`^- ${job}: RUNNING`, 'm'));
-    expect(runningDetails).toContain('Last verification: none yet');
+    for (const job of ['ingest', 'dws', 'ads', 'sink']) expect(runningDetails).toMatch(new RegExp(`^- job ${job}: RUNNING`, 'm'));
+    expect(runningDetails).toContain('- last verification: none yet');
     expect(asOf(runningDetails)).toBeGreaterThanOrEqual(startedAt - 1000);
     expect(asOf(runningDetails)).toBeLessThanOrEqual(Date.now() + 1000);
 
     // A redeploy signal that cannot run: its rejection, with the request id, where the operator looks.
     await handle.signal(redeploySignal, { requestId: 'md-bad', jobs: ['nope' as never] });
-    const rejected = await detailsWhen(handle, 'the rejection', (d) => d.includes('Last rejected redeploy md-bad'));
-    expect(rejected).toMatch(/^Last rejected redeploy md-bad: \d+ s ago — .*nope/m);
-    expect(rejected).toMatch(/^Last alert: \d+ s ago \[redeploy-rejected\] redeploy signal md-bad rejected/m);
+    const rejected = await detailsWhen(handle, 'the rejection', (d) => d.includes('last rejected redeploy md-bad'));
+    expect(rejected).toMatch(/^- last rejected redeploy md-bad: \d+ s ago — .*nope/m);
+    expect(rejected).toMatch(/^- last alert: \d+ s ago, redeploy-rejected: redeploy signal md-bad rejected/m);
 
     // An accepted one: its outcome, once it is over (and REDEPLOYING while it runs, as the state changes).
     await handle.signal(redeploySignal, { requestId: 'md-sink', jobs: ['sink'] });
-    const redeployed = await detailsWhen(handle, 'the redeploy outcome', (d) => d.includes('Last redeploy:') && d.startsWith('**RUNNING**'));
-    expect(redeployed).toContain('Last redeploy: v1 → v1 **deployed** (sink)');
+    const redeployed = await detailsWhen(handle, 'the redeploy outcome', (d) => d.includes('last redeploy:') && d.startsWith('**RUNNING**'));
+    expect(redeployed).toContain('- last redeploy: v1 → v1 **deployed** (sink)');
     expect(asOf(redeployed)).toBeGreaterThanOrEqual(asOf(runningDetails));
 
     // A verification result the pipeline is told about.
     await handle.signal(verificationSignal, { runId: 'verify:md/1', at: Date.now() - 5000, ok: false, freshnessMs: 900, summary: '1 problem: dws_region_stats differs' });
-    const verified = await detailsWhen(handle, 'the verification', (d) => d.includes('Last verification: **FAIL**'));
-    expect(verified).toMatch(/^Last verification: \*\*FAIL\*\* \d+ s ago — 1 problem: dws\\_region\\_stats differs$/m);
-    expect(verified).toMatch(/^Last alert: \d+ s ago \[verification-failed\]/m);
+    const verified = await detailsWhen(handle, 'the verification', (d) => d.includes('last verification: **FAIL**'));
+    expect(verified).toMatch(/^- last verification: \*\*FAIL\*\* \d+ s ago — 1 problem: dws\\_region\\_stats differs$/m);
+    expect(verified).toMatch(/^- last alert: \d+ s ago, verification-failed: /m);
 
     // Paused: the state heads the text, and no job runs.
     await handle.executeUpdate(pauseUpdate);
     const paused = await detailsWhen(handle, 'PAUSED', (d) => d.startsWith('**PAUSED**'));
-    expect(paused).not.toMatch(/^- \w+: RUNNING/m);
-    expect(paused).toContain('Last redeploy: v1 → v1 **deployed** (sink)');
+    expect(paused).not.toMatch(/^- job \w+: RUNNING/m);
+    expect(paused).toContain('- last redeploy: v1 → v1 **deployed** (sink)');
     await handle.terminate('test over');
   });
 });
