@@ -3,6 +3,7 @@ import { Client, Connection, WorkflowHandle, WorkflowIdConflictPolicy } from '@t
 import { TypedSearchAttributes, defineSearchAttributeKey } from '@temporalio/common';
 import { GridflowConfig, loadConfig, temporalConnectionOptions } from './config';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE, pipelineWorkflowId } from './constants';
+import { pipelineStartMetadata } from './core/metadata';
 import { PipelineSpec } from './core/spec';
 import { statusQuery } from './workflows/definitions';
 import type { PipelineWorkflow } from './workflows/pipeline';
@@ -31,6 +32,8 @@ export async function startPipeline(client: Client, spec: PipelineSpec, taskQueu
     workflowId,
     args: [{ spec }],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    // What the Temporal UI shows at the top of the workflow's page (the workflow keeps current details).
+    ...pipelineStartMetadata(spec),
     typedSearchAttributes: new TypedSearchAttributes([
       { key: PIPELINE_KEY, value: spec.name },
       { key: STATE_KEY, value: 'DEPLOYING' },

@@ -6,6 +6,7 @@ import { loadConfig, resolveConnection } from '../config';
 import { pipelineHandle, startPipeline } from '../client';
 import { TASK_QUEUE, pipelineWorkflowId } from '../constants';
 import { localSpec } from '../stack/local-spec';
+import { verificationStartMetadata } from '../core/metadata';
 import { PipelineStatus } from '../core/types';
 import { query, withClient } from '../postgres/connection';
 import { runLoad } from '../load/runner';
@@ -126,6 +127,7 @@ export async function demoCommand(args: ParsedArgs, out: Out): Promise<number> {
       taskQueue: TASK_QUEUE,
       workflowId: `${schedule.scheduleId}:demo-${Date.now()}`,
       args: [{ spec }],
+      ...verificationStartMetadata(spec),
     });
 
     out.text('\nResults, read from the sink (PostgreSQL sgcc_dw, schema dw):');

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, ScheduleAlreadyRunning, ScheduleDescription, ScheduleNotFoundError, WorkflowFailedError } from '@temporalio/client';
 import { GridflowConfig, loadConfig, resolveConnection } from '../config';
 import { TASK_QUEUE } from '../constants';
+import { verificationStartMetadata } from '../core/metadata';
 import { PipelineSpec, durationMs } from '../core/spec';
 import { VerificationResult, VerifyPipelineInput, formatBytes, formatMs } from '../core/verify';
 import { VerificationRecord, listVerificationRuns } from '../postgres/sink';
@@ -71,6 +72,7 @@ export async function scheduleVerification(client: Client, spec: PipelineSpec, e
     args: [{ spec }] satisfies [VerifyPipelineInput],
     // One run is seconds; a run that hangs (no worker) must not stay open forever.
     workflowExecutionTimeout: Math.max(everyMs * 3, 15 * 60_000),
+    ...verificationStartMetadata(spec),
   };
   const definition = {
     spec: { intervals: [{ every: everyMs }] },
@@ -200,6 +202,7 @@ async function runNow(config: GridflowConfig, args: ParsedArgs, out: Out): Promi
       taskQueue: TASK_QUEUE,
       workflowId,
       args: [{ spec }],
+      ...verificationStartMetadata(spec),
     });
     out.progress(`verifying ${spec.name}: workflow ${workflowId} (${temporalUiLink(config, workflowId)})`);
     let timer: NodeJS.Timeout | undefined;

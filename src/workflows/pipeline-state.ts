@@ -3,11 +3,12 @@
  * as the `status` query. Kept beside the workflow so pipeline.ts reads as the lifecycle itself.
  * No I/O here: mutations only, and they happen inside the workflow.
  */
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { SavepointRecord } from './lifecycle/steps';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES, flinkJobName } from '../constants';
 import type { FreshnessObservation } from '../core/lag';
+import { pipelineCurrentDetails } from '../core/metadata';
 import { redact } from '../core/redact';
 import type { RedeployPlan } from '../core/redeploy';
 import { JOB_NAMES, JobName, PipelineSpec, durationMs } from '../core/spec';
@@ -113,8 +114,19 @@ export class PipelineModel {
     const changed = state !== this.state || reason !== this.reason;
     this.state = state;
     this.reason = reason;
-    if (changed) upsertSearchAttributes([{ key: STATE_KEY, value: state }]);
+    if (changed) {
+      upsertSearchAttributes([{ key: STATE_KEY, value: state }]);
+      this.publish();
+    }
     return changed;
+  }
+
+  /**
+   * The Temporal UI's current details for this workflow (core/metadata.ts), as of the workflow's time
+   * now. Called on every state change, after every step and message: no history event, no command.
+   */
+  publish(): void {
+    setCurrentDetails(pipelineCurrentDetails(this.status(), Date.now()));
   }
 
   alert(at: number, kind: string, message: string): Alert {

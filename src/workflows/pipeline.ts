@@ -68,9 +68,11 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
         return await fn();
       } finally {
         await flushEvents(p);
+        p.publish();
       }
     });
   let wake = false;
+  p.publish();
 
   // ------------------------------------------------------------------ messages
   setHandler(statusQuery, () => p.status());
@@ -121,6 +123,7 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
       const requestId = typeof request?.requestId === 'string' ? request.requestId : null;
       p.reject(Date.now(), requestId, problem);
       const a = p.alert(Date.now(), 'redeploy-rejected', `redeploy signal${requestId ? ` ${requestId}` : ''} rejected: ${problem}`);
+      p.publish();
       await lock.run('redeploy-rejected', async () => {
         await event(p, 'alert', a.message);
         await flushEvents(p);
@@ -163,11 +166,10 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     // A paused or retiring pipeline is expected to fail verification (inactive slots, no probe): shown
     // in status, not raised as an alert.
     const resting = ['PAUSING', 'PAUSED', 'DECOMMISSIONING', 'DECOMMISSIONED'].includes(p.state);
-    if (!summary.ok && !resting) {
-      // An alert, not a repair: what to do about wrong data is the operator's call.
-      const a = p.alert(summary.at, 'verification-failed', summary.summary);
-      await event(p, 'alert', a.message);
-    }
+    // An alert, not a repair: what to do about wrong data is the operator's call.
+    const a = !summary.ok && !resting ? p.alert(summary.at, 'verification-failed', summary.summary) : null;
+    p.publish();
+    if (a) await event(p, 'alert', a.message);
   });
 
   // ------------------------------------------------------------------ lifecycle

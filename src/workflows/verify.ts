@@ -16,11 +16,12 @@
  * reason, not a failed workflow: the run is always judged, signalled and (if the sink answers) recorded.
  * Deterministic: probe ids from uuid4(), every time from an activity.
  */
-import { ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, setCurrentDetails, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { LagActivities } from '../activities/lag';
 import type { VerifyActivities } from '../activities/verify';
 import { pipelineWorkflowId } from '../constants';
 import { describeBottleneck, findBottleneck } from '../core/lag';
+import { verificationCurrentDetails, verificationProgressDetails } from '../core/metadata';
 import { PipelineSpec, parseSpec } from '../core/spec';
 import {
   CompareResult,
@@ -83,7 +84,11 @@ export async function VerifyPipelineWorkflow(input: VerifyPipelineInput): Promis
     return v;
   };
 
+  // What the Temporal UI shows on the run's page: the step in progress, then the result (no history event).
+  const progress = (step: string) => setCurrentDetails(verificationProgressDetails(spec.name, step, Date.now()));
+
   // 1. started
+  progress('1/5 recording the run, then 2/5 sending a freshness probe through the pipeline');
   const begun = await attempt(() => record.beginVerificationRun({ spec, runId }));
   if (begun.ok) times.push(begun.value.startedAt);
   else notes.push(`could not record the start of the run: ${begun.error}`);
@@ -92,9 +97,11 @@ export async function VerifyPipelineWorkflow(input: VerifyPipelineInput): Promis
   const freshness = await measureFreshness(spec, limits, seen);
 
   // 3. contract
+  progress('3/5 comparing every sink table with the contract on the source');
   const compare = await compareWithRetries(spec, options, limits.compareRetryWaitMs, seen);
 
   // 4. replication
+  progress('4/5 checking replication slots and publications');
   const rep = await attempt(() =>
     observe.checkReplicationHealth({ spec, expectActive: options.expectActive, maxLagBytes: options.maxLagBytes }).then(seen),
   );
@@ -147,6 +154,7 @@ export async function VerifyPipelineWorkflow(input: VerifyPipelineInput): Promis
     const cleaned = await attempt(() => record.cleanupProbes({ spec, keep: options.keepProbes }));
     if (!cleaned.ok) notes.push(`could not delete old probes: ${cleaned.error}`);
   }
+  setCurrentDetails(verificationCurrentDetails(result, Date.now()));
   log.info(`verification ${runId} of ${spec.name}: ${result.summary}`);
   return result;
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
+import { pipelineStartMetadata } from '../../src/core/metadata';
 import { PipelineSpec } from '../../src/core/spec';
 import { PipelineStatus } from '../../src/core/types';
 import { createWorker } from '../../src/worker';
@@ -46,7 +47,7 @@ export async function runPipeline(spec: PipelineSpec): Promise<RunningPipeline> 
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const start = (s: PipelineSpec) =>
-    client.workflow.start(PipelineWorkflow, { taskQueue, workflowId: `pipeline:${s.name}-${randomUUID().slice(0, 8)}`, args: [{ spec: s }] });
+    client.workflow.start(PipelineWorkflow, { taskQueue, workflowId: `pipeline:${s.name}-${randomUUID().slice(0, 8)}`, args: [{ spec: s }], ...pipelineStartMetadata(s) });
   const pipeline: RunningPipeline = {
     handle: await start(spec),
     client,

@@ -285,6 +285,36 @@ test('a real difference is reported with the exact row and column, and the pipel
   });
 });
 
+test('the Temporal UI shows the result: the run\'s current details, and the pipeline\'s', async () => {
+  const model = new VerifyModel();
+  model.comparisons = [regions({ 华北: -1 })];
+  await verify(model, {
+    withPipeline: true,
+    after: async ({ result, pipeline }) => {
+      expect(result.ok).toBe(false);
+      // Read the way the UI reads it (the worker answers for the closed run).
+      type Metadata = { currentDetails?: string };
+      const run = await env.client.workflow.getHandle(`verify:${result.pipeline}:test`).query<Metadata>('__temporal_workflow_metadata');
+      expect(run.currentDetails?.split('\n')).toEqual([
+        `**FAIL** · verification of pipeline ${result.pipeline} · as of ${run.currentDetails?.match(/as of (\S+)/)?.[1]}`,
+        '',
+        '- freshness: 0.6 s (limit 2.0 s)',
+        '- contract: 5 of 6 sink tables equal, 0 cells in flight (3 attempts)',
+        '- replication: 2 slots healthy',
+        '- pipeline workflow told; run recorded',
+        '',
+        '1 problem: dws\\_region\\_stats: 1 different (running\\_count 1); e.g. region=华北: running\\_count is 7 in the sink, 8 by the contract.',
+        '',
+        '*Everything the run found: its result, and `gridflow verify history`.*',
+      ]);
+      await waitFor(pipeline!, 'alert', (x) => x.alerts.length > 0);
+      const own = await pipeline!.query<Metadata>('__temporal_workflow_metadata');
+      // (The model's clock is not the workflow's: the age is whatever it is.)
+      expect(own.currentDetails).toMatch(/^- last verification: \*\*FAIL\*\* \d+ \w+ ago — 1 problem: dws\\_region\\_stats/m);
+    },
+  });
+});
+
 test('a probe that never arrives is a freshness failure naming the job that stopped', async () => {
   const model = new VerifyModel();
   model.freshnessMs = null;
