@@ -62,6 +62,10 @@ export const StackSettings = z.object({
       sqlGateway: port.default(8083),
       temporal: port.default(7233),
       temporalUi: port.default(8233),
+      /** Flink's Prometheus reporter on the JobManager (src/stack/java/reporter). */
+      flinkJobManagerMetrics: port.default(9249),
+      /** ... on taskmanager-1; taskmanager-N listens on this + N - 1 (up to 16 TaskManagers: 9250–9265). */
+      flinkTaskManagerMetrics: port.default(9250),
       /** gridflow's own web dashboard (`gridflow dashboard`, src/dashboard). */
       dashboard: port.default(8090),
     })
