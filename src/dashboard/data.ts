@@ -124,7 +124,7 @@ export async function gridHealth(deps: DashboardDeps, pipeline: string, query: H
   const [totals] = await q<{ total: string; matching: string; newest: string | null; age_ms: number | null; regions: string[] | null; types: string[] | null }>(
     deps.sink,
     'count ads_equipment_health',
-    `SELECT count(*)::text AS total, count(*) FILTER (${where ? where.slice('WHERE '.length) : 'true'})::text AS matching,
+    `SELECT count(*)::text AS total, count(*) FILTER (${where || 'WHERE true'})::text AS matching,
             max(updated_at)::text AS newest, ${AGE('max(updated_at)')} AS age_ms,
             array_agg(DISTINCT region ORDER BY region) AS regions, array_agg(DISTINCT equipment_type ORDER BY equipment_type) AS types
      FROM ${s}.ads_equipment_health`,

@@ -151,6 +151,7 @@ export function dashboardRoutes(deps: DashboardDeps): Record<string, Handler> {
   const live = new LiveHub(deps);
   const routes: Record<string, Handler> = {
     '/healthz': async () => json({ ok: true, at: deps.now() }),
+    '/favicon.ico': async () => ({ status: 204, contentType: 'image/x-icon', body: '' }),
     '/metrics': async () => {
       const { renderMetrics } = await import('./metrics');
       const { contentType, body } = await renderMetrics(deps);

@@ -92,9 +92,10 @@ window.GF = (() => {
   async function panel(id, fn) {
     const box = document.getElementById(id);
     const err = box && box.querySelector('.error');
+    // Cleared first: fn may itself put a message there (the status query's error beside a last-known state).
+    if (err) err.textContent = '';
     try {
       await fn();
-      if (err) err.textContent = '';
     } catch (e) {
       if (err) err.textContent = String(e.message || e);
     }

@@ -37,7 +37,7 @@
     const regions = [...d.regions].sort((a, b) => a.region.localeCompare(b.region));
     chart('capacity-chart').setOption({
       ...BASE,
-      legend: { data: [t('installedCap'), t('currentLoad'), t('utilization')], textStyle: { color: '#dce6f5' } },
+      legend: { top: 0, data: [t('installedCap'), t('currentLoad'), t('utilization')], textStyle: { color: '#dce6f5' } },
       xAxis: { type: 'category', data: regions.map((r) => r.region), ...AXIS },
       yAxis: [{ type: 'value', name: 'MW', ...AXIS }, { type: 'value', name: '%', max: (v) => Math.max(100, Math.ceil(v.max / 10) * 10), ...AXIS, splitLine: { show: false } }],
       series: [
@@ -55,7 +55,7 @@
     showAge(document.querySelector('[data-age="regions"]'), d.ageMs);
     chart('type-chart').setOption({
       ...BASE,
-      legend: { data: [t('count'), t('running'), t('capacityMw')], textStyle: { color: '#dce6f5' } },
+      legend: { top: 0, data: [t('count'), t('running'), t('capacityMw')], textStyle: { color: '#dce6f5' } },
       xAxis: { type: 'category', data: d.byType.map((r) => r.equipmentType), ...AXIS },
       yAxis: [{ type: 'value', ...AXIS }, { type: 'value', name: 'MW', ...AXIS, splitLine: { show: false } }],
       series: [
@@ -66,7 +66,7 @@
     }, true);
     chart('voltage-chart').setOption({
       ...BASE,
-      legend: { data: [t('count'), t('capacityMw')], textStyle: { color: '#dce6f5' } },
+      legend: { top: 0, data: [t('count'), t('capacityMw')], textStyle: { color: '#dce6f5' } },
       xAxis: { type: 'category', data: d.byVoltage.map((r) => `${r.voltageLevelKv} kV`), ...AXIS },
       yAxis: [{ type: 'value', ...AXIS }, { type: 'value', name: 'MW', ...AXIS, splitLine: { show: false } }],
       series: [
@@ -78,7 +78,7 @@
     chart('region-chart').setOption({
       ...BASE,
       grid: { left: 60, right: 20, top: 40, bottom: 30 },
-      legend: { data: [t('running'), t('maintenance'), t('outage'), t('other')], textStyle: { color: '#dce6f5' } },
+      legend: { top: 0, data: [t('running'), t('maintenance'), t('outage'), t('other')], textStyle: { color: '#dce6f5' } },
       yAxis: { type: 'category', data: regions.map((r) => r.region), ...AXIS },
       xAxis: { type: 'value', ...AXIS },
       series: [

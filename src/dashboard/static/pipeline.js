@@ -20,9 +20,8 @@
     state.textContent = s ? s.state : '—';
     state.className = `state lvl-${s ? s.level : 'unknown'}`;
     document.querySelector('[data-testid="pipeline-reason"]').textContent = s ? s.reason ?? t('none') : '—';
-    document.getElementById('pipeline-version').textContent = s ? `${t('version')} ${s.version}` : '';
     const lag = s && s.freshness && s.freshness.lagMs !== null ? `${t('lag')} ${fmt(s.freshness.lagMs / 1000, 1)} s` : '';
-    document.getElementById('pipeline-lag').textContent = lag;
+    document.getElementById('pipeline-version').textContent = s ? [`${t('version')} ${s.version}`, lag].filter(Boolean).join(' · ') : '';
     document.querySelector('[data-testid="jobs-table"] tbody').innerHTML = (s ? s.jobs : []).map((j) => `<tr data-job="${esc(j.job)}">
       <td>${j.flinkLink ? `<a href="${esc(j.flinkLink)}" target="_blank" rel="noopener">${esc(j.flinkName)}</a>` : esc(j.flinkName)}</td>
       <td data-field="flink-state">${esc(j.flinkState ?? '—')}</td>
@@ -41,7 +40,7 @@
       backgroundColor: 'transparent',
       grid: { left: 50, right: 20, top: 30, bottom: 40 },
       tooltip: { trigger: 'axis' },
-      xAxis: { type: 'time', axisLabel: { color: '#8ea3c0' } },
+      xAxis: { type: 'time', min: d.readAt - d.minutes * 60000, max: d.readAt, axisLabel: { color: '#8ea3c0' } },
       yAxis: { type: 'value', name: t('latency'), axisLabel: { color: '#8ea3c0' }, splitLine: { lineStyle: { color: '#1d3557' } } },
       series: [{ name: t('latency'), type: 'line', showSymbol: d.points.length < 50, data: d.points.map((p) => [p.sentAt, +(p.latencyMs / 1000).toFixed(3)]), itemStyle: { color: '#36cfc9' }, areaStyle: { opacity: 0.15 } }],
     }, true);
