@@ -6,7 +6,8 @@
  *
  * Naming follows Prometheus' conventions: the unit in the name (_seconds, _bytes), base units only, an
  * enum as one 0/1 series per value (gridflow_pipeline_state{state}), ages measured at the scrape on
- * the dashboard's clock. Nothing here is a counter: every number is a fact read at the scrape (the
+ * the dashboard's clock. A job's label is pipeline_job: Prometheus keeps `job` (and `instance`) for the
+ * scrape target and would rename ours to exported_job. Nothing here is a counter: every number is a fact read at the scrape (the
  * restart count is the watch's window, not a monotonic total), so every family is a gauge.
  */
 import { JOB_STATES, PIPELINE_STATES, PipelineStatus } from './types';
@@ -41,15 +42,15 @@ export const METRICS = {
   alerts: def('gridflow_pipeline_alerts', 'Alerts the pipeline\'s status holds (its recent alerts), by kind.', 'pipeline', 'kind'),
   lastAlertAge: def('gridflow_pipeline_last_alert_age_seconds', 'Seconds since the newest alert the status holds, at the scrape.', 'pipeline'),
   redeploy: def('gridflow_pipeline_last_redeploy', 'The outcome of the last redeploy: 1 for its outcome (deployed, rolled-back, failed, no-change).', 'pipeline', 'outcome'),
-  jobState: def('gridflow_job_state', 'Each job\'s Flink state as the watch last saw it: 1 for the current state, 0 for every other (all 0: not seen yet).', 'pipeline', 'job', 'state'),
+  jobState: def('gridflow_job_state', 'Each job\'s Flink state as the watch last saw it: 1 for the current state, 0 for every other (all 0: not seen yet).', 'pipeline', 'pipeline_job', 'state'),
   jobRestarts: def(
     'gridflow_job_recent_restarts',
     'Restarts of the job (Flink\'s own and gridflow\'s resubmissions) within the watch\'s restart-storm window: a windowed count, not a total.',
     'pipeline',
-    'job',
+    'pipeline_job',
   ),
-  checkpointAge: def('gridflow_job_checkpoint_age_seconds', 'Seconds since the job\'s newest completed checkpoint, at the scrape (absent: none yet).', 'pipeline', 'job'),
-  savepointAge: def('gridflow_job_savepoint_age_seconds', 'Seconds since the job\'s newest savepoint, at the scrape (absent: none yet).', 'pipeline', 'job'),
+  checkpointAge: def('gridflow_job_checkpoint_age_seconds', 'Seconds since the job\'s newest completed checkpoint, at the scrape (absent: none yet).', 'pipeline', 'pipeline_job'),
+  savepointAge: def('gridflow_job_savepoint_age_seconds', 'Seconds since the job\'s newest savepoint, at the scrape (absent: none yet).', 'pipeline', 'pipeline_job'),
   verificationOk: def('gridflow_verification_ok', 'The newest finished verification: 1 when the sink equalled the contract and every check passed, else 0.', 'pipeline'),
   verificationDuration: def('gridflow_verification_duration_seconds', 'How long the newest finished verification took.', 'pipeline'),
   verificationAge: def('gridflow_verification_age_seconds', 'Seconds since the newest finished verification ended, at the scrape.', 'pipeline'),
@@ -159,7 +160,7 @@ function statusSamples(s: PipelineStatus, pipeline: string, now: number, add: Ad
   if (s.alerts.length) add('lastAlertAge', { pipeline }, age(now, Math.max(...s.alerts.map((a) => a.at))));
   if (s.lastRedeploy) add('redeploy', { pipeline, outcome: s.lastRedeploy.outcome }, 1);
   for (const j of s.jobs) {
-    const labels = { pipeline, job: j.job };
+    const labels = { pipeline, pipeline_job: j.job };
     for (const state of JOB_STATES) add('jobState', { ...labels, state }, j.flinkState === state ? 1 : 0);
     add('jobRestarts', labels, j.restartsInWindow);
     if (j.lastCheckpoint) add('checkpointAge', labels, age(now, j.lastCheckpoint.at));

@@ -99,15 +99,15 @@ test('before the first probe and observation, no freshness or age series (never 
 test('per job: Flink state, restarts in the window, checkpoint and savepoint ages', () => {
   const t = table(facts());
   for (const state of JOB_STATES) {
-    expect(t.get(`gridflow_job_state{pipeline=sgcc,job=ingest,state=${state}}`)).toBe(state === 'RUNNING' ? 1 : 0);
+    expect(t.get(`gridflow_job_state{pipeline=sgcc,pipeline_job=ingest,state=${state}}`)).toBe(state === 'RUNNING' ? 1 : 0);
     // Not seen yet: every state 0.
-    expect(t.get(`gridflow_job_state{pipeline=sgcc,job=sink,state=${state}}`)).toBe(0);
+    expect(t.get(`gridflow_job_state{pipeline=sgcc,pipeline_job=sink,state=${state}}`)).toBe(0);
   }
-  expect(t.get('gridflow_job_recent_restarts{pipeline=sgcc,job=ingest}')).toBe(2);
-  expect(t.get('gridflow_job_recent_restarts{pipeline=sgcc,job=sink}')).toBe(0);
-  expect(t.get('gridflow_job_checkpoint_age_seconds{pipeline=sgcc,job=ingest}')).toBe(4);
-  expect(t.get('gridflow_job_savepoint_age_seconds{pipeline=sgcc,job=ingest}')).toBe(600);
-  expect(t.has('gridflow_job_checkpoint_age_seconds{pipeline=sgcc,job=sink}')).toBe(false);
+  expect(t.get('gridflow_job_recent_restarts{pipeline=sgcc,pipeline_job=ingest}')).toBe(2);
+  expect(t.get('gridflow_job_recent_restarts{pipeline=sgcc,pipeline_job=sink}')).toBe(0);
+  expect(t.get('gridflow_job_checkpoint_age_seconds{pipeline=sgcc,pipeline_job=ingest}')).toBe(4);
+  expect(t.get('gridflow_job_savepoint_age_seconds{pipeline=sgcc,pipeline_job=ingest}')).toBe(600);
+  expect(t.has('gridflow_job_checkpoint_age_seconds{pipeline=sgcc,pipeline_job=sink}')).toBe(false);
 });
 
 test('an age is never negative when the worker\'s clock is ahead of the dashboard\'s', () => {
@@ -160,6 +160,8 @@ test('names follow Prometheus conventions: gridflow_ prefix, base units, no _tot
     expect(d.name).not.toMatch(/_(ms|milliseconds|total|kb|mb)$|_count$/);
     expect(d.help.length).toBeGreaterThan(10);
   }
+  // `job` and `instance` are the scrape target's: Prometheus would rename ours to exported_job.
+  for (const d of Object.values(METRICS)) for (const l of d.labelNames) expect(['job', 'instance']).not.toContain(l);
   const withUnit = Object.values(METRICS).filter((d) => /age|duration|freshness|latency|pending/.test(d.name));
   for (const d of withUnit) expect(d.name).toMatch(/_seconds$/);
   for (const d of Object.values(METRICS).filter((x) => /lag|retained/.test(x.name) && x.name.includes('slot'))) expect(d.name).toMatch(/_bytes$/);
@@ -171,7 +173,7 @@ test('the text format: HELP and TYPE per family, labelled samples; each scrape s
   expect(first.body).toContain('# TYPE gridflow_pipeline_state gauge');
   expect(first.body).toContain('gridflow_pipeline_state{pipeline="sgcc",state="DEGRADED"} 1');
   expect(first.body).toContain('gridflow_replication_slot_lag_bytes{pipeline="sgcc",slot="gridflow_sgcc_equipment_reading"} 1048576');
-  expect(first.body).toContain('gridflow_job_checkpoint_age_seconds{pipeline="sgcc",job="ingest"} 4');
+  expect(first.body).toContain('gridflow_job_checkpoint_age_seconds{pipeline="sgcc",pipeline_job="ingest"} 4');
   // A second scrape where the status could not be read: yesterday's state is not repeated.
   const second = await renderSamples(metricSamples(facts({ status: failed('down') })));
   expect(second.body).not.toContain('gridflow_pipeline_state{');
