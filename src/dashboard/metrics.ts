@@ -12,7 +12,7 @@
  */
 import { Gauge, Registry } from 'prom-client';
 import { resolveConnection } from '../config';
-import { pipelineStatus } from '../client';
+import { pipelineWorkflowId } from '../constants';
 import { METRICS, MetricKey, PipelineFacts, Read, Sample, ScrapeFacts, SlotFact, VerificationRunFact, metricSamples } from '../core/metrics';
 import type { PipelineStatus } from '../core/types';
 import { redact } from '../core/redact';
@@ -21,15 +21,14 @@ import { inTransaction, withClient } from '../postgres/connection';
 import { observeSlots } from '../postgres/source/replication';
 import { CAPTURED_TABLES, artifactName } from '../postgres/source/names';
 import { LOCAL_CONNECTIONS } from '../stack/credentials';
+import { statusQuery } from '../workflows/definitions';
 import type { DashboardDeps } from './server';
 
 /**
- * Optional overrides of where the facts come from (tests; a deployment whose pipeline workflow is
- * not `pipeline:<name>`). Passed as extra fields of the deps object the server hands to renderMetrics.
+ * Where the slots are read, beyond DashboardDeps (whose optional `status` and `workflowId` say where the
+ * pipeline's status comes from: tests, a deployment whose workflow is not `pipeline:<name>`).
  */
 export interface MetricsSources {
-  /** The pipeline's status; default: the status query of workflow `pipeline:<name>` through deps.temporal. */
-  status?(pipeline: string): Promise<PipelineStatus>;
   /** The connection name whose server holds the replication slots; default `sourceConnectionName()`. */
   sourceConnection?: string;
 }
@@ -134,7 +133,7 @@ function reportChanges(pipeline: string, reads: Record<string, Read<unknown>>): 
 async function readStatus(deps: DashboardDeps & MetricsSources, pipeline: string): Promise<PipelineStatus> {
   if (deps.status) return deps.status(pipeline);
   if (!deps.temporal) throw new Error('Temporal was unreachable when the dashboard started');
-  return pipelineStatus(deps.temporal, pipeline);
+  return deps.temporal.workflow.getHandle(deps.workflowId?.(pipeline) ?? pipelineWorkflowId(pipeline)).query(statusQuery);
 }
 
 async function readVerifications(deps: DashboardDeps, pipeline: string): Promise<VerificationRunFact[]> {
