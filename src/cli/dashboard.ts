@@ -123,6 +123,8 @@ export async function dashboardCommand(args: ParsedArgs, out: Out): Promise<numb
     out.text(DASHBOARD_HELP);
     return 0;
   }
+  // Options first: a misspelt one (--prot 9000) must be named, not its value taken for a command.
+  allowFlags(args, ['json', 'host', 'port', 'name']);
   const sub = args.positionals[1];
   if (args.positionals.length > 2) throw new UsageError(`unexpected argument ${args.positionals[2]}\n\n${DASHBOARD_HELP}`);
   const config = loadConfig();
