@@ -38,16 +38,24 @@
     freshnessChart ??= echarts.init(document.getElementById('freshness-chart'), 'dark');
     freshnessChart.setOption({
       backgroundColor: 'transparent',
-      grid: { left: 50, right: 20, top: 30, bottom: 40 },
+      grid: { left: 50, right: 20, top: 50, bottom: 40 },
       tooltip: { trigger: 'axis' },
       xAxis: { type: 'time', min: d.readAt - d.minutes * 60000, max: d.readAt, axisLabel: { color: '#8ea3c0' } },
       yAxis: { type: 'value', name: t('latency'), axisLabel: { color: '#8ea3c0' }, splitLine: { lineStyle: { color: '#1d3557' } } },
-      series: [{ name: t('latency'), type: 'line', showSymbol: d.points.length < 50, data: d.points.map((p) => [p.sentAt, +(p.latencyMs / 1000).toFixed(3)]), itemStyle: { color: '#36cfc9' }, areaStyle: { opacity: 0.15 } }],
+      legend: { top: 0, data: [t('latency'), t('verificationDots')], textStyle: { color: '#dce6f5' } },
+      series: [
+        { name: t('latency'), type: 'line', showSymbol: d.points.length < 50, data: d.points.map((p) => [p.sentAt, +(p.latencyMs / 1000).toFixed(3)]), itemStyle: { color: '#36cfc9' }, areaStyle: { opacity: 0.15 } },
+        // Each verification's own probe (gridflow.verification_runs), red when the run failed.
+        { name: t('verificationDots'), type: 'scatter', symbolSize: 9,
+          data: (last.verifications ? last.verifications.runs : []).filter((r) => r.freshnessMs !== null && r.startedAt >= d.readAt - d.minutes * 60000)
+            .map((r) => ({ value: [r.startedAt, +(r.freshnessMs / 1000).toFixed(3)], itemStyle: { color: r.ok ? '#2ecc71' : '#ff4d4f' } })) },
+      ],
     }, true);
   }
 
   function verifications(d) {
     last.verifications = d;
+    if (last.freshness) freshness(last.freshness);
     showAge(document.querySelector('[data-age="verifications"]'), d.ageMs);
     document.querySelector('[data-testid="verifications-table"] tbody').innerHTML = d.runs.map((r) => `<tr>
       <td>${time(r.startedAt)}</td><td class="${r.ok === null ? 'lvl-busy' : r.ok ? 'lvl-ok' : 'lvl-bad'}">${r.ok === null ? t('runningRun') : r.ok ? t('pass') : t('fail')}</td>
