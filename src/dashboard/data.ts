@@ -244,7 +244,7 @@ export async function readStatus(deps: DashboardDeps, pipeline: string): Promise
     const status = await Promise.race([
       ask,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer to the status query within ${STATUS_TIMEOUT_MS / 1000} s (is a gridflow worker running?)`)), STATUS_TIMEOUT_MS);
+        timer = setTimeout(() => reject(new Error(`no answer to the status query within ${STATUS_TIMEOUT_MS / 1000} s: Temporal at ${deps.config.temporal.address} unreachable, or no gridflow worker polling (gridflow worker status)`)), STATUS_TIMEOUT_MS);
       }),
     ]);
     const readAt = deps.now();

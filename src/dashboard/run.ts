@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { GridflowConfig, resolveConnection } from '../config';
-import { connectClient } from '../client';
+import { connectClient, pipelineStatus } from '../client';
 import { createPool } from '../postgres/connection';
 import { LOCAL_CONNECTIONS } from '../stack/credentials';
 import { DashboardDeps, DashboardServer, startDashboard } from './server';
@@ -37,7 +37,26 @@ export async function runDashboard(config: GridflowConfig, opts: RunOptions): Pr
     // The grid page needs only the sink: serve it, and say on the pipeline page why the state is missing.
     progress(`Temporal at ${config.temporal.address} is unreachable (${(err as Error).message}): the pipeline page will say so`);
   }
-  const deps: DashboardDeps = { config, sink, temporal: temporal?.client ?? null, pipelines: opts.pipelines, now: () => Date.now() };
+  const deps: DashboardDeps = {
+    config,
+    sink,
+    temporal: temporal?.client ?? null,
+    pipelines: opts.pipelines,
+    now: () => Date.now(),
+    // Temporal down when the dashboard started (the supervisor brings both up together): connect on the
+    // first question after it is back, rather than saying "unreachable" until the dashboard restarts.
+    status: async (pipeline) => {
+      if (!temporal) {
+        try {
+          temporal = await connectClient(config);
+        } catch (err) {
+          throw new Error(`cannot reach Temporal at ${config.temporal.address}: ${(err as Error).message}`);
+        }
+        deps.temporal = temporal.client;
+      }
+      return pipelineStatus(temporal.client, pipeline);
+    },
+  };
   let server: DashboardServer;
   try {
     server = await startDashboard({ host: opts.host, port: opts.port, deps });
