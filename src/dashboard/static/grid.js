@@ -42,7 +42,8 @@
       yAxis: [{ type: 'value', name: 'MW', ...AXIS }, { type: 'value', name: '%', max: (v) => Math.max(100, Math.ceil(v.max / 10) * 10), ...AXIS, splitLine: { show: false } }],
       series: [
         { name: t('installedCap'), type: 'bar', data: regions.map((r) => r.installedCapacityMw), itemStyle: { color: '#3ba0ff' } },
-        { name: t('currentLoad'), type: 'bar', data: regions.map((r) => ({ value: r.currentLoadMw, itemStyle: { color: r.overloadAlert ? '#ff4d4f' : '#36cfc9' } })) },
+        // The series' own colour is the legend's; overloaded regions' bars are red.
+        { name: t('currentLoad'), type: 'bar', itemStyle: { color: '#36cfc9' }, data: regions.map((r) => ({ value: r.currentLoadMw, itemStyle: { color: r.overloadAlert ? '#ff4d4f' : '#36cfc9' } })) },
         { name: t('utilization'), type: 'line', yAxisIndex: 1, data: regions.map((r) => (r.utilization === null ? null : +(r.utilization * 100).toFixed(1))),
           itemStyle: { color: '#f5a623' }, markLine: { silent: true, symbol: 'none', data: [{ yAxis: 85 }], lineStyle: { color: '#ff4d4f', type: 'dashed' }, label: { formatter: '85%' } } },
       ],
