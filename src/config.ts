@@ -62,6 +62,12 @@ export const StackSettings = z.object({
       sqlGateway: port.default(8083),
       temporal: port.default(7233),
       temporalUi: port.default(8233),
+      /** Flink's Prometheus reporter on the JobManager (src/stack/java/reporter). */
+      flinkJobManagerMetrics: port.default(9249),
+      /** ... on taskmanager-1; taskmanager-N listens on this + N - 1 (up to 16 TaskManagers: 9250–9265). */
+      flinkTaskManagerMetrics: port.default(9250),
+      /** gridflow's own web dashboard (`gridflow dashboard`, src/dashboard). */
+      dashboard: port.default(8090),
     })
     .default({}),
   taskManagers: count(1, 16).default(1),
@@ -152,6 +158,7 @@ const ENV_KEYS: Array<[string, string[]]> = [
   ['GRIDFLOW_JOBMANAGER_MEMORY', ['stack', 'jobManagerMemory']],
   ['GRIDFLOW_TASKMANAGER_MEMORY', ['stack', 'taskManagerMemory']],
   ['GRIDFLOW_START_TIMEOUT', ['stack', 'startTimeoutSeconds']],
+  ['GRIDFLOW_DASHBOARD_PORT', ['stack', 'ports', 'dashboard']],
   ['GRIDFLOW_TEMPORAL_ADDRESS', ['temporal', 'address']],
   ['GRIDFLOW_TEMPORAL_NAMESPACE', ['temporal', 'namespace']],
   ['GRIDFLOW_TEMPORAL_TLS', ['temporal', 'tls', 'enabled']],
@@ -194,7 +201,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GridflowConfig
     const defaults = StackSettings.parse({}).ports;
     const shifted: Record<string, number> = {};
     for (const [k, v] of Object.entries(defaults)) shifted[k] = v + offset;
-    setPath(raw, ['stack', 'ports'], shifted);
+    // A port set on its own (GRIDFLOW_DASHBOARD_PORT) wins over the shifted default.
+    const explicit = ((raw.stack as Record<string, unknown> | undefined)?.ports ?? {}) as Record<string, unknown>;
+    setPath(raw, ['stack', 'ports'], { ...shifted, ...explicit });
   }
   const stackParsed = StackSettings.safeParse(raw.stack ?? {});
   if (!stackParsed.success) throw new ConfigError(describeIssue(stackParsed.error, ['stack']));

@@ -21,6 +21,7 @@ import { describeLoad } from './load';
 import { Out } from './output';
 import { follow, renderStatus } from './pipeline';
 import { ensureDetachedWorker } from './worker';
+import { ensureDetachedDashboard } from './dashboard';
 import { renderVerification, scheduleVerification } from './verify';
 import type { VerifyPipelineWorkflow } from '../workflows/verify';
 
@@ -94,6 +95,7 @@ export async function demoCommand(args: ParsedArgs, out: Out): Promise<number> {
   step(4, `deploy pipeline ${spec.name} through its workflow (${pipelineWorkflowId(spec.name)})`);
   const { client, close } = await temporalClient(config);
   let status: PipelineStatus;
+  let dashboard: { url: string } | undefined;
   try {
     await startPipeline(client, spec);
     out.progress(`follow it in the Temporal UI: ${temporalUiLink(config, pipelineWorkflowId(spec.name))}`);
@@ -111,6 +113,9 @@ export async function demoCommand(args: ParsedArgs, out: Out): Promise<number> {
     }
     const initial = await waitConsistent(120_000);
     out.progress(`the sink equals the contract on the source ${initial.ok ? `(${initial.ms} ms after RUNNING)` : 'NOT YET'}`);
+    // Started now, so that step 5's changes can be watched arriving on the page.
+    dashboard = await ensureDetachedDashboard(out, { host: '127.0.0.1', port: config.stack.ports.dashboard, pipelines: [spec.name] });
+    out.progress(`dashboard at ${dashboard.url}/ (the grid) and ${dashboard.url}/pipeline: open it to watch the next step arrive live`);
 
     step(5, 'live changes: readings, moves between groups, deletes');
     const rate = intFlag(args, 'rate', 20, 1);
@@ -143,6 +148,7 @@ export async function demoCommand(args: ParsedArgs, out: Out): Promise<number> {
     `\nDemo done in ${Math.round((Date.now() - t0) / 1000)} s. The pipeline keeps running and its workflow keeps watching it.\n` +
       `  Temporal UI  ${temporalUiLink(config, pipelineWorkflowId(spec.name))}\n` +
       `  Flink UI     ${config.flink.restUrl}\n` +
+      `  Dashboard    ${dashboard!.url}/  (pipeline page ${dashboard!.url}/pipeline; gridflow dashboard stop|status)\n` +
       `  gridflow status | gridflow verify history | gridflow load --rate 50 --duration 30 | gridflow redeploy | gridflow stack down`,
   );
   return 0;

@@ -15,6 +15,7 @@ import {
   FLINK_JARS,
   FLUSS_SERVER_JAR,
   LOG4J_JARS,
+  METRICS_JARS,
   MavenArtifact,
   TEMPORAL_CLI_MODULE,
   VERSIONS,
@@ -27,6 +28,8 @@ export interface Artifacts {
   flinkClasspath: string[];
   /** The warehouse's own Flink functions (sql/udf), built from source: what docker/compose.yml mounts beside the connectors. */
   udfJar: string;
+  /** Flink's Prometheus reporter and gridflow's loopback factory for it (on flinkClasspath too). */
+  metricsJars: string[];
   /** The shaded fluss-server jar + log4j: Fluss servers and ZooKeeper. */
   flussClasspath: string[];
   /** Classpath (dir + connector jar) running the FlussProbe health check. */
@@ -214,6 +217,32 @@ function ensureUdfJar(config: GridflowConfig, flinkJars: string[], connectorJars
   return jar;
 }
 
+/**
+ * The Prometheus reporter factory that binds Flink's reporter to one address (src/stack/java/reporter),
+ * compiled against the pinned reporter jar into a jar with its service file, keyed by the sources and jars.
+ */
+function ensureReporterJar(config: GridflowConfig, flinkJars: string[], metricsJars: string[], progress: Progress): string {
+  const sourceDir = path.join(repoRoot(), 'src', 'stack', 'java', 'reporter');
+  const sources = javaSources(sourceDir);
+  const service = path.join('META-INF', 'services', 'org.apache.flink.metrics.reporter.MetricReporterFactory');
+  const compileCp = [...metricsJars, ...flinkJars.filter((j) => /\/(flink-(core|metrics-core)|slf4j-api)-[^/]*\.jar$/.test(j))];
+  const digest = createHash('sha256');
+  for (const s of [...sources, path.join(sourceDir, service)]) digest.update(path.relative(sourceDir, s)).update(fs.readFileSync(s));
+  digest.update(compileCp.map((j) => path.basename(j)).join(','));
+  const dir = path.join(config.cacheDir, `gridflow-reporter-${digest.digest('hex').slice(0, 10)}`);
+  const jar = path.join(dir, 'gridflow-prometheus-reporter.jar');
+  if (fs.existsSync(jar)) return jar;
+  progress('compiling the loopback Prometheus reporter factory for Flink');
+  const classes = path.join(dir, 'classes');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(classes, path.dirname(service)), { recursive: true });
+  run('javac', ['--release', String(VERSIONS.java), '-d', classes, '-cp', compileCp.join(':'), ...sources]);
+  fs.copyFileSync(path.join(sourceDir, service), path.join(classes, service));
+  run('jar', ['--create', '--file', `${jar}.part`, '-C', classes, '.']);
+  fs.renameSync(`${jar}.part`, jar);
+  return jar;
+}
+
 /** The connector jars and the warehouse's function jar on the Flink classpath (what docker/compose.yml mounts). */
 export function connectorJars(artifacts: Artifacts): string[] {
   const names = CONNECTOR_JARS.map((a) => `${a.artifactId}-${a.version}.jar`);
@@ -229,10 +258,13 @@ export function ensureArtifacts(config: GridflowConfig, progress: Progress): Art
   const flussJars = ensureLib(config, `fluss-${VERSIONS.fluss}`, [FLUSS_SERVER_JAR, ...LOG4J_JARS], progress);
   const flussProbeClasspath = ensureFlussProbe(config, connectorJars, progress);
   const udfJar = ensureUdfJar(config, flinkJars, connectorJars, progress);
+  const reporterLib = ensureLib(config, 'metrics', METRICS_JARS, progress);
+  const metricsJars = [...reporterLib, ensureReporterJar(config, flinkJars, reporterLib, progress)];
   const temporalBin = ensureTemporalCli(config, progress);
   return {
-    flinkClasspath: [...flinkJars, ...connectorJars, udfJar],
+    flinkClasspath: [...flinkJars, ...connectorJars, udfJar, ...metricsJars],
     udfJar,
+    metricsJars,
     flussClasspath: flussJars,
     flussProbeClasspath,
     temporalBin,

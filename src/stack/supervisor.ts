@@ -5,7 +5,8 @@
  * bringUp as `stack up`: start, then wait until healthy) after a backoff, its restarts counted in
  * run/supervisor.json and logged to logs/supervisor.log. One that keeps dying is reported with the tail
  * of its log and left down (src/core/supervise.ts decides). The detached worker (`gridflow worker
- * start`) is watched the same way while its pid file exists (`worker stop` removes it).
+ * start`) is watched the same way while its pid file exists (`worker stop` removes it), and so is the
+ * detached dashboard (`gridflow dashboard start` / `stop`).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -111,6 +112,24 @@ function watched(ctx: StackContext): Watched[] {
         return 'restarted' as const;
       },
       report: (why) => `worker ${why} (log ${ctx.layout.logFile('worker')})`,
+    });
+  }
+  const dashboardPid = ctx.layout.pidFile('dashboard');
+  const dashboardArgs = path.join(ctx.layout.run, 'dashboard.json');
+  if (fs.existsSync(dashboardPid) && fs.existsSync(dashboardArgs)) {
+    // Started by `gridflow dashboard start`, which kept its arguments beside the pid file.
+    list.push({
+      name: 'dashboard',
+      alive: () => isAlive(readPid(dashboardPid)),
+      restart: async () => {
+        const a = JSON.parse(fs.readFileSync(dashboardArgs, 'utf8')) as { host: string; port: number; pipelines: string[] };
+        const args = [path.join(repoRoot(), 'bin', 'gridflow'), 'dashboard', '--host', a.host, '--port', String(a.port), '--name', a.pipelines.join(',')];
+        startDetached({ command: process.execPath, args, logFile: ctx.layout.logFile('dashboard'), pidFile: dashboardPid });
+        await new Promise((r) => setTimeout(r, 3000));
+        if (!isAlive(readPid(dashboardPid))) throw new Error('the dashboard exited right after its start');
+        return 'restarted' as const;
+      },
+      report: (why) => `dashboard ${why} (log ${ctx.layout.logFile('dashboard')})`,
     });
   }
   return list;

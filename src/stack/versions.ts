@@ -21,6 +21,12 @@ export const VERSIONS = {
   temporalCli: 'v1.5.1',
   /** The Java feature release the JVM components are started with. */
   java: 17,
+  /**
+   * Monitoring images of docker/compose.yml (profile monitoring). The local stack has no Prometheus of its
+   * own; the e2e test runs Debian's /usr/bin/prometheus (scripts/setup.sh).
+   */
+  prometheusImage: 'v2.53.0',
+  grafanaImage: '11.1.0',
 } as const;
 
 export interface MavenArtifact {
@@ -75,6 +81,13 @@ export const FLINK_JARS: MavenArtifact[] = [
   // State on local disk, bounded memory: the latest-reading Top-N keeps every reading (sql/NOTES.md).
   'flink-statebackend-rocksdb',
 ].map(flinkModule);
+
+/**
+ * Flink's Prometheus reporter (its io.prometheus client inside, unrelocated; Flink's own dependencies
+ * provided): on the classpath of the JobManager and TaskManagers, started through gridflow's loopback
+ * factory (src/stack/java/reporter). Kept apart from FLINK_JARS so adding it did not re-key that folder.
+ */
+export const METRICS_JARS: MavenArtifact[] = [{ ...flinkModule('flink-metrics-prometheus'), transitive: false }];
 
 /** The shaded server jar carries the RPC stack, RocksDB and a shaded ZooKeeper (server included). */
 export const FLUSS_SERVER_JAR: MavenArtifact = {

@@ -45,6 +45,15 @@ describe('loadConfig', () => {
     expect(config.stack.ports.flinkRest).toBe(18081);
     expect(config.flink.restUrl).toBe('http://127.0.0.1:18081');
     expect(config.temporal.address).toBe('127.0.0.1:17233');
+    expect(config.stack.ports.dashboard).toBe(18090);
+  });
+
+  test('the dashboard listens on 8090 by default; GRIDFLOW_DASHBOARD_PORT wins, also over the offset', () => {
+    expect(loadConfig({}).stack.ports.dashboard).toBe(8090);
+    expect(loadConfig({ GRIDFLOW_DASHBOARD_PORT: '9000' }).stack.ports.dashboard).toBe(9000);
+    const shifted = loadConfig({ GRIDFLOW_PORT_OFFSET: '10000', GRIDFLOW_DASHBOARD_PORT: '9000' });
+    expect(shifted.stack.ports.dashboard).toBe(9000);
+    expect(shifted.stack.ports.flinkRest).toBe(18081);
   });
 
   test.each([
@@ -53,6 +62,7 @@ describe('loadConfig', () => {
     [{ GRIDFLOW_TASKMANAGER_MEMORY: 'lots' }, /GRIDFLOW_TASKMANAGER_MEMORY.*memory size/],
     [{ GRIDFLOW_FLINK_REST: 'not a url' }, /GRIDFLOW_FLINK_REST \(flink\.restUrl\)/],
     [{ GRIDFLOW_PORT_OFFSET: '-5' }, /GRIDFLOW_PORT_OFFSET/],
+    [{ GRIDFLOW_DASHBOARD_PORT: '70000' }, /GRIDFLOW_DASHBOARD_PORT \(stack\.ports\.dashboard\)/],
   ])('a bad value names the variable: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

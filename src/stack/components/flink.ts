@@ -61,7 +61,25 @@ export function flinkConfig(config: GridflowConfig, paths: Layout): Record<strin
     },
     // Keep finished/failed jobs visible to the control plane for an hour.
     jobstore: { 'expiration-time': 3600 },
+    // Flink's Prometheus reporter, bound to the stack's host (Flink's own factory binds every interface).
+    // This port is the JobManager's; each TaskManager gets its own on its command line.
+    metrics: {
+      reporters: 'prom',
+      'reporter.prom.factory.class': PROMETHEUS_REPORTER_FACTORY,
+      'reporter.prom.host': host,
+      // A string: the reporter reads its options as strings (a YAML number would be ignored, leaving 9249).
+      'reporter.prom.port': String(ports.flinkJobManagerMetrics),
+    },
   };
+}
+
+/** gridflow's loopback factory for Flink's Prometheus reporter (src/stack/java/reporter). */
+export const PROMETHEUS_REPORTER_FACTORY = 'org.apache.flink.metrics.prometheus.LoopbackPrometheusReporterFactory';
+
+/** Where a component's Prometheus reporter listens: the JobManager, or taskmanager-<index> (from 1). */
+export function flinkMetricsPort(config: GridflowConfig, component: 'jobmanager' | { taskManager: number }): number {
+  const { ports } = config.stack;
+  return component === 'jobmanager' ? ports.flinkJobManagerMetrics : ports.flinkTaskManagerMetrics + component.taskManager - 1;
 }
 
 export function writeFlinkConfig(config: GridflowConfig, paths: Layout): string {
@@ -167,7 +185,15 @@ export function taskManagerComponent(config: GridflowConfig, home: string, index
         classpath: ctx.artifacts().flinkClasspath,
         writes: [ctx.layout.flink],
         jvmArgs: params.jvmArgs,
-        args: ['--configDir', confDir, ...params.dynamicProperties, '-D', `taskmanager.resource-id=${rid}`],
+        args: [
+          '--configDir',
+          confDir,
+          ...params.dynamicProperties,
+          '-D',
+          `taskmanager.resource-id=${rid}`,
+          '-D',
+          `metrics.reporter.prom.port=${flinkMetricsPort(ctx.config, { taskManager: index })}`,
+        ],
         env: { ...process.env, FLINK_CONF_DIR: confDir },
       });
     },

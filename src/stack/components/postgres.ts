@@ -93,6 +93,36 @@ async function withClient<T>(
   }
 }
 
+/**
+ * The dashboard's read-only role on the sink: it may connect to the sink database and read what the
+ * sink role (gridflow_writer, which creates every schema and table there) has made or will make — by
+ * default privileges, since a pipeline's schema appears only at its deploy — and nothing else. Its
+ * sessions are read-only as well, so a grant added by mistake later still writes nothing.
+ */
+async function grantReader(ctx: StackContext, db: string, passwords: LocalPasswords): Promise<void> {
+  const { reader, writer } = LOCAL_ROLES;
+  await withClient(ctx, 'sink', 'postgres', passwords, async (client) => {
+    const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [reader]);
+    await client.query(`${exists.rowCount ? 'ALTER' : 'CREATE'} ROLE ${reader} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${client.escapeLiteral(passwords.reader)}`);
+    await client.query(`ALTER ROLE ${reader} SET default_transaction_read_only = on`);
+  });
+  await withClient(ctx, 'sink', db, passwords, async (client) => {
+    await client.query(`GRANT CONNECT ON DATABASE ${db} TO ${reader}`);
+    await client.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${writer} GRANT USAGE ON SCHEMAS TO ${reader}`);
+    await client.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${writer} GRANT SELECT ON TABLES TO ${reader}`);
+    // Schemas made before this role existed (a stack from an earlier gridflow).
+    const schemas = await client.query<{ nspname: string }>(
+      `SELECT n.nspname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE r.rolname = $1`,
+      [writer],
+    );
+    for (const { nspname } of schemas.rows) {
+      const schema = client.escapeIdentifier(nspname);
+      await client.query(`GRANT USAGE ON SCHEMA ${schema} TO ${reader}`);
+      await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${reader}`);
+    }
+  });
+}
+
 export function postgresComponent(instance: PgInstance, ctx0: { host: string; port: number; home: string }): Component {
   const name = `postgres-${instance}`;
   const dataDir = (ctx: StackContext) => ctx.layout.postgres(instance);
@@ -175,6 +205,7 @@ export function postgresComponent(instance: PgInstance, ctx0: { host: string; po
           await client.query(`CREATE DATABASE ${db}${owner}`);
         }
       });
+      if (instance === 'sink') await grantReader(ctx, db, passwords);
       if (instance === 'source') {
         await withClient(ctx, instance, db, passwords, async (client) => {
           await client.query(`GRANT CONNECT ON DATABASE ${db} TO ${LOCAL_ROLES.cdc}`);

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../../../src/config';
-import { flinkConfig } from '../../../src/stack/components/flink';
+import { flinkConfig, flinkMetricsPort } from '../../../src/stack/components/flink';
 import { layout } from '../../../src/stack/layout';
 import { components, createContext } from '../../../src/stack/manager';
 import { CONNECTOR_JARS, VERSIONS } from '../../../src/stack/versions';
@@ -54,7 +54,10 @@ test('the same ports on loopback', () => {
   expect(published(services.zookeeper)).toEqual([p.zookeeper]);
   expect(published(services['fluss-coordinator'])).toEqual([p.flussCoordinator]);
   expect(published(services['fluss-tablet-0'])).toEqual([p.flussTablet]);
-  expect(published(services['flink-jobmanager'])).toEqual([p.flinkRest]);
+  expect(published(services['flink-jobmanager'])).toEqual([p.flinkRest, p.flinkJobManagerMetrics]);
+  // Flink's Prometheus reporters where the local stack has them (inside each container: 9249).
+  expect(published(services['taskmanager-1'])).toEqual([flinkMetricsPort(config, { taskManager: 1 })]);
+  expect(services['taskmanager-1'].ports).toEqual([`127.0.0.1:${p.flinkTaskManagerMetrics}:9249`]);
   expect(published(services['sql-gateway'])).toEqual([p.sqlGateway]);
   expect(published(services.temporal)).toEqual([p.temporal, p.temporalUi]);
   for (const s of Object.values(services)) for (const port of s.ports ?? []) expect(port.startsWith('127.0.0.1:')).toBe(true);
@@ -66,6 +69,32 @@ test('the pinned versions', () => {
   expect(services['fluss-tablet-0'].image).toBe(`apache/fluss:${VERSIONS.fluss}`);
   expect(services['postgres-source'].image).toBe(`postgres:${VERSIONS.postgres}`);
   expect(services.temporal.image).toBe(`temporalio/temporal:${VERSIONS.temporalCli.replace(/^v/, '')}`);
+  expect(services.prometheus.image).toBe(`prom/prometheus:${VERSIONS.prometheusImage}`);
+  expect(services.grafana.image).toBe(`grafana/grafana:${VERSIONS.grafanaImage}`);
+});
+
+test('monitoring (profile monitoring): Prometheus and Grafana on the host network, listening on loopback only', () => {
+  expect(names((s) => (s.profiles ?? []).includes('monitoring'))).toEqual(['grafana', 'prometheus']);
+  for (const name of ['prometheus', 'grafana']) {
+    const s = services[name] as Service & { network_mode?: string };
+    // On the host's network to reach the dashboard and the reporters on 127.0.0.1; so no published ports.
+    expect(s.network_mode).toBe('host');
+    expect(s.ports).toBeUndefined();
+  }
+  expect(services.prometheus.command).toEqual(expect.arrayContaining(['--web.listen-address=127.0.0.1:9090', '--config.file=/etc/prometheus/prometheus.yml']));
+  expect(services.prometheus.volumes).toContain('./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+  expect(services.grafana.environment!.GF_SERVER_HTTP_ADDR).toBe('127.0.0.1');
+  for (const mount of services.grafana.volumes!.filter((v) => v.startsWith('./'))) {
+    expect(fs.existsSync(path.join(__dirname, '../../../docker', mount.split(':')[0]))).toBe(true);
+  }
+});
+
+test('every Flink process reports to Prometheus with Flink\'s reporter factory (the image ships it as a plugin)', () => {
+  const props = services['flink-jobmanager'].environment!.FLINK_PROPERTIES;
+  expect(props).toMatch(/^metrics\.reporters: prom$/m);
+  expect(props).toMatch(/^metrics\.reporter\.prom\.factory\.class: org\.apache\.flink\.metrics\.prometheus\.PrometheusReporterFactory$/m);
+  expect(props).toMatch(/^metrics\.reporter\.prom\.port: 9249$/m);
+  for (const name of flinkServices) expect(services[name].environment!.FLINK_PROPERTIES).toBe(props);
 });
 
 test('every Flink process mounts every connector jar, and the warehouse functions, into lib/', () => {
