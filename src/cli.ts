@@ -13,6 +13,7 @@ import { pipelineCommand } from './cli/pipeline';
 import { loadCommand } from './cli/load';
 import { demoCommand } from './cli/demo';
 import { verifyCommand } from './cli/verify';
+import { alertsCommand } from './cli/alerts';
 import { TemporalUnavailable } from './cli/common';
 import { SpecError } from './core/spec';
 
@@ -29,11 +30,12 @@ Commands:
   load --rate N --duration S [--seed N]             write a realistic mix of changes into the source
   demo                                              the whole thing: stack, worker, SGCC pipeline, data, results
   verify schedule|now|history|unschedule           check the sink against the contract, freshness, slots (gridflow verify --help)
+  alerts status|test                                the pipeline's alerts: what holds, what waits for delivery (gridflow alerts --help)
 
 Options: --json (machine-readable output on stdout; progress stays on stderr), -h/--help.
 Exit codes: 0 ok, 1 failed, 2 usage error, 3 missing prerequisite or configuration.`;
 
-const VALUED = ['n', 'out', 'rate', 'duration', 'every', 'spec', 'jobs', 'timeout', 'limit', 'seed', 'name', 'mode', 'reason', 'request-id'];
+const VALUED = ['n', 'out', 'rate', 'duration', 'every', 'spec', 'jobs', 'timeout', 'limit', 'seed', 'name', 'mode', 'reason', 'request-id', 'text'];
 
 export async function main(argv: string[]): Promise<number> {
   let out = new Out(false);
@@ -66,6 +68,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'demo':
         return await demoCommand(args, out);
       case 'verify': return await verifyCommand(args, out);
+      case 'alerts':
+        return await alertsCommand(args, out);
       default:
         throw new UsageError(`unknown command ${command}\n\n${HELP}`);
     }
