@@ -21,6 +21,8 @@ export interface AlertsCarried {
   outbox: Delivery[];
   recent: DeliveryRecord[];
   lastEvaluation: AlertsStatus['lastEvaluation'];
+  /** A stop that arrived while the run was continuing as new. */
+  stopping?: boolean;
 }
 
 export interface AlertsWorkflowInput {

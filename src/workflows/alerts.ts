@@ -55,7 +55,7 @@ export async function AlertsWorkflow(input: AlertsWorkflowInput): Promise<Alerts
   let outbox: Delivery[] = input.carried?.outbox ?? [];
   let recent: DeliveryRecord[] = input.carried?.recent ?? [];
   let lastEvaluation: AlertsStatus['lastEvaluation'] = input.carried?.lastEvaluation ?? null;
-  let stopping = false;
+  let stopping = input.carried?.stopping === true;
   let wake = false;
   const inFlight = new Set<string>();
 
@@ -176,11 +176,12 @@ export async function AlertsWorkflow(input: AlertsWorkflowInput): Promise<Alerts
     if (stopping) break;
     await condition(() => wake || stopping, durationMs(spec.alerts?.every ?? '30s'));
     wake = false;
+    if (stopping) break; // before continue-as-new, which would forget the request
 
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       // In-flight deliveries are abandoned with this run and started again by the next: at least once.
-      return continueAsNew<typeof AlertsWorkflow>({ spec, delivery: policy, carried: { alerts, outbox, recent, lastEvaluation } });
+      return continueAsNew<typeof AlertsWorkflow>({ spec, delivery: policy, carried: { alerts, outbox, recent, lastEvaluation, stopping } });
     }
   }
 

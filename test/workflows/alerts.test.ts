@@ -18,6 +18,7 @@ import { AlertsStatus, alertsStatusQuery, alertsStopSignal, alertsTestUpdate } f
 import { freePort } from '../support/net';
 import { createTestEnv, workflowBundle } from '../support/temporal';
 import { testSpec } from './doubles';
+import { saveHistory } from './histories/record';
 
 jest.setTimeout(120_000);
 
@@ -150,7 +151,7 @@ function startWorker(taskQueue: string, model: AlertModel, receiver: Receiver) {
   return Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: model.activities(receiver) });
 }
 
-async function withAlerts(body: (ctx: { handle: Handle; pipeline: string; model: AlertModel; receiver: Receiver; taskQueue: string; status: () => Promise<AlertsStatus> }) => Promise<void>, spec = SPEC) {
+async function withAlerts(body: (ctx: { handle: Handle & { signaledRunId: string }; pipeline: string; model: AlertModel; receiver: Receiver; taskQueue: string; status: () => Promise<AlertsStatus> }) => Promise<void>, spec = SPEC) {
   const receiver = new Receiver(await freePort());
   const model = new AlertModel();
   const taskQueue = `alerts-${randomUUID()}`;
@@ -289,16 +290,23 @@ describe('AlertsWorkflow', () => {
   });
 
   test('gridflow alerts test: a test message reaches every webhook; stop drains and ends the workflow', async () => {
-    await withAlerts(async ({ handle, receiver }) => {
+    await withAlerts(async ({ handle, model, receiver }) => {
       await receiver.up();
       const ids = await handle.executeUpdate(alertsTestUpdate, { args: [{ requestId: 'req-1', text: '测试 gridflow' }] });
       expect(ids).toEqual(['test:req-1>ops', 'test:req-1>ding']);
       await until('the test message on both webhooks', () => receiver.distinct('/ops').length === 1 && receiver.distinct('/ding').length === 1);
       expect(receiver.distinct('/ops')[0].body).toMatchObject({ kind: 'test', lines: ['测试 gridflow'] });
+      // A stateless start event, then stop while nothing is pending.
+      model.pipeline = { state: 'RUNNING', reason: null, lagMs: 500, lastVerification: null, events: [{ at: model.now, kind: 'stateless-start', message: 'dws starts without state' }] };
+      await until('the event on both webhooks', () => receiver.distinct('/ops').length === 2 && receiver.distinct('/ding').length === 2);
       await handle.signal(alertsStopSignal, { reason: 'decommissioned' });
       const final = await handle.result();
       expect(final.stopping).toBe(true);
       expect(final.outbox).toEqual([]);
+      // GRIDFLOW_RECORD_HISTORIES=1 stores the first run's history for the replay test (on purpose only).
+      if (process.env.GRIDFLOW_RECORD_HISTORIES === '1') {
+        saveHistory('alerts-test-event-stop.json', await env.client.workflow.getHandle(handle.workflowId, handle.signaledRunId).fetchHistory());
+      }
     });
   });
 });
