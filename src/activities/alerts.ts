@@ -37,7 +37,12 @@ export interface AlertDeps {
 
 export const DELIVERY_ERRORS = { refused: 'WebhookRefused', notConfigured: 'WebhookNotConfigured' } as const;
 
-const message = (err: unknown) => redact(err instanceof Error ? err.message + (err.cause instanceof Error ? ` (${err.cause.message})` : '') : String(err), knownSecrets());
+/** An error's sentence with its cause (fetch says "fetch failed"; the cause says ECONNREFUSED). Duck-typed: undici's errors may come from another realm. */
+function message(err: unknown): string {
+  const text = (e: unknown) => (e && typeof e === 'object' && 'message' in e ? String((e as { message: unknown }).message) : String(e));
+  const cause = err && typeof err === 'object' && 'cause' in err ? (err as { cause: unknown }).cause : undefined;
+  return redact(text(err) + (cause ? ` (${text(cause)})` : ''), knownSecrets());
+}
 
 export function createAlertActivities(deps: AlertDeps) {
   async function readPipeline(spec: PipelineSpec): Promise<PipelineObservation | { error: string }> {

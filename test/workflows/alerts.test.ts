@@ -19,6 +19,7 @@ import { freePort } from '../support/net';
 import { createTestEnv, workflowBundle } from '../support/temporal';
 import { testSpec } from './doubles';
 import { saveHistory } from './histories/record';
+import { main } from '../../src/cli';
 
 jest.setTimeout(120_000);
 
@@ -309,4 +310,50 @@ describe('AlertsWorkflow', () => {
       }
     });
   });
+
+  test('the CLI: alerts status shows what holds and what is retrying with its last error; alerts test waits for the outcome', async () => {
+    await withAlerts(async ({ pipeline, model, receiver }) => {
+      model.pipeline = { state: 'DEGRADED', reason: 'sink restarted 6 times in 10min', lagMs: 500, lastVerification: null, events: [] };
+      await until('deliveries retrying', async () => (await alertsStatus(env.client, pipeline)).pending.some((p) => p.attempt >= 2));
+
+      const text = await cli(['alerts', 'status', '--name', pipeline]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(/pipeline:DEGRADED\s+critical/);
+      expect(text.stdout).toMatch(/PENDING DELIVERY\s+WEBHOOK\s+ATTEMPT/);
+      expect(text.stdout).toMatch(/webhook (ops|ding) unreachable: fetch failed \(.*ECONNREFUSED/);
+      const json = await cli(['alerts', 'status', '--name', pipeline, '--json']);
+      const parsed = JSON.parse(json.stdout);
+      expect(parsed.active.map((c: { key: string }) => c.key)).toEqual(['pipeline:DEGRADED']);
+      expect(parsed.pending.length).toBeGreaterThan(0);
+
+      await receiver.up();
+      const sent = await cli(['alerts', 'test', '--name', pipeline, '--timeout', '60', '--text', 'hello']);
+      expect(sent.code).toBe(0);
+      expect(sent.stdout).toMatch(/ops\s+delivered/);
+      expect(sent.stdout).toMatch(/ding\s+delivered/);
+      expect(receiver.distinct('/ops').map((r) => r.body.kind)).toContain('test');
+
+      const none = await cli(['alerts', 'status', '--name', 'nosuchpipeline']);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(/pipeline nosuchpipeline has no alerts workflow \(alerts:nosuchpipeline\)/);
+    });
+  });
 });
+
+/** Run the CLI against this file's Temporal server, capturing its output. */
+async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const saved = process.env.GRIDFLOW_TEMPORAL_ADDRESS;
+  process.env.GRIDFLOW_TEMPORAL_ADDRESS = env.address;
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (out.push(String(c)), true));
+  const e = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => (err.push(String(c)), true));
+  try {
+    return { code: await main(argv), stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+    if (saved === undefined) delete process.env.GRIDFLOW_TEMPORAL_ADDRESS;
+    else process.env.GRIDFLOW_TEMPORAL_ADDRESS = saved;
+  }
+}
