@@ -112,7 +112,7 @@ export function createAlertActivities(deps: AlertDeps) {
       try {
         res = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json; charset=utf-8', 'x-gridflow-notification': input.delivery.id.slice(0, 200).replace(/[^\x20-\x7e]/g, '?') },
+          headers: { 'content-type': 'application/json; charset=utf-8', 'x-gridflow-notification': encodeURIComponent(input.delivery.id) },
           body: JSON.stringify(body),
           signal: AbortSignal.timeout(deps.timeoutMs ?? DELIVERY_TIMEOUT_MS),
         });

@@ -191,6 +191,8 @@ describe('AlertsWorkflow', () => {
         ['resolved', ['overload:华北']],
       ]);
       expect(ops[0]).toMatchObject({ source: 'gridflow', version: 1, rule: 'overload', severity: 'critical' });
+      // Every format carries the delivery id in a header (a receiver dedups with it: delivery is at least once).
+      expect(decodeURIComponent(receiver.distinct('/ops')[0].notification)).toBe(`${ops[0].id}>ops`);
       const ding = receiver.distinct('/ding').map((r) => r.body);
       expect(ding[0]).toMatchObject({ msgtype: 'markdown', markdown: { title: expect.stringContaining('告警 region overloaded') } });
       expect(ding[1].markdown.title).toContain('已恢复');
