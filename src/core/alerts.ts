@@ -353,7 +353,7 @@ export interface DeliveryRecord {
 }
 
 /** Deliveries waiting at most (oldest are dropped beyond it, and recorded as dropped). */
-export const MAX_OUTBOX = 500;
+export const MAX_OUTBOX = 200;
 
 export function deliveriesFor(notifications: readonly Notification[], webhooks: readonly WebhookRef[]): Delivery[] {
   return notifications.flatMap((n) => webhooks.map((w) => ({ id: `${n.id}>${w.name}`, webhook: w, notification: n })));
