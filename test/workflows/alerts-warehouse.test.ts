@@ -1,19 +1,19 @@
 /**
  * The alerts chain with every activity real: the ADS tables in a throwaway PostgreSQL made by the sink's
- * own DDL (sql/sink/dw.sql), the pipeline's status through a real Temporal client, AlertsWorkflow on the
+ * own DDL (sql/sink/dw.sql), the worker's own dependencies (GRIDFLOW_PG_*, GRIDFLOW_WEBHOOK_*, a real Temporal
+ * client for the pipeline's status), AlertsWorkflow on the
  * dev server, and a real HTTP receiver speaking WeCom's answers. Rows change in the sink; messages arrive.
  */
 import * as http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createAlertActivities } from '../../src/activities/alerts';
+import { createAlertActivities, defaultAlertDeps } from '../../src/activities/alerts';
 import { alertsStatus, startAlerts } from '../../src/alerts-client';
 import { parseSpec } from '../../src/core/spec';
 import { withClient } from '../../src/postgres/connection';
 import { applySinkSchema } from '../../src/postgres/sink';
 import { alertsStatusQuery } from '../../src/workflows/alerts-definitions';
-import { statusQuery } from '../../src/workflows/definitions';
 import { freePort } from '../support/net';
 import { createTestEnv, workflowBundle } from '../support/temporal';
 import { ThrowawayPostgres, startThrowawayPostgres } from '../support/throwaway-postgres';
@@ -61,19 +61,18 @@ test('rows in the sink raise and clear alerts that reach a WeCom-style receiver'
   const port = await freePort();
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
 
+  const key = `wx-${randomUUID()}`;
+  process.env.GRIDFLOW_WEBHOOK_WX = `http://127.0.0.1:${port}/cgi-bin/webhook/send?key=${key}`;
+  process.env.GRIDFLOW_PG_ALERTSINK = `postgres://${pg.admin.user}:${encodeURIComponent(pg.admin.password)}@127.0.0.1:${pg.port}/postgres`;
   const name = `alerting${randomUUID().slice(0, 6)}`;
-  const spec = parseSpec(testSpec({ name, sink: { connection: 'sink', schema: SCHEMA }, alerts: { webhooks: [{ name: 'wx', format: 'wecom' }], every: '1s', alarmCountAbove: 1 } }));
+  const spec = parseSpec(testSpec({ name, sink: { connection: 'alertsink', schema: SCHEMA }, alerts: { webhooks: [{ name: 'wx', format: 'wecom' }], every: '1s', alarmCountAbove: 1 } }));
   const taskQueue = `alerts-${randomUUID()}`;
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
-    activities: createAlertActivities({
-      pipelineStatus: (pipeline) => env.client.workflow.getHandle(`pipeline:${pipeline}`).query(statusQuery),
-      connection: () => pg.admin,
-      webhook: (n) => ({ name: n, url: `http://127.0.0.1:${port}/cgi-bin/webhook/send?key=${n}-0f4c2e9a-8b1d-4c3e` }),
-      now: () => Date.now(),
-    }),
+    // The worker's own dependencies: the sink connection and the webhook resolved from the environment.
+    activities: createAlertActivities(defaultAlertDeps(async () => env.client)),
   });
   try {
     await worker.runUntil(async () => {
@@ -110,7 +109,13 @@ test('rows in the sink raise and clear alerts that reach a WeCom-style receiver'
       expect(received).toHaveLength(4);
       await handle.terminate('test over');
     });
+    // The webhook's key never shows: not in the workflow's state, not in its history.
+    const history = JSON.stringify(await env.client.workflow.getHandle(`alerts:${name}`).fetchHistory());
+    expect(history).not.toContain(key);
+    expect(history).not.toContain(String(port) + '/cgi-bin');
   } finally {
+    delete process.env.GRIDFLOW_WEBHOOK_WX;
+    delete process.env.GRIDFLOW_PG_ALERTSINK;
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
   }
