@@ -14,6 +14,7 @@ import { loadCommand } from './cli/load';
 import { demoCommand } from './cli/demo';
 import { verifyCommand } from './cli/verify';
 import { dashboardCommand } from './cli/dashboard';
+import { alertsCommand } from './cli/alerts';
 import { TemporalUnavailable } from './cli/common';
 import { SpecError } from './core/spec';
 
@@ -31,11 +32,12 @@ Commands:
   demo                                              the whole thing: stack, worker, SGCC pipeline, data, results
   verify schedule|now|history|unschedule           check the sink against the contract, freshness, slots (gridflow verify --help)
   dashboard [start|stop|status]                     the grid's live page and the pipeline's page on :8090 (gridflow dashboard --help)
+  alerts status|test                                the pipeline's alerts: what holds, what waits for delivery (gridflow alerts --help)
 
 Options: --json (machine-readable output on stdout; progress stays on stderr), -h/--help.
 Exit codes: 0 ok, 1 failed, 2 usage error, 3 missing prerequisite or configuration.`;
 
-const VALUED = ['n', 'out', 'rate', 'duration', 'every', 'spec', 'jobs', 'timeout', 'limit', 'seed', 'name', 'mode', 'reason', 'request-id', 'host', 'port'];
+const VALUED = ['n', 'out', 'rate', 'duration', 'every', 'spec', 'jobs', 'timeout', 'limit', 'seed', 'name', 'mode', 'reason', 'request-id', 'host', 'port', 'text'];
 
 export async function main(argv: string[]): Promise<number> {
   let out = new Out(false);
@@ -70,6 +72,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'verify': return await verifyCommand(args, out);
       case 'dashboard':
         return await dashboardCommand(args, out);
+      case 'alerts':
+        return await alertsCommand(args, out);
       default:
         throw new UsageError(`unknown command ${command}\n\n${HELP}`);
     }

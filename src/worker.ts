@@ -9,6 +9,9 @@ import { inspect } from 'node:util';
 import { redact } from './core/redact';
 import { knownSecrets } from './secrets';
 import { createActivities, defaultDeps, Provisioner } from './activities';
+import { defaultAlertDeps } from './activities/alerts';
+import { connectClient } from './client';
+import type { Client } from '@temporalio/client';
 import { GridflowConfig, loadConfig, temporalConnectionOptions } from './config';
 import { TASK_QUEUE } from './constants';
 import { addTaskManager, createContext } from './stack/manager';
@@ -41,6 +44,21 @@ export interface WorkerOptions {
 
 let runtimeInstalled = false;
 
+/** A Temporal client for the alerts activities' status query, connected on first use and kept. */
+function statusClient(config: GridflowConfig): () => Promise<Client> {
+  let client: Promise<Client> | null = null;
+  return () => {
+    if (!client) {
+      client = connectClient(config).then((c) => c.client);
+      // A failed connection is not kept: the next evaluation tries again.
+      void client.catch(() => {
+        client = null;
+      });
+    }
+    return client;
+  };
+}
+
 export async function createWorker(options: WorkerOptions = {}): Promise<{ worker: Worker; connection: NativeConnection }> {
   const config = options.config ?? loadConfig();
   if (!runtimeInstalled) {
@@ -64,7 +82,7 @@ export async function createWorker(options: WorkerOptions = {}): Promise<{ worke
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('./workflows') }),
-    activities: createActivities(defaultDeps(localProvisioner(config))),
+    activities: createActivities(defaultDeps(localProvisioner(config)), defaultAlertDeps(statusClient(config))),
     // Long activities heartbeat; a few at a time is plenty for one pipeline per worker.
     maxConcurrentActivityTaskExecutions: 20,
   });

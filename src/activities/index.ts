@@ -1,13 +1,16 @@
 /** Every activity the gridflow worker runs. */
 import { ActivityDeps, defaultDeps, Provisioner } from './context';
 import { createActActivities } from './act';
+import { AlertDeps, createAlertActivities } from './alerts';
 import { createLagActivities } from './lag';
 import { createObserveActivities } from './observe';
 import { createRecordActivities } from './record';
 import { createVerifyActivities } from './verify';
 
-export function createActivities(deps: ActivityDeps) {
+/** `alertDeps`: the alerts workflow's (a Temporal client for the status query, webhooks); without it, its activities are absent. */
+export function createActivities(deps: ActivityDeps, alertDeps?: AlertDeps) {
   return {
+    ...(alertDeps ? createAlertActivities(alertDeps) : {}),
     ...createObserveActivities(deps),
     ...createActActivities(deps),
     ...createRecordActivities(deps),

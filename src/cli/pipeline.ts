@@ -2,8 +2,10 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { GridflowConfig, loadConfig } from '../config';
 import { pipelineHandle, startPipeline } from '../client';
+import { alertsHandle, startAlerts, stopAlerts } from '../alerts-client';
+import { alertsConfigureSignal, alertsWorkflowId } from '../workflows/alerts-definitions';
 import { pipelineWorkflowId } from '../constants';
-import { JOB_NAMES, JobName } from '../core/spec';
+import { JOB_NAMES, JobName, PipelineSpec } from '../core/spec';
 import { PipelineStatus } from '../core/types';
 import { OPERATOR_UPGRADE_MODES, UpgradeMode } from '../core/upgrade';
 import {
@@ -216,6 +218,7 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
           .then((d) => d.status.name === 'RUNNING')
           .catch(() => false);
         await startPipeline(client, spec);
+        await configureAlerts(client, spec, out);
         if (running) {
           // Attaching never changes what runs: a different spec is a redeploy.
           const current = await pipelineHandle(client, spec.name).query(statusQuery).catch(() => null);
@@ -249,6 +252,7 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
             (outcome.downtimeMs !== undefined ? `, downtime ${(outcome.downtimeMs / 1000).toFixed(1)} s` : '') +
             (outcome.reason ? `\nreason: ${outcome.reason}` : ''),
         );
+        if (spec && outcome.outcome === 'deployed') await configureAlerts(client, spec, out);
         return outcome.outcome === 'deployed' || outcome.outcome === 'no-change' ? 0 : 1;
       }
       case 'pause':
@@ -271,6 +275,8 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
           })
           .catch(notRunning);
         out.progress(`decommissioning ${name}${args.flags['drop-slots'] ? ' (and dropping its replication slots and publications)' : ''}…`);
+        // The alerts workflow delivers what it still holds, then ends (it also ends on seeing DECOMMISSIONED).
+        await stopAlerts(client, name, 'decommissioned').catch((err) => out.progress(`note: could not stop ${alertsWorkflowId(name)}: ${(err as Error).message}`));
         if (args.flags['no-wait']) return 0;
         const final = await handle.result();
         renderStatus(out, final);
@@ -281,6 +287,27 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
     }
   } finally {
     await close();
+  }
+}
+
+/**
+ * Start the pipeline's alerts workflow, or give the running one this spec (its `alerts` rules and webhooks;
+ * a spec without `alerts` makes it deliver what waits and end). Never fails the deploy: alerts are beside it.
+ */
+async function configureAlerts(client: import('@temporalio/client').Client, spec: PipelineSpec, out: Out): Promise<void> {
+  try {
+    if (spec.alerts) {
+      await startAlerts(client, spec);
+      out.progress(`alerts: ${alertsWorkflowId(spec.name)} evaluates every ${spec.alerts.every} → ${spec.alerts.webhooks.map((w) => `${w.name} (${w.format})`).join(', ')}`);
+    } else {
+      await alertsHandle(client, spec.name)
+        .signal(alertsConfigureSignal, { spec })
+        .catch((err) => {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        });
+    }
+  } catch (err) {
+    out.progress(`warning: alerts not configured (${(err as Error).message}); the pipeline is unaffected — see \`gridflow alerts status\``);
   }
 }
 

@@ -169,6 +169,58 @@ function flussField(form: EndpointForm) {
   });
 }
 
+/** The message formats a webhook speaks (src/core/alert-formats.ts). */
+export const WEBHOOK_FORMATS = ['generic', 'dingtalk', 'wecom', 'feishu'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+/** Why webhooks are names: said with every refusal of an address. */
+const WEBHOOK_ELSEWHERE = "a webhook's URL and token live in the worker's configuration (GRIDFLOW_WEBHOOK_<NAME> or the GRIDFLOW_WEBHOOKS file), never in a spec";
+
+const webhookName = z.unknown().transform((v, ctx): string => {
+  if (typeof v === 'string' && /[:/]/.test(v)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${JSON.stringify(v.slice(0, 40))} is an address; name a webhook configured on the worker instead (e.g. ops): ${WEBHOOK_ELSEWHERE}` });
+    return z.NEVER;
+  }
+  const parsed = identifier.safeParse(v);
+  if (!parsed.success) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `a webhook name: ${parsed.error.issues[0].message}` });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
+
+/**
+ * Alerts (optional): rules over the warehouse and over the pipeline, delivered to webhooks by the
+ * pipeline's own AlertsWorkflow (`alerts:<name>`), never by the pipeline workflow itself.
+ */
+const AlertsSpec = z
+  .object({
+    webhooks: z
+      .array(z.object({ name: webhookName, format: z.enum(WEBHOOK_FORMATS).default('generic') }).strict())
+      .min(1, 'name at least one webhook (e.g. [{ name: ops, format: dingtalk }])')
+      .max(10)
+      .superRefine((hooks, ctx) => {
+        const seen = new Set<string>();
+        hooks.forEach((h, i) => {
+          if (typeof h?.name !== 'string') return;
+          if (seen.has(h.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'name'], message: `webhook ${h.name} is named twice` });
+          seen.add(h.name);
+        });
+      }),
+    /** How often the rules are evaluated. */
+    every: within(duration, '1s', '1h').default('30s'),
+    /** A region whose ads_capacity_planning.overload_alert is true. */
+    overload: z.boolean().default(true),
+    /** An equipment whose ads_equipment_health.risk_level is 告警. */
+    equipmentAlarm: z.boolean().default(true),
+    /** ads_grid_dashboard.alarm_count above this (absent: off). */
+    alarmCountAbove: z.number().int().min(0).optional(),
+    /** DEGRADED, BLOCKED, verification failed, falling behind, redeploy rolled back, stateless start. */
+    pipeline: z.boolean().default(true),
+  })
+  .strict();
+export type AlertsSpec = z.output<typeof AlertsSpec>;
+
 function specSchema(form: EndpointForm) {
   return z
     .object({
@@ -247,6 +299,8 @@ function specSchema(form: EndpointForm) {
        * 'none' (a cluster someone else runs) stops with a message saying how many slots are missing.
        */
       provisioner: z.enum(['local', 'none']).default('none'),
+      /** Alerts to webhooks (optional; absent: none). */
+      alerts: AlertsSpec.optional(),
     })
     .strict()
     .superRefine((spec, ctx) => {

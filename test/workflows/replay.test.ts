@@ -19,6 +19,7 @@ test.each(historyFiles())('%s replays on today\'s code without non-determinism',
 
 test('the histories cover the main workflows, before and after each patch, and a resumed second life', () => {
   expect(historyFiles()).toEqual([
+    'alerts-test-event-stop.json',
     'pipeline-lifecycle-batched-events-resumed.json',
     'pipeline-lifecycle-batched-events.json',
     'pipeline-lifecycle-fresh-start.json',
