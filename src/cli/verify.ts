@@ -269,8 +269,10 @@ export async function verifyCommand(args: ParsedArgs, out: Out): Promise<number>
       return runNow(config, args, out);
     case 'history': {
       allowFlags(args, ['name', 'spec', 'json', 'n']);
+      // Options first: a bad -n is a usage error whether or not the sink's connection is configured.
+      const limit = intFlag(args, 'n', 10, 1);
       const spec = specFromArgs(args, config);
-      const runs = await listVerificationRuns(resolveConnection(spec.sink.connection, config), spec.name, intFlag(args, 'n', 10, 1));
+      const runs = await listVerificationRuns(resolveConnection(spec.sink.connection, config), spec.name, limit);
       if (!out.json && runs.length === 0) {
         out.text(`no verification of ${spec.name} recorded yet; run \`gridflow verify now\` or \`gridflow verify schedule\``);
         return 0;
