@@ -6,7 +6,7 @@
  * Observe, decide, act: nothing here talks to anything. No Node built-ins (workflow sandbox).
  */
 import { JobName, PipelineSpec, durationMs } from './spec';
-import { JobObservation, JobRecord, Observation, RestorePoint, isTerminal } from './types';
+import { FlinkJobState, JobObservation, JobRecord, Observation, PipelineState, RestorePoint, isTerminal } from './types';
 
 export type WatchAction =
   | { kind: 'cancel-duplicate'; job: JobName; jobId: string }
@@ -255,4 +255,22 @@ export function savepointsToDispose(record: JobRecord, retain: number): RestoreP
   const keep = new Set(record.savepoints.slice(0, retain).map((s) => s.path));
   if (record.restoredFrom) keep.add(record.restoredFrom.path);
   return record.savepoints.filter((s) => !keep.has(s.path));
+}
+
+/**
+ * The state the status query shows. A watch round records what Flink says about every job first and
+ * says what that means for the pipeline at its end, after its events and actions (activities); a status
+ * read in between said RUNNING beside a job it had just seen CANCELLING or FAILED. RUNNING is shown only
+ * while every job's last observation is RUNNING; otherwise RECOVERING, naming the jobs, as the round
+ * itself says once it ends. Every other state is shown as it is.
+ */
+export function shownState(
+  state: PipelineState,
+  reason: string | null,
+  jobs: ReadonlyArray<{ job: JobName; jobId: string | null; flinkState: FlinkJobState | null }>,
+): { state: PipelineState; reason: string | null } {
+  if (state !== 'RUNNING') return { state, reason };
+  const notRunning = jobs.filter((j) => !j.jobId || j.flinkState !== 'RUNNING');
+  if (!notRunning.length) return { state, reason };
+  return { state: 'RECOVERING', reason: notRunning.map((j) => `${j.job}: ${j.jobId ? (j.flinkState ?? 'not observed yet') : 'not submitted'}`).join(', ') };
 }

@@ -10,6 +10,7 @@ import { SEARCH_ATTRIBUTES, flinkJobName } from '../constants';
 import type { FreshnessObservation } from '../core/lag';
 import { pipelineCurrentDetails } from '../core/metadata';
 import { redact } from '../core/redact';
+import { shownState } from '../core/watch';
 import type { RedeployPlan } from '../core/redeploy';
 import { JOB_NAMES, JobName, PipelineSpec, durationMs } from '../core/spec';
 import {
@@ -163,26 +164,29 @@ export class PipelineModel {
 
   status(): PipelineStatus {
     const windowMs = durationMs(this.spec.watch.restartWindow);
+    const jobs = JOB_NAMES.map((job) => {
+      const r = this.records[job];
+      return {
+        job,
+        flinkName: flinkJobName(this.spec.name, job),
+        jobId: r.jobId,
+        flinkState: r.flinkState,
+        lastCheckpoint: r.lastCheckpoint,
+        lastSavepoint: r.savepoints[0] ?? null,
+        restoredFrom: r.restoredFrom,
+        restartsInWindow: this.observedAt === null ? r.restarts.length : r.restarts.filter((t) => this.observedAt! - t <= windowMs).length,
+        lastError: r.lastError,
+      };
+    });
+    // Never RUNNING beside a job the watch has just seen not running (src/core/watch.ts shownState).
+    const shown = shownState(this.state, this.reason, jobs);
     return {
       pipeline: this.spec.name,
       version: this.spec.version,
       outputs: { flussDatabase: this.spec.fluss.database, sinkSchema: this.spec.sink.schema },
-      state: this.state,
-      reason: this.reason,
-      jobs: JOB_NAMES.map((job) => {
-        const r = this.records[job];
-        return {
-          job,
-          flinkName: flinkJobName(this.spec.name, job),
-          jobId: r.jobId,
-          flinkState: r.flinkState,
-          lastCheckpoint: r.lastCheckpoint,
-          lastSavepoint: r.savepoints[0] ?? null,
-          restoredFrom: r.restoredFrom,
-          restartsInWindow: this.observedAt === null ? r.restarts.length : r.restarts.filter((t) => this.observedAt! - t <= windowMs).length,
-          lastError: r.lastError,
-        };
-      }),
+      state: shown.state,
+      reason: shown.reason,
+      jobs,
       lastVerification: this.lastVerification,
       lastRedeploy: this.lastRedeploy,
       alerts: this.alerts,

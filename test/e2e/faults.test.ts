@@ -9,7 +9,6 @@
 import * as fs from 'node:fs';
 import { loadConfig, resolveConnection } from '../../src/config';
 import { PipelineStatus } from '../../src/core/types';
-import { FlinkRestClient, TERMINAL_JOB_STATES } from '../../src/flink/rest';
 import { runLoad } from '../../src/load/runner';
 import { startedReplicationFactor } from '../../src/stack/components/fluss';
 import { components, createContext, stackStatus } from '../../src/stack/manager';
@@ -20,7 +19,8 @@ import { statusQuery } from '../../src/workflows/definitions';
 import { VerifyPipelineWorkflow } from '../../src/workflows/verify';
 import { RunningPipeline, allRunning, runPipeline } from '../support/pipeline';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
-import { assertConsistent, resetWarehouse, sourceSql, testSpec } from '../support/warehouse';
+import { expectNoDuplicateNoLeak, until } from '../support/faults';
+import { assertConsistent, resetWarehouse, testSpec } from '../support/warehouse';
 
 jest.setTimeout(15 * 60_000);
 
@@ -29,24 +29,6 @@ let pipeline: RunningPipeline;
 const WATCH = { interval: '2s', readinessTimeout: '3min', checkpointStallAfter: '3min', maxRestarts: 50 } as never;
 const spec = () => testSpec({ watch: WATCH });
 const ctx = () => createContext(loadConfig(), () => undefined);
-const rest = () => new FlinkRestClient(loadConfig().flink.restUrl);
-
-async function liveByName(): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (const j of await rest().jobsOverview()) {
-    if (j.name.startsWith('gridflow/e2e/') && !TERMINAL_JOB_STATES.has(j.state)) counts[j.name] = (counts[j.name] ?? 0) + 1;
-  }
-  return counts;
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs / 1000} s: ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 beforeAll(async () => {
   await ensureStack();
   await resetWarehouse(spec());
@@ -155,9 +137,7 @@ async function killAndHeal(
   process.stderr.write(`[faults] ${component} ${describeFault(fault)}: shown ${seen ? `${seen.state}${seen.reason ? ` (${seen.reason})` : ''}` : 'nothing'}; ${after.state} again ${((Date.now() - t0) / 1000).toFixed(0)} s later\n`);
   await load;
   await settle();
-  expect(Object.values(await liveByName())).toEqual([1, 1, 1, 1]);
-  const slots = await sourceSql("SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'gridflow\\_e2e\\_%' ORDER BY 1");
-  expect(slots.map((r) => r.slot_name)).toEqual(['gridflow_e2e_equipment_reading', 'gridflow_e2e_power_equipment']);
+  await expectNoDuplicateNoLeak();
 }
 
 /** The pipeline noticed a fault: not RUNNING, or a job not running or restarted meanwhile. */

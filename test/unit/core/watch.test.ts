@@ -1,7 +1,7 @@
 /** The watch step's decisions, branch by branch, as a pure function (no cluster, no Temporal). */
 import { JOB_NAMES, JobName, parseSpec } from '../../../src/core/spec';
 import { JobObservation, JobRecord, Observation, RestorePoint, newJobRecord } from '../../../src/core/types';
-import { bestRestorePoint, checkpointDirToDispose, checkpointJobDir, decideWatch, foldObservation, savepointsToDispose } from '../../../src/core/watch';
+import { bestRestorePoint, checkpointDirToDispose, checkpointJobDir, decideWatch, foldObservation, savepointsToDispose, shownState } from '../../../src/core/watch';
 import { testSpec } from '../../workflows/doubles';
 
 const spec = parseSpec(testSpec({ savepoints: { every: '30min', retain: 2 }, watch: { maxRestarts: 2, restartWindow: '10min', checkpointStallAfter: '2min' } }));
@@ -182,5 +182,27 @@ describe('checkpointDirToDispose: the retained checkpoints a restored job left b
     const base = parseSpec(testSpec());
     const claim = { ...base, jobs: { ...base.jobs, dws: { ...base.jobs.dws, config: { 'execution.state-recovery.claim-mode': 'CLAIM' } } } };
     expect(checkpointDirToDispose(claim, restored())).toBeNull();
+  });
+});
+
+describe('shownState: the state the status query shows', () => {
+  const jobs = () => JOB_NAMES.map((job) => ({ job, jobId: `${job}-1`, flinkState: 'RUNNING' as const }));
+
+  test('RUNNING while every job was last seen RUNNING', () => {
+    expect(shownState('RUNNING', null, jobs())).toEqual({ state: 'RUNNING', reason: null });
+  });
+
+  test('RECOVERING, naming the jobs, while the round has seen a job not running but not yet said so (an e2e fault test caught RUNNING beside ads CANCELLING)', () => {
+    const seen = jobs().map((j) => (j.job === 'ads' ? { ...j, flinkState: 'CANCELLING' as const } : j));
+    expect(shownState('RUNNING', null, seen)).toEqual({ state: 'RECOVERING', reason: 'ads: CANCELLING' });
+    const lost = jobs().map((j) => (j.job === 'sink' ? { ...j, jobId: null, flinkState: null } : j.job === 'dws' ? { ...j, flinkState: null } : j));
+    expect(shownState('RUNNING', null, lost)).toEqual({ state: 'RECOVERING', reason: 'dws: not observed yet, sink: not submitted' });
+  });
+
+  test('every other state is shown as it is, whatever the jobs', () => {
+    const stopped = jobs().map((j) => ({ ...j, flinkState: 'FINISHED' as const }));
+    for (const state of ['DEPLOYING', 'REDEPLOYING', 'PAUSED', 'DEGRADED', 'RECOVERING', 'DECOMMISSIONED'] as const) {
+      expect(shownState(state, 'why', stopped)).toEqual({ state, reason: 'why' });
+    }
   });
 });
