@@ -14,6 +14,7 @@
  *   GRIDFLOW_HOME=$PWD/.gridflow-chaos GRIDFLOW_PORT_OFFSET=30000 GRIDFLOW_FLUSS_TABLETS=3 bin/gridflow demo
  *   GRIDFLOW_HOME=$PWD/.gridflow-chaos GRIDFLOW_PORT_OFFSET=30000 \
  *     npx ts-node -T bench/chaos.ts --minutes 60 --every 180 --seed 7 [--rate 40] [--out bench/tmp/chaos.json]
+ *     [--only flink-jobmanager,taskmanager-1] [--stop-on-divergence: stop there, keep a copy of the checkpoints]
  *
  * Prints one line per round and, at the end, a markdown table per fault (median and range) for
  * docs/RELIABILITY.md (`--report FILE` prints it again from a rounds file). Exit code 0 when the final check finds the sink equal, 1 otherwise.
@@ -224,7 +225,10 @@ async function main(): Promise<void> {
   const opts = { rate: flag('rate', 40), loadS: flag('load', 40), faultAtS: flag('fault-at', 10), settleS: flag('settle', 300) };
   const out = option('out', path.join(__dirname, 'tmp', `chaos-${Date.now()}.json`));
   const rand = rng(seed); // the same seed, the same faults in the same order
-  const list = faults(args.includes('--rf1-tablet'));
+  // --only a,b: just these faults (e.g. --only flink-jobmanager to chase the JobManager divergence).
+  const only = option('only', '').split(',').filter(Boolean);
+  const list = faults(args.includes('--rf1-tablet')).filter((f) => !only.length || only.includes(f));
+  if (!list.length) throw new Error(`--only ${only.join(',')} names no fault of this stack`);
   if (!healthy(await status())) throw new Error(`pipeline ${spec.name} is not RUNNING on ${config.home}: deploy it first (gridflow demo), then start the soak`);
   process.stderr.write(`chaos soak: ${minutes} min, a fault every ${every} s, seed ${seed}, load ${opts.rate}/s for ${opts.loadS} s per round; faults: ${list.join(', ')}\n`);
   const rounds: Round[] = [];
@@ -242,6 +246,13 @@ async function main(): Promise<void> {
     process.stderr.write(
       `[${r.at}] round ${i} ${fault}: back ${r.backS ?? '—'} s, RUNNING ${r.runningS ?? '—'} s, sink equal ${r.equalS ?? '—'} s (${r.afterLoadS ?? '—'} s after the load); states ${r.states.join(' → ') || '—'}${r.action ? `; ${r.action}` : ''}${r.divergence ? `; DIVERGENCE ${r.divergence}` : ''}${r.error ? `; ERROR ${r.error}` : ''}\n`,
     );
+    if (r.divergence && args.includes('--stop-on-divergence')) {
+      // Keep the evidence: Flink prunes an old instance's checkpoints once the new one has its own.
+      const keep = path.join(config.home, `evidence-round-${i}`);
+      fs.cpSync(paths.checkpoints, path.join(keep, 'checkpoints'), { recursive: true });
+      process.stderr.write(`stopping at the divergence; checkpoints copied to ${keep}; the stack is left as it is\n`);
+      break;
+    }
     const wait = every * 1000 - (Date.now() - roundStart);
     if (wait > 0 && Date.now() - t0 + wait < minutes * 60_000) await sleep(wait);
   }
