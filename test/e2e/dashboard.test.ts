@@ -11,17 +11,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Browser, Page, chromium } from 'playwright-core';
 import { Pool } from 'pg';
-import { loadConfig, resolveConnection } from '../../src/config';
 import { PipelineSpec } from '../../src/core/spec';
-import { DashboardServer, startDashboard } from '../../src/dashboard/server';
-import { dashboardSinkConnection } from '../../src/dashboard/run';
-import { createPool } from '../../src/postgres/connection';
-import { SourceStateError } from '../../src/postgres/source/names';
-import { dropSourceArtifacts } from '../../src/postgres/source/prepare';
-import { statusQuery } from '../../src/workflows/definitions';
+import { DashboardServer } from '../../src/dashboard/server';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
+import { startTestDashboard } from '../support/dashboard';
 import { RunningPipeline, allRunning, runPipeline } from '../support/pipeline';
-import { cancelAllJobs, deployTarget, describeMismatch, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
+import { describeMismatch, releasePipeline, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
 
 jest.setTimeout(3 * 60_000);
 
@@ -30,6 +25,7 @@ const spec: PipelineSpec = testSpec();
 let pipeline: RunningPipeline;
 let reader: Pool;
 let server: DashboardServer;
+let closeDashboard: (() => Promise<void>) | undefined;
 let browser: Browser;
 let page: Page;
 
@@ -40,22 +36,7 @@ beforeAll(async () => {
   await pipeline.waitStatus('RUNNING', allRunning);
   const { result } = await waitConsistent(spec, 180_000);
   if (!result.ok) throw new Error(`the warehouse did not settle after deploy:\n${describeMismatch(result)}`);
-  const config = loadConfig();
-  reader = createPool(resolveConnection(dashboardSinkConnection(), config), { max: 4 });
-  server = await startDashboard({
-    host: '127.0.0.1',
-    port: 0,
-    deps: {
-      config,
-      sink: reader,
-      temporal: pipeline.client,
-      pipelines: [spec.name],
-      now: () => Date.now(),
-      // The test's workflow runs under an id of its own (runPipeline), not pipeline:e2e.
-      status: () => pipeline.handle.query(statusQuery),
-      workflowId: () => pipeline.handle.workflowId,
-    },
-  });
+  ({ server, reader, close: closeDashboard } = await startTestDashboard(pipeline, spec));
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1600, height: 1300 }, locale: 'zh-CN' });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -63,20 +44,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
-  await reader?.end();
+  await closeDashboard?.();
   await pipeline?.stop();
-  const target = deployTarget(spec);
-  await cancelAllJobs(target.flink.rest);
-  for (let i = 0; ; i++) {
-    try {
-      await dropSourceArtifacts(target.sourceAdmin, { pipeline: spec.name });
-      break;
-    } catch (err) {
-      if (!(err instanceof SourceStateError) || i >= 60) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+  await releasePipeline(spec);
 }, 5 * 60_000);
 
 /** A browser-side condition (a string: the tests compile without the DOM's types). */

@@ -15,31 +15,28 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import axios from 'axios';
-import { Pool } from 'pg';
 import { loadConfig, resolveConnection } from '../../src/config';
 import { JOB_NAMES, PipelineSpec } from '../../src/core/spec';
 import { PipelineStatus } from '../../src/core/types';
-import { dashboardSinkConnection } from '../../src/dashboard/run';
-import { DashboardServer, startDashboard } from '../../src/dashboard/server';
-import { createPool } from '../../src/postgres/connection';
+import { DashboardServer } from '../../src/dashboard/server';
 import { listVerificationRuns } from '../../src/postgres/sink';
-import { CAPTURED_TABLES, SourceStateError, artifactName } from '../../src/postgres/source/names';
-import { dropSourceArtifacts } from '../../src/postgres/source/prepare';
+import { CAPTURED_TABLES, artifactName } from '../../src/postgres/source/names';
 import { localScrapeTargets, renderPrometheusConfig } from '../../src/stack/prometheus';
 import { statusQuery } from '../../src/workflows/definitions';
 import { VerifyPipelineWorkflow } from '../../src/workflows/verify';
+import { startTestDashboard } from '../support/dashboard';
 import { freePort } from '../support/net';
 import { RunningPipeline, allRunning, runPipeline } from '../support/pipeline';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
-import { cancelAllJobs, deployTarget, resetWarehouse, testSpec } from '../support/warehouse';
+import { releasePipeline, resetWarehouse, testSpec } from '../support/warehouse';
 
 jest.setTimeout(4 * 60_000);
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const spec: PipelineSpec = testSpec();
 let pipeline: RunningPipeline;
-let reader: Pool;
 let dashboard: DashboardServer;
+let closeDashboard: (() => Promise<void>) | undefined;
 let prometheus: ChildProcess | undefined;
 let promUrl: string;
 let dataDir: string;
@@ -53,20 +50,7 @@ beforeAll(async () => {
   await pipeline.waitStatus('RUNNING', allRunning);
 
   const config = loadConfig();
-  reader = createPool(resolveConnection(dashboardSinkConnection(), config), { max: 4 });
-  dashboard = await startDashboard({
-    host: '127.0.0.1',
-    port: 0,
-    deps: {
-      config,
-      sink: reader,
-      temporal: pipeline.client,
-      pipelines: [spec.name],
-      now: () => Date.now(),
-      // The test's workflow runs under an id of its own (runPipeline), not pipeline:e2e.
-      status: () => pipeline.handle.query(statusQuery),
-    },
-  });
+  ({ server: dashboard, close: closeDashboard } = await startTestDashboard(pipeline, spec));
 
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridflow-prometheus-'));
   const targets = { ...localScrapeTargets(config), dashboard: [new URL(dashboard.url).host] };
@@ -89,20 +73,9 @@ afterAll(async () => {
     await exited;
   }
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  await dashboard?.close();
-  await reader?.end();
+  await closeDashboard?.();
   await pipeline?.stop();
-  const target = deployTarget(spec);
-  await cancelAllJobs(target.flink.rest);
-  for (let i = 0; ; i++) {
-    try {
-      await dropSourceArtifacts(target.sourceAdmin, { pipeline: spec.name });
-      break;
-    } catch (err) {
-      if (!(err instanceof SourceStateError) || i >= 60) throw err;
-      await new Promise((r) => setTimeout(r, 500)); // the walsender lets go of the slot a moment after cancel
-    }
-  }
+  await releasePipeline(spec);
 }, 5 * 60_000);
 
 interface Series {

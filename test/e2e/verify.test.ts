@@ -21,13 +21,11 @@ import { PipelineSpec } from '../../src/core/spec';
 import { VerificationResult, VerifyOptionsInput } from '../../src/core/verify';
 import { runLoad } from '../../src/load/runner';
 import { listVerificationRuns } from '../../src/postgres/sink';
-import { SourceStateError } from '../../src/postgres/source/names';
-import { dropSourceArtifacts } from '../../src/postgres/source/prepare';
 import { VerifyPipelineWorkflow } from '../../src/workflows/verify';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
 import { quietRuntime, workflowBundle } from '../support/temporal';
 import { allRunning, runPipeline } from '../support/pipeline';
-import { cancelAllJobs, deployTarget, describeMismatch, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
+import { deployTarget, describeMismatch, releasePipeline, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
 
 jest.setTimeout(10 * 60_000);
 
@@ -76,18 +74,7 @@ afterAll(async () => {
   await workerConnection?.close();
   await connection?.close();
   process.stderr.write(`[verify] verification durations (ms): ${JSON.stringify(durations)}\n`);
-  // Free the task slots and the replication slots for the files after this one.
-  const target = deployTarget(spec);
-  await cancelAllJobs(target.flink.rest);
-  for (let i = 0; ; i++) {
-    try {
-      await dropSourceArtifacts(target.sourceAdmin, { pipeline: spec.name });
-      break;
-    } catch (err) {
-      if (!(err instanceof SourceStateError) || i >= 60) throw err;
-      await new Promise((r) => setTimeout(r, 500)); // the walsender lets go of the slot a moment after cancel
-    }
-  }
+  await releasePipeline(spec);
 }, 5 * 60_000);
 
 async function verify(options: VerifyOptionsInput = {}): Promise<VerificationResult> {

@@ -15,6 +15,8 @@ import { Reconciliation, summarize } from '../../src/postgres/compare';
 import { compareAll } from '../../src/postgres/reconcile';
 import { applySinkSchema, truncateWarehouse } from '../../src/postgres/sink';
 import { applySourceSchema, loadSampleData } from '../../src/postgres/source/schema';
+import { SourceStateError } from '../../src/postgres/source/names';
+import { dropSourceArtifacts } from '../../src/postgres/source/prepare';
 
 /**
  * The local spec under the tests' own names: pipeline e2e, Fluss database sgcc_e2e, and the contract's
@@ -121,4 +123,22 @@ export function describeMismatch(result: Reconciliation): string {
     null,
     1,
   )}`;
+}
+
+/**
+ * Free what a test file's pipeline holds, for the files after it: its jobs cancelled, its replication
+ * slots and publications dropped (the walsender lets go of a slot a moment after the cancel).
+ */
+export async function releasePipeline(spec: PipelineSpec): Promise<void> {
+  const target = deployTarget(spec);
+  await cancelAllJobs(target.flink.rest);
+  for (let i = 0; ; i++) {
+    try {
+      await dropSourceArtifacts(target.sourceAdmin, { pipeline: spec.name });
+      return;
+    } catch (err) {
+      if (!(err instanceof SourceStateError) || i >= 60) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
