@@ -48,7 +48,11 @@ function readClustersFile(file: string): z.infer<typeof ClustersFile> {
   return parsed.data;
 }
 
-export const StackSettings = z.object({
+export /** An environment switch: 1/0, true/false, yes/no, on/off (anything else is left for zod to refuse). */
+const toBoolean = (v: unknown) =>
+  typeof v === 'string' ? ({ '1': true, true: true, yes: true, on: true, '0': false, false: false, no: false, off: false, '': false } as Record<string, boolean>)[v.toLowerCase()] ?? v : v;
+
+const StackSettings = z.object({
   host: z.string().default('127.0.0.1'),
   ports: z
     .object({
@@ -72,10 +76,17 @@ export const StackSettings = z.object({
     .default({}),
   taskManagers: count(1, 16).default(1),
   /**
-   * Fluss tablet servers. One is enough to develop on; three with replication factor 3 is what a
-   * production Fluss runs, and what survives one tablet server's loss (docs/RELIABILITY.md).
+   * Fluss tablet servers: three by default, with replication factor 3, as a production Fluss runs — what
+   * survives one tablet server's loss (docs/RELIABILITY.md). One is allowed (less memory); a crash then
+   * loses what was not yet on disk, and the pipeline says so (DEGRADED, naming the loss).
    */
-  flussTablets: count(1, 9).default(1),
+  flussTablets: count(1, 9).default(3),
+  /**
+   * The exact-after-restore aggregates (sql/exact) first on the Flink classpath. Off only to measure
+   * what they cost (bench/throughput.ts) or to show the restore hole they close: a job restored from a
+   * checkpoint can then leave a change and its undo wrong in the sink for good (docs/RELIABILITY.md).
+   */
+  exactAggregates: z.preprocess(toBoolean, z.boolean({ invalid_type_error: 'true or false (1/0, yes/no)' })).default(true),
   /** Fluss's default.replication.factor for new tables; unset: min(tablet servers, 3). */
   flussReplicationFactor: count(1, 9).optional(),
   slotsPerTaskManager: count(1, 64).default(8),
@@ -103,7 +114,7 @@ export const GridflowConfig = z.object({
     tls: z
       .object({
         enabled: z
-          .preprocess((v) => (typeof v === 'string' ? ({ '1': true, true: true, yes: true, on: true, '0': false, false: false, no: false, off: false, '': false } as Record<string, boolean>)[v.toLowerCase()] ?? v : v), z.boolean({ invalid_type_error: 'true or false (1/0, yes/no)' }))
+          .preprocess(toBoolean, z.boolean({ invalid_type_error: 'true or false (1/0, yes/no)' }))
           .default(false),
         caFile: z.string().optional(),
         certFile: z.string().optional(),
@@ -153,6 +164,7 @@ const ENV_KEYS: Array<[string, string[]]> = [
   ['GRIDFLOW_CACHE', ['cacheDir']],
   ['GRIDFLOW_TASKMANAGERS', ['stack', 'taskManagers']],
   ['GRIDFLOW_FLUSS_TABLETS', ['stack', 'flussTablets']],
+  ['GRIDFLOW_EXACT_AGGREGATES', ['stack', 'exactAggregates']],
   ['GRIDFLOW_FLUSS_REPLICATION', ['stack', 'flussReplicationFactor']],
   ['GRIDFLOW_SLOTS_PER_TASKMANAGER', ['stack', 'slotsPerTaskManager']],
   ['GRIDFLOW_JOBMANAGER_MEMORY', ['stack', 'jobManagerMemory']],

@@ -82,6 +82,12 @@ export interface JobRecord {
    * checkpointDirToDispose). Absent in records from before it existed.
    */
   disposedCheckpointDir?: string | null;
+  /**
+   * The job read a Fluss offset that Fluss no longer has (a tablet server lost what was not yet on
+   * disk: one copy, a crash). Kept until the job is deployed afresh: rows may be missing or stale
+   * downstream for good. Absent in records from before it existed.
+   */
+  flussDataLoss?: { at: number; error: string } | null;
 }
 
 export function newJobRecord(job: JobName): JobRecord {

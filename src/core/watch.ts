@@ -42,6 +42,20 @@ export interface WatchMemory {
    * DEGRADED, named with its restore point: never RUNNING with a job stopped (patch 'watch-stopped-jobs').
    */
   stoppedJobsDegrade?: boolean;
+  /**
+   * A job that read past what Fluss still has (FetchException: offset out of range) makes the pipeline
+   * DEGRADED, naming the loss and the way out, until it is deployed afresh (patch 'watch-fluss-data-loss').
+   */
+  flussDataLossDegrades?: boolean;
+}
+
+/**
+ * Fluss no longer has what a reader asked for: its log was truncated under it (a tablet server that
+ * crashed with one copy lost what was not on disk, and its replica restarted from its high watermark).
+ * The reader's job restores and carries on, but what was lost never reaches the tables downstream.
+ */
+export function isFlussDataLoss(error: string): boolean {
+  return /fetching offset \d+ is out of range|LogOffsetOutOfRange|OffsetOutOfRange/i.test(error);
 }
 
 const LIVE = (s: string) => !isTerminal(s as never);
@@ -86,6 +100,7 @@ export function foldObservation(record: JobRecord, obs: JobObservation, now: num
       r.seenNumRestarts = obs.numRestarts;
     }
     if (obs.rootCause) r.lastError = obs.rootCause;
+    if (obs.rootCause && isFlussDataLoss(obs.rootCause) && !r.flussDataLoss) r.flussDataLoss = { at: now, error: obs.rootCause };
     // A job that failed before completing a single checkpoint after a restore: that point is bad.
     if (r.flinkState === 'FAILED' && r.restoredFrom && obs.completedCheckpoints === 0 && !r.badRestorePaths.includes(r.restoredFrom.path)) {
       r.badRestorePaths.push(r.restoredFrom.path);
@@ -114,6 +129,12 @@ export function decideWatch(
     const before = records[o.job];
     const r = foldObservation(before, o, now, windowMs);
     next[o.job] = r;
+    if (memory.flussDataLossDegrades && r.flussDataLoss) {
+      reasons.push(
+        `${o.job}: Fluss lost data it had acknowledged (${r.flussDataLoss.error.split('\n')[0]}); the sink may stay wrong for good. ` +
+          `Rebuild: gridflow decommission --drop-slots, then gridflow deploy (run Fluss with three tablet servers, GRIDFLOW_FLUSS_TABLETS=3, so a crash loses nothing)`,
+      );
+    }
 
     // Never two jobs for one name: keep ours, cancel the rest.
     for (const dup of o.instances.filter((i) => LIVE(i.state) && i.jobId !== r.jobId)) {

@@ -28,6 +28,8 @@ export interface Artifacts {
   flinkClasspath: string[];
   /** The warehouse's own Flink functions (sql/udf), built from source: what docker/compose.yml mounts beside the connectors. */
   udfJar: string;
+  /** The exact-after-restore aggregates (sql/exact), first on flinkClasspath; docker/compose.yml mounts it too. */
+  exactJar: string;
   /** Flink's Prometheus reporter and gridflow's loopback factory for it (on flinkClasspath too). */
   metricsJars: string[];
   /** The shaded fluss-server jar + log4j: Fluss servers and ZooKeeper. */
@@ -192,29 +194,45 @@ function javaSources(dir: string): string[] {
     .map((f) => path.join(dir, f));
 }
 
-/**
- * The warehouse's Flink functions (sql/udf, e.g. LATEST_READING), compiled against the Flink and Fluss
- * jars of the pinned versions and packed into one jar, keyed by the sources and those versions.
- */
-function ensureUdfJar(config: GridflowConfig, flinkJars: string[], connectorJars: string[], progress: Progress): string {
-  const sourceDir = path.join(repoRoot(), 'sql', 'udf');
-  const sources = javaSources(sourceDir);
-  const compileCp = [...flinkJars, ...connectorJars].filter((j) => /\/(flink-(table-common|core|annotations)|fluss-flink|slf4j-api)-[^/]*\.jar$/.test(j));
+/** Compiles every .java under sourceDir against compileCp into one jar, keyed by the sources and those jars. */
+function ensureJavaJar(config: GridflowConfig, spec: { sourceDir: string; compileCp: string[]; cacheName: string; jarName: string; what: string }, progress: Progress): string {
+  const sources = javaSources(spec.sourceDir);
   const digest = createHash('sha256');
-  for (const s of sources) digest.update(path.relative(sourceDir, s)).update(fs.readFileSync(s));
-  digest.update(compileCp.map((j) => path.basename(j)).join(','));
-  const dir = path.join(config.cacheDir, `gridflow-udf-${digest.digest('hex').slice(0, 10)}`);
-  const jar = path.join(dir, 'gridflow-udf.jar');
+  for (const s of sources) digest.update(path.relative(spec.sourceDir, s)).update(fs.readFileSync(s));
+  digest.update(spec.compileCp.map((j) => path.basename(j)).join(','));
+  const dir = path.join(config.cacheDir, `${spec.cacheName}-${digest.digest('hex').slice(0, 10)}`);
+  const jar = path.join(dir, spec.jarName);
   if (fs.existsSync(jar)) return jar;
-  progress(`compiling the warehouse's Flink functions (${sources.length} source file(s) in sql/udf)`);
+  progress(`compiling ${spec.what} (${sources.length} source file(s) in ${path.relative(repoRoot(), spec.sourceDir)})`);
   const classes = path.join(dir, 'classes');
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(classes, { recursive: true });
-  run('javac', ['--release', String(VERSIONS.java), '-d', classes, '-cp', compileCp.join(':'), ...sources]);
+  run('javac', ['--release', String(VERSIONS.java), '-d', classes, '-cp', spec.compileCp.join(':'), ...sources]);
   // Written under another name first: an interrupted build never leaves a jar that looks complete.
   run('jar', ['--create', '--file', `${jar}.part`, '-C', classes, '.']);
   fs.renameSync(`${jar}.part`, jar);
   return jar;
+}
+
+/**
+ * The warehouse's Flink functions (sql/udf, e.g. EQUIPMENT_LATEST), compiled against the Flink and Fluss
+ * jars of the pinned versions and packed into one jar, keyed by the sources and those versions.
+ */
+function ensureUdfJar(config: GridflowConfig, flinkJars: string[], connectorJars: string[], progress: Progress): string {
+  const compileCp = [...flinkJars, ...connectorJars].filter((j) => /\/(flink-(table-common|core|annotations)|fluss-flink|slf4j-api)-[^/]*\.jar$/.test(j));
+  return ensureJavaJar(config, { sourceDir: path.join(repoRoot(), 'sql', 'udf'), compileCp, cacheName: 'gridflow-udf', jarName: 'gridflow-udf.jar', what: "the warehouse's Flink functions" }, progress);
+}
+
+/**
+ * The exact-after-restore mini-batch aggregates (sql/exact): classes named as Flink's own, so this jar
+ * must come before flink-table-runtime on every Flink classpath. Its file name sorts before every
+ * Flink jar, so a lib folder read in name order (Flink's own scripts, docker/compose.yml) does the same.
+ */
+export const EXACT_JAR_NAME = '00-gridflow-exact.jar';
+
+function ensureExactJar(config: GridflowConfig, flinkJars: string[], progress: Progress): string {
+  const compileCp = flinkJars.filter((j) => /\/(flink-(table-common|table-runtime|core|core-api|annotations|runtime|streaming-java)|slf4j-api)-[^/]*\.jar$/.test(j));
+  return ensureJavaJar(config, { sourceDir: path.join(repoRoot(), 'sql', 'exact'), compileCp, cacheName: 'gridflow-exact', jarName: EXACT_JAR_NAME, what: 'the exact-after-restore aggregates' }, progress);
 }
 
 /**
@@ -246,7 +264,7 @@ function ensureReporterJar(config: GridflowConfig, flinkJars: string[], metricsJ
 /** The connector jars and the warehouse's function jar on the Flink classpath (what docker/compose.yml mounts). */
 export function connectorJars(artifacts: Artifacts): string[] {
   const names = CONNECTOR_JARS.map((a) => `${a.artifactId}-${a.version}.jar`);
-  return [...artifacts.flinkClasspath.filter((jar) => names.includes(path.basename(jar))), artifacts.udfJar];
+  return [...artifacts.flinkClasspath.filter((jar) => names.includes(path.basename(jar))), artifacts.udfJar, artifacts.exactJar];
 }
 
 /** Everything the local stack needs, fetched or built on first use. */
@@ -258,12 +276,15 @@ export function ensureArtifacts(config: GridflowConfig, progress: Progress): Art
   const flussJars = ensureLib(config, `fluss-${VERSIONS.fluss}`, [FLUSS_SERVER_JAR, ...LOG4J_JARS], progress);
   const flussProbeClasspath = ensureFlussProbe(config, connectorJars, progress);
   const udfJar = ensureUdfJar(config, flinkJars, connectorJars, progress);
+  const exactJar = ensureExactJar(config, flinkJars, progress);
   const reporterLib = ensureLib(config, 'metrics', METRICS_JARS, progress);
   const metricsJars = [...reporterLib, ensureReporterJar(config, flinkJars, reporterLib, progress)];
   const temporalBin = ensureTemporalCli(config, progress);
   return {
-    flinkClasspath: [...flinkJars, ...connectorJars, udfJar, ...metricsJars],
+    // The exact aggregates first: they replace Flink classes of the same names (sql/exact).
+    flinkClasspath: [...(config.stack.exactAggregates ? [exactJar] : []), ...flinkJars, ...connectorJars, udfJar, ...metricsJars],
     udfJar,
+    exactJar,
     metricsJars,
     flussClasspath: flussJars,
     flussProbeClasspath,

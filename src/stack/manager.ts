@@ -68,6 +68,7 @@ function runtimeArtifacts(a: Artifacts, cacheDir: string, runtimeDir: string, us
   return {
     flinkClasspath: a.flinkClasspath.map(at),
     udfJar: at(a.udfJar),
+    exactJar: at(a.exactJar),
     metricsJars: a.metricsJars.map(at),
     flussClasspath: a.flussClasspath.map(at),
     flussProbeClasspath: a.flussProbeClasspath, // run by gridflow itself (the health check), not by the user

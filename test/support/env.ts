@@ -11,10 +11,6 @@ export function applyTestStackEnv(env: NodeJS.ProcessEnv = process.env): void {
   if (env.GRIDFLOW_TEST_USE_ENV === '1') return;
   env.GRIDFLOW_HOME = path.resolve(__dirname, '..', '..', '.gridflow-test');
   env.GRIDFLOW_PORT_OFFSET = TEST_PORT_OFFSET;
-  // One tablet server unless GRIDFLOW_FLUSS_TABLETS says otherwise. With three (replication factor 3)
-  // faults.test.ts asserts that a tablet server kill loses nothing, and it passed in both CI runs. But one
-  // of those runs' lifecycle tests (TaskManager kill, JobManager restart) then found an ADS row that
-  // missed a change after the jobs' restore, as the one-hour soak did once after a JobManager kill, both on
-  // RF3 stacks. It was never seen on one tablet server. Until that is explained, CI runs one
-  // (docs/RELIABILITY.md).
+  // Fluss runs as the stack's default, three tablet servers with replication factor 3 (issue 20: the
+  // restore hole that made CI go back to one is closed by sql/exact; docs/RELIABILITY.md).
 }

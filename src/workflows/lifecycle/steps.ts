@@ -72,6 +72,8 @@ export const DURABLE_RECORDS_PATCH = 'durable-records';
 export const ACTION_FAILURES_PATCH = 'watch-action-failures';
 /** patched() id of a redeploy signal refused when its spec names addresses instead of clusters (core/clusters.ts). */
 export const CLUSTER_NAMES_PATCH = 'cluster-names';
+/** A job that read past what Fluss still has makes the pipeline DEGRADED, naming the loss (issue 20). */
+export const FLUSS_DATA_LOSS_PATCH = 'watch-fluss-data-loss';
 
 export const triggerId = () => uuid4().replace(/-/g, '');
 export const ORDER = jobOrder() as JobName[];

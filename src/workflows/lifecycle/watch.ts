@@ -3,12 +3,12 @@ import { log, patched } from '@temporalio/workflow';
 import { findBottleneck, judgeLag } from '../../core/lag';
 import { JOB_NAMES, JobName, durationMs } from '../../core/spec';
 import { Observation } from '../../core/types';
-import { checkpointDirToDispose, decideWatch } from '../../core/watch';
+import { checkpointDirToDispose, decideWatch, isFlussDataLoss } from '../../core/watch';
 import { failureMessage } from '../failure-message';
 import type { PipelineModel } from '../pipeline-state';
 import { awaitRunning, provision, submit, trackedIds } from './deploy';
 import { savepointNow } from './savepoints';
-import { ACTION_FAILURES_PATCH, DISPOSE_CHECKPOINTS_PATCH, FRESHNESS_PATCH, WATCH_ACT_RETRY, RECOVERING_PATCH, SAVEPOINT_WAITS_PATCH, STOPPED_JOBS_PATCH, WATCH_RECHECK_PATCH, act, actSay, event, observe, transition } from './steps';
+import { ACTION_FAILURES_PATCH, DISPOSE_CHECKPOINTS_PATCH, FLUSS_DATA_LOSS_PATCH, FRESHNESS_PATCH, WATCH_ACT_RETRY, RECOVERING_PATCH, SAVEPOINT_WAITS_PATCH, STOPPED_JOBS_PATCH, WATCH_RECHECK_PATCH, act, actSay, event, observe, transition } from './steps';
 
 export async function watch(p: PipelineModel): Promise<void> {
   // The loop checked before waiting for the lock; a pause or decommission may have run meanwhile (a
@@ -30,6 +30,8 @@ export async function watch(p: PipelineModel): Promise<void> {
     savepointWaitsForTasks: patched(SAVEPOINT_WAITS_PATCH),
     // Only when a job is stopped, so a history without one replays without the marker.
     stoppedJobsDegrade: JOB_NAMES.some((j) => p.records[j].stopped) && patched(STOPPED_JOBS_PATCH),
+    // Likewise only once a loss was seen (the fold below records it; decideWatch folds first).
+    flussDataLossDegrades: obs.jobs.some((o) => p.records[o.job].flussDataLoss || (o.rootCause && isFlussDataLoss(o.rootCause))) && patched(FLUSS_DATA_LOSS_PATCH),
   });
   p.records = decision.records;
   for (const note of decision.notes) await event(p, 'watch', note);

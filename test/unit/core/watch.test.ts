@@ -1,7 +1,7 @@
 /** The watch step's decisions, branch by branch, as a pure function (no cluster, no Temporal). */
 import { JOB_NAMES, JobName, parseSpec } from '../../../src/core/spec';
 import { JobObservation, JobRecord, Observation, RestorePoint, newJobRecord } from '../../../src/core/types';
-import { bestRestorePoint, checkpointDirToDispose, checkpointJobDir, decideWatch, foldObservation, savepointsToDispose, shownState } from '../../../src/core/watch';
+import { bestRestorePoint, checkpointDirToDispose, checkpointJobDir, decideWatch, foldObservation, isFlussDataLoss, savepointsToDispose, shownState } from '../../../src/core/watch';
 import { testSpec } from '../../workflows/doubles';
 
 const spec = parseSpec(testSpec({ savepoints: { every: '30min', retain: 2 }, watch: { maxRestarts: 2, restartWindow: '10min', checkpointStallAfter: '2min' } }));
@@ -204,5 +204,36 @@ describe('shownState: the state the status query shows', () => {
     for (const state of ['DEPLOYING', 'REDEPLOYING', 'PAUSED', 'DEGRADED', 'RECOVERING', 'DECOMMISSIONED'] as const) {
       expect(shownState(state, 'why', stopped)).toEqual({ state, reason: 'why' });
     }
+  });
+});
+
+describe('Fluss data loss (a read past what Fluss still has): DEGRADED naming it, until deployed afresh', () => {
+  const lost = 'org.apache.fluss.exception.FetchException: The fetching offset 5784 is out of range: [0, 5120]';
+  const withLoss = { ...memory, flussDataLossDegrades: true };
+
+  test('recognised from the job\'s root cause', () => {
+    expect(isFlussDataLoss(lost)).toBe(true);
+    expect(isFlussDataLoss('IOException: disk full')).toBe(false);
+  });
+
+  test('the reading job restores as usual, and the pipeline says what was lost and the way out', () => {
+    const d = decideWatch(spec, running(), obs({ sink: { instances: [{ jobId: 'sink-1', state: 'FAILED', startTime: NOW - 600_000, endTime: NOW - 1000 }], rootCause: lost } }), withLoss);
+    expect(d.actions[0]).toMatchObject({ kind: 'resubmit', job: 'sink' });
+    expect(d.health.state).toBe('DEGRADED');
+    expect(d.health.reason).toMatch(/sink: Fluss lost data it had acknowledged \(.*offset 5784 is out of range.*\).*decommission --drop-slots.*deploy/);
+    expect(d.records.sink.flussDataLoss).toEqual({ at: NOW, error: lost });
+  });
+
+  test('it stays DEGRADED once the job runs again (the lost rows never come back by themselves)', () => {
+    const records = { ...running(), sink: { ...running().sink, flussDataLoss: { at: NOW - 60_000, error: lost } } };
+    const d = decideWatch(spec, records, obs(), withLoss);
+    expect(d.actions).toEqual([]);
+    expect(d.health.state).toBe('DEGRADED');
+    expect(d.health.reason).toMatch(/Fluss lost data/);
+  });
+
+  test('histories from before the rule (patch not taken) keep their old state', () => {
+    const d = decideWatch(spec, running(), obs({ sink: { rootCause: lost } }), memory);
+    expect(d.health.state).toBe('RUNNING');
   });
 });

@@ -10,6 +10,7 @@ import { flinkConfig, flinkMetricsPort } from '../../../src/stack/components/fli
 import { layout } from '../../../src/stack/layout';
 import { components, createContext } from '../../../src/stack/manager';
 import { CONNECTOR_JARS, VERSIONS } from '../../../src/stack/versions';
+import { EXACT_JAR_NAME } from '../../../src/stack/fetch';
 
 interface Service {
   image: string;
@@ -32,18 +33,17 @@ const published = (s: Service) => (s.ports ?? []).map((p) => Number(p.split(':')
 
 const names = (pred: (s: Service) => boolean) => Object.entries(services).filter(([, s]) => pred(s)).map(([name]) => name).sort();
 
-test('the same components as the local stack; with --profile fluss-cluster, as GRIDFLOW_FLUSS_TABLETS=3', () => {
+test('the same components as the local stack, three Fluss tablet servers by default', () => {
   expect(names((s) => !s.profiles)).toEqual(components(ctx).map((c) => c.name).sort());
-  const cluster = createContext(loadConfig({ GRIDFLOW_HOME: '/nonexistent/gridflow-compose-test', GRIDFLOW_FLUSS_TABLETS: '3' }), () => undefined);
-  expect(names((s) => !s.profiles || s.profiles.includes('fluss-cluster'))).toEqual(components(cluster).map((c) => c.name).sort());
+  expect(components(ctx).filter((c) => c.name.startsWith('fluss-tablet-'))).toHaveLength(3);
   for (const i of [1, 2]) {
     const tablet = services[`fluss-tablet-${i}`];
     expect(published(tablet)).toEqual([config.stack.ports.flussTablet + i]);
     expect(tablet.environment!.FLUSS_PROPERTIES).toContain(`tablet-server.id: ${i}`);
   }
-  // One replication setting for the coordinator and every tablet server, 3 with the profile.
+  // One replication setting for the coordinator and every tablet server: 3, like the local stack.
   for (const name of ['fluss-coordinator', 'fluss-tablet-0', 'fluss-tablet-1', 'fluss-tablet-2']) {
-    expect(services[name].environment!.FLUSS_PROPERTIES).toContain('default.replication.factor: ${FLUSS_REPLICATION:-1}');
+    expect(services[name].environment!.FLUSS_PROPERTIES).toContain('default.replication.factor: ${FLUSS_REPLICATION:-3}');
   }
 });
 
@@ -105,6 +105,10 @@ test('every Flink process mounts every connector jar, and the warehouse function
       expect(mounts).toContain(`./jars/${file}:/opt/flink/lib/${file}:ro`);
     }
     expect(mounts).toContain('./jars/gridflow-udf.jar:/opt/flink/lib/gridflow-udf.jar:ro');
+    // The exact aggregates replace Flink classes: their jar must sort before every Flink jar in lib/.
+    expect(mounts).toContain(`./jars/${EXACT_JAR_NAME}:/opt/flink/lib/${EXACT_JAR_NAME}:ro`);
+    const libJars = mounts.map((m) => /:\/opt\/flink\/lib\/([^:]+):ro$/.exec(m)?.[1]).filter((f): f is string => !!f);
+    expect([...libJars, 'flink-table-runtime-1.20.3.jar'].sort()[0]).toBe(EXACT_JAR_NAME);
   }
 });
 

@@ -11,9 +11,9 @@ const tablets = (env: Record<string, string>) =>
     .filter((c) => c.name.startsWith('fluss-tablet-'))
     .map((c) => `${c.name} ${c.address}`);
 
-test('one tablet server by default; three on their own ports with GRIDFLOW_FLUSS_TABLETS=3', () => {
-  expect(tablets({})).toEqual(['fluss-tablet-0 127.0.0.1:9124']);
-  expect(tablets({ GRIDFLOW_FLUSS_TABLETS: '3' })).toEqual(['fluss-tablet-0 127.0.0.1:9124', 'fluss-tablet-1 127.0.0.1:9125', 'fluss-tablet-2 127.0.0.1:9126']);
+test('three tablet servers by default, on their own ports; one with GRIDFLOW_FLUSS_TABLETS=1', () => {
+  expect(tablets({})).toEqual(['fluss-tablet-0 127.0.0.1:9124', 'fluss-tablet-1 127.0.0.1:9125', 'fluss-tablet-2 127.0.0.1:9126']);
+  expect(tablets({ GRIDFLOW_FLUSS_TABLETS: '1' })).toEqual(['fluss-tablet-0 127.0.0.1:9124']);
   expect(tablets({ GRIDFLOW_FLUSS_TABLETS: '3', GRIDFLOW_PORT_OFFSET: '20000' })[2]).toBe('fluss-tablet-2 127.0.0.1:29126');
 });
 

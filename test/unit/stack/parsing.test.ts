@@ -119,7 +119,7 @@ test('start chains: independent components side by side, dependencies in order',
   expect(startChains(components(ctx)).map((chain) => chain.map((c) => c.name))).toEqual([
     ['postgres-source'],
     ['postgres-sink'],
-    ['zookeeper', 'fluss-coordinator', 'fluss-tablet-0'],
+    ['zookeeper', 'fluss-coordinator', 'fluss-tablet-0', 'fluss-tablet-1', 'fluss-tablet-2'],
     ['flink-jobmanager', 'taskmanager-1', 'taskmanager-2', 'sql-gateway'],
     ['temporal'],
   ]);
