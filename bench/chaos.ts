@@ -16,6 +16,10 @@
  *     npx ts-node -T bench/chaos.ts --minutes 60 --every 180 --seed 7 [--rate 40] [--out bench/tmp/chaos.json]
  *     [--only flink-jobmanager,taskmanager-1] [--stop-on-divergence: stop there, keep a copy of the checkpoints]
  *
+ * Single jobs are lost too (issue 20): `job-<name> cancelled` (through Flink's REST API; the watch brings
+ * it back from its newest retained checkpoint) for each of ingest, dws, ads and sink, and `job-ingest
+ * failing` (its replication connections cut; Flink restarts it from its own latest checkpoint).
+ *
  * Prints one line per round and, at the end, a markdown table per fault (median and range) for
  * docs/RELIABILITY.md (`--report FILE` prints it again from a rounds file). Exit code 0 when the final check finds the sink equal, 1 otherwise.
  */
@@ -31,6 +35,10 @@ import { layout } from '../src/stack/layout';
 import { components, createContext, stackStatus } from '../src/stack/manager';
 import { isAlive, readPid } from '../src/stack/process';
 import { localSpec } from '../src/stack/local-spec';
+import { flinkJobName } from '../src/constants';
+import { JOB_NAMES, JobName } from '../src/core/spec';
+import { FlinkRestClient, TERMINAL_JOB_STATES } from '../src/flink/rest';
+import { query, withClient } from '../src/postgres/connection';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
@@ -113,7 +121,45 @@ function faults(withRf1Tablet: boolean): string[] {
   const worker = fs.existsSync(paths.pidFile('worker'));
   if (worker) list.push('worker', 'worker during redeploy', 'worker during savepoint');
   list.push('temporal during redeploy', 'sql-gateway during redeploy');
+  // Single jobs lost on their own (issue 20): cancelled through Flink's REST API (the watch brings the
+  // job back from its newest retained checkpoint), or ingest failing when its replication connections
+  // are cut (Flink restarts it from its own latest checkpoint).
+  list.push(...JOB_NAMES.map((j) => `job-${j} cancelled`), 'job-ingest failing');
   return list;
+}
+
+const rest = () => new FlinkRestClient(config.flink.restUrl);
+
+/** The one live Flink job of a pipeline job, if any. */
+async function liveJob(job: string): Promise<{ jid: string; state: string } | undefined> {
+  const live = (await rest().jobsOverview()).filter((j) => j.name === flinkJobName(spec.name, job as JobName) && !TERMINAL_JOB_STATES.has(j.state));
+  return live[0] ? { jid: live[0].jid, state: live[0].state } : undefined;
+}
+
+/** The pipeline's replication connections (its walsenders), as the source admin sees them. */
+async function walsenders(): Promise<number[]> {
+  return withClient(resolveConnection('source_admin'), async (c) =>
+    (await query<{ pid: number }>(c, 'walsenders', "SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name LIKE $1 AND active_pid IS NOT NULL", [`gridflow\\_${spec.name}\\_%`])).rows.map((r) => r.pid),
+  );
+}
+
+/**
+ * A single job's loss. Returns when the job was hit, and a check that says when it is back: a new
+ * RUNNING instance (cancelled), or its replication connections there again (failing).
+ */
+async function loseJob(fault: string): Promise<{ t0: number; back: () => Promise<boolean> } | string> {
+  const [, job, how] = /^job-(\w+) (cancelled|failing)$/.exec(fault)!;
+  const before = await liveJob(job);
+  if (!before || before.state !== 'RUNNING') return `${job} was not running before the fault`;
+  const t0 = Date.now();
+  if (how === 'cancelled') {
+    await rest().cancel(before.jid);
+    return { t0, back: async () => { const now = await liveJob(job); return !!now && now.jid !== before.jid && now.state === 'RUNNING'; } };
+  }
+  const pids = await walsenders();
+  if (!pids.length) return `${job} has no replication connection to cut`;
+  await withClient(resolveConnection('source_admin'), (c) => query(c, 'cut walsenders', 'SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]));
+  return { t0, back: async () => { const now = await walsenders(); return now.length >= pids.length && now.every((p) => !pids.includes(p)); } };
 }
 
 /** Start an operator's action through the CLI, not waited for: the fault hits while it runs. */
@@ -136,6 +182,7 @@ async function runRound(round: number, fault: string, opts: { rate: number; load
     process.stderr.write(`  load ended early: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`),
   );
   await sleep(opts.faultAtS * 1000);
+  if (victim.startsWith('job-')) return finishRound(r, await loseJob(fault), load, opts);
   const pidFile = paths.pidFile(victim);
   const pid = readPid(pidFile);
   if (!pid || !isAlive(pid)) {
@@ -188,6 +235,39 @@ async function runRound(round: number, fault: string, opts: { rate: number; load
   return r;
 }
 
+/** The rest of a single job's round: back, RUNNING, then (after the load) the sink equal to the contract. */
+async function finishRound(r: Round, hit: { t0: number; back: () => Promise<boolean> } | string, load: Promise<unknown>, opts: { settleS: number }): Promise<Round> {
+  if (typeof hit === 'string') {
+    r.error = hit;
+    await load;
+    return r;
+  }
+  const deadline = hit.t0 + opts.settleS * 1000;
+  while (Date.now() < deadline && (r.backS === undefined || r.runningS === undefined)) {
+    if (r.backS === undefined && (await hit.back().catch(() => false))) r.backS = secondsSince(hit.t0);
+    const s = await status();
+    const word = s ? `${s.state}${s.reason ? ` (${s.reason.slice(0, 80)})` : ''}` : 'no answer';
+    if (r.states[r.states.length - 1] !== word) r.states.push(word);
+    if (healthy(s) && r.backS !== undefined) r.runningS = secondsSince(hit.t0);
+    else await sleep(1000);
+  }
+  await load;
+  const loadEnded = Date.now();
+  let last = { ok: false, differs: 'not compared' };
+  while (Date.now() < deadline) {
+    last = await sinkEqual().catch((err: unknown) => ({ ok: false, differs: `compare failed: ${String(err).split('\n')[0]}` }));
+    if (last.ok) {
+      r.equalS = secondsSince(hit.t0);
+      r.afterLoadS = secondsSince(loadEnded);
+      break;
+    }
+    await sleep(2000);
+  }
+  if (r.equalS === undefined) r.divergence = `sink not equal ${opts.settleS} s after the fault: ${last.differs}`;
+  if (r.backS === undefined) r.error = `not back within ${opts.settleS} s`;
+  return r;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -202,7 +282,8 @@ function table(rounds: Round[]): string {
   const lines = ['| fault | rounds | component back | pipeline RUNNING | sink equal | sink equal after load end and RUNNING | divergences |', '|---|---|---|---|---|---|---|'];
   for (const fault of [...new Set(rounds.map((r) => r.fault))].sort()) {
     const rs = rounds.filter((r) => r.fault === fault);
-    lines.push(`| ${fault.replace(/^(\S+)/, '$1 `kill -9`')} | ${rs.length} | ${cell(rs.map((r) => r.backS))} | ${cell(rs.map((r) => r.runningS))} | ${cell(rs.map((r) => r.equalS))} | ${cell(rs.map((r) => r.afterLoadS))} | ${rs.filter((r) => r.divergence).length} |`);
+    const shown = fault.startsWith('job-') ? fault.replace(/^job-(\w+)/, '$1 job') : fault.replace(/^(\S+)/, '$1 `kill -9`');
+    lines.push(`| ${shown} | ${rs.length} | ${cell(rs.map((r) => r.backS))} | ${cell(rs.map((r) => r.runningS))} | ${cell(rs.map((r) => r.equalS))} | ${cell(rs.map((r) => r.afterLoadS))} | ${rs.filter((r) => r.divergence).length} |`);
   }
   return lines.join('\n');
 }

@@ -176,10 +176,9 @@ test('the Fluss coordinator killed -9: restarted by the supervisor; the tablet s
 
 // Last in the file. With Fluss as a small cluster (GRIDFLOW_FLUSS_TABLETS=3: three tablet servers,
 // replication factor 3), as production runs it, a tablet server's loss loses nothing: the followers
-// take over leadership and the sink equals the contract. (CI runs one tablet server for now:
-// test/support/env.ts says why.)
+// take over leadership and the sink equals the contract. CI runs three, the stack's default.
 //
-// With one tablet server (replication factor 1; GRIDFLOW_FLUSS_TABLETS=1, the demo's default) an unclean
+// With one tablet server (replication factor 1; GRIDFLOW_FLUSS_TABLETS=1) an unclean
 // shutdown can leave the sink job's reading of Fluss behind (Fluss truncates a restarted replica's log
 // to its high watermark and the writers' idempotence state is gone: the writing jobs fail with
 // OUT_OF_ORDER_SEQUENCE and restore from checkpoints; the sink job, which kept running, has been seen to

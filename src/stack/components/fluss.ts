@@ -49,6 +49,9 @@ type Role = 'coordinator' | 'tablet';
 
 export const flussTabletName = (index: number) => `fluss-tablet-${index}`;
 
+/** Server settings beside the addresses, identical in docker/compose.yml (test/unit/stack/compose.test.ts). */
+export const FLUSS_SERVER_TUNING = ['log.replica.fetch.wait-max-time: 100ms'];
+
 /** The default.replication.factor a running Fluss server was started with (from its server.yaml). */
 export function startedReplicationFactor(flussDir: string, name: string): number | undefined {
   try {
@@ -96,6 +99,11 @@ export function flussComponent(
         `default.replication.factor: ${opts.replicationFactor}`,
         // Snapshots of primary-key tables go to remote.data.dir; a short interval keeps restarts quick.
         'kv.snapshot.interval: 1min',
+        // With three copies a write is visible to readers once the followers have fetched it (the high
+        // watermark). Fluss 0.9 does not answer a waiting fetch when records arrive (apache/fluss#3455),
+        // so a follower waits out this timeout (default 500ms) before it sees a write: every Fluss hop of
+        // the pipeline waited for it. 100ms, like the clients' client.scanner.log.fetch.wait-max-time.
+        ...FLUSS_SERVER_TUNING,
       ];
       if (role === 'tablet') lines.push(`tablet-server.id: ${index}`);
       fs.writeFileSync(path.join(confDir, 'server.yaml'), `${lines.join('\n')}\n`);

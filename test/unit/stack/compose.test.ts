@@ -11,6 +11,7 @@ import { layout } from '../../../src/stack/layout';
 import { components, createContext } from '../../../src/stack/manager';
 import { CONNECTOR_JARS, VERSIONS } from '../../../src/stack/versions';
 import { EXACT_JAR_NAME } from '../../../src/stack/fetch';
+import { FLUSS_SERVER_TUNING } from '../../../src/stack/components/fluss';
 
 interface Service {
   image: string;
@@ -44,6 +45,7 @@ test('the same components as the local stack, three Fluss tablet servers by defa
   // One replication setting for the coordinator and every tablet server: 3, like the local stack.
   for (const name of ['fluss-coordinator', 'fluss-tablet-0', 'fluss-tablet-1', 'fluss-tablet-2']) {
     expect(services[name].environment!.FLUSS_PROPERTIES).toContain('default.replication.factor: ${FLUSS_REPLICATION:-3}');
+    for (const line of FLUSS_SERVER_TUNING) expect(services[name].environment!.FLUSS_PROPERTIES).toContain(line);
   }
 });
 
