@@ -173,6 +173,29 @@ function startAction(action: 'redeploy' | 'savepoint', job: string, round: numbe
   });
 }
 
+/** Note the pipeline's state in the round when it differs from the last one noted; true when healthy. */
+async function noteState(r: Round): Promise<boolean> {
+  const s = await status();
+  const word = s ? `${s.state}${s.reason ? ` (${s.reason.slice(0, 80)})` : ''}` : 'no answer';
+  if (r.states[r.states.length - 1] !== word) r.states.push(word);
+  return healthy(s);
+}
+
+/** After the load: wait (until the deadline) for the sink to equal the contract; a divergence if it never does. */
+async function awaitSinkEqual(r: Round, t0: number, loadEnded: number, deadline: number, settleS: number): Promise<void> {
+  let last = { ok: false, differs: 'not compared' };
+  while (Date.now() < deadline) {
+    last = await sinkEqual().catch((err: unknown) => ({ ok: false, differs: `compare failed: ${String(err).split('\n')[0]}` }));
+    if (last.ok) {
+      r.equalS = secondsSince(t0);
+      r.afterLoadS = secondsSince(loadEnded);
+      return;
+    }
+    await sleep(2000);
+  }
+  r.divergence = `sink not equal ${settleS} s after the fault: ${last.differs}`;
+}
+
 async function runRound(round: number, fault: string, opts: { rate: number; loadS: number; faultAtS: number; settleS: number; seed: number }, rand: () => number): Promise<Round> {
   const r: Round = { round, fault, at: new Date().toISOString(), states: [] };
   const [victim, , during] = fault.split(' ') as [string, string?, ('redeploy' | 'savepoint')?];
@@ -211,26 +234,13 @@ async function runRound(round: number, fault: string, opts: { rate: number; load
     else await sleep(500);
   }
   while (Date.now() < deadline && r.runningS === undefined) {
-    const s = await status();
-    const word = s ? `${s.state}${s.reason ? ` (${s.reason.slice(0, 80)})` : ''}` : 'no answer';
-    if (r.states[r.states.length - 1] !== word) r.states.push(word);
-    if (healthy(s) && r.backS !== undefined) r.runningS = secondsSince(t0);
+    if ((await noteState(r)) && r.backS !== undefined) r.runningS = secondsSince(t0);
     else await sleep(2000);
   }
   await load;
   const loadEnded = Date.now();
   if (action) r.action = await action;
-  let last = { ok: false, differs: 'not compared' };
-  while (Date.now() < deadline) {
-    last = await sinkEqual().catch((err: unknown) => ({ ok: false, differs: `compare failed: ${String(err).split('\n')[0]}` }));
-    if (last.ok) {
-      r.equalS = secondsSince(t0);
-      r.afterLoadS = secondsSince(loadEnded);
-      break;
-    }
-    await sleep(2000);
-  }
-  if (r.equalS === undefined) r.divergence = `sink not equal ${opts.settleS} s after the fault: ${last.differs}`;
+  await awaitSinkEqual(r, t0, loadEnded, deadline, opts.settleS);
   if (r.backS === undefined) r.error = `${victim} not back within ${opts.settleS} s`;
   return r;
 }
@@ -245,25 +255,11 @@ async function finishRound(r: Round, hit: { t0: number; back: () => Promise<bool
   const deadline = hit.t0 + opts.settleS * 1000;
   while (Date.now() < deadline && (r.backS === undefined || r.runningS === undefined)) {
     if (r.backS === undefined && (await hit.back().catch(() => false))) r.backS = secondsSince(hit.t0);
-    const s = await status();
-    const word = s ? `${s.state}${s.reason ? ` (${s.reason.slice(0, 80)})` : ''}` : 'no answer';
-    if (r.states[r.states.length - 1] !== word) r.states.push(word);
-    if (healthy(s) && r.backS !== undefined) r.runningS = secondsSince(hit.t0);
+    if ((await noteState(r)) && r.backS !== undefined) r.runningS = secondsSince(hit.t0);
     else await sleep(1000);
   }
   await load;
-  const loadEnded = Date.now();
-  let last = { ok: false, differs: 'not compared' };
-  while (Date.now() < deadline) {
-    last = await sinkEqual().catch((err: unknown) => ({ ok: false, differs: `compare failed: ${String(err).split('\n')[0]}` }));
-    if (last.ok) {
-      r.equalS = secondsSince(hit.t0);
-      r.afterLoadS = secondsSince(loadEnded);
-      break;
-    }
-    await sleep(2000);
-  }
-  if (r.equalS === undefined) r.divergence = `sink not equal ${opts.settleS} s after the fault: ${last.differs}`;
+  await awaitSinkEqual(r, hit.t0, Date.now(), deadline, opts.settleS);
   if (r.backS === undefined) r.error = `not back within ${opts.settleS} s`;
   return r;
 }

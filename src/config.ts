@@ -48,11 +48,12 @@ function readClustersFile(file: string): z.infer<typeof ClustersFile> {
   return parsed.data;
 }
 
-export /** An environment switch: 1/0, true/false, yes/no, on/off (anything else is left for zod to refuse). */
+/** An environment switch: 1/0, true/false, yes/no, on/off (anything else is left for zod to refuse). */
 const toBoolean = (v: unknown) =>
   typeof v === 'string' ? ({ '1': true, true: true, yes: true, on: true, '0': false, false: false, no: false, off: false, '': false } as Record<string, boolean>)[v.toLowerCase()] ?? v : v;
+const switchValue = z.preprocess(toBoolean, z.boolean({ invalid_type_error: 'true or false (1/0, yes/no)' }));
 
-const StackSettings = z.object({
+export const StackSettings = z.object({
   host: z.string().default('127.0.0.1'),
   ports: z
     .object({
@@ -86,7 +87,7 @@ const StackSettings = z.object({
    * what they cost (bench/throughput.ts) or to show the restore hole they close: a job restored from a
    * checkpoint can then leave a change and its undo wrong in the sink for good (docs/RELIABILITY.md).
    */
-  exactAggregates: z.preprocess(toBoolean, z.boolean({ invalid_type_error: 'true or false (1/0, yes/no)' })).default(true),
+  exactAggregates: switchValue.default(true),
   /** Fluss's default.replication.factor for new tables; unset: min(tablet servers, 3). */
   flussReplicationFactor: count(1, 9).optional(),
   slotsPerTaskManager: count(1, 64).default(8),
@@ -113,9 +114,7 @@ export const GridflowConfig = z.object({
      */
     tls: z
       .object({
-        enabled: z
-          .preprocess(toBoolean, z.boolean({ invalid_type_error: 'true or false (1/0, yes/no)' }))
-          .default(false),
+        enabled: switchValue.default(false),
         caFile: z.string().optional(),
         certFile: z.string().optional(),
         keyFile: z.string().optional(),

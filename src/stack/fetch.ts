@@ -194,11 +194,19 @@ function javaSources(dir: string): string[] {
     .map((f) => path.join(dir, f));
 }
 
-/** Compiles every .java under sourceDir against compileCp into one jar, keyed by the sources and those jars. */
-function ensureJavaJar(config: GridflowConfig, spec: { sourceDir: string; compileCp: string[]; cacheName: string; jarName: string; what: string }, progress: Progress): string {
+/**
+ * Compiles every .java under sourceDir against compileCp into one jar, with `resources` (paths relative to
+ * sourceDir, e.g. a service file) copied in beside the classes; keyed by all of them and those jars.
+ */
+function ensureJavaJar(
+  config: GridflowConfig,
+  spec: { sourceDir: string; compileCp: string[]; resources?: string[]; cacheName: string; jarName: string; what: string },
+  progress: Progress,
+): string {
   const sources = javaSources(spec.sourceDir);
+  const resources = spec.resources ?? [];
   const digest = createHash('sha256');
-  for (const s of sources) digest.update(path.relative(spec.sourceDir, s)).update(fs.readFileSync(s));
+  for (const s of [...sources, ...resources.map((r) => path.join(spec.sourceDir, r))]) digest.update(path.relative(spec.sourceDir, s)).update(fs.readFileSync(s));
   digest.update(spec.compileCp.map((j) => path.basename(j)).join(','));
   const dir = path.join(config.cacheDir, `${spec.cacheName}-${digest.digest('hex').slice(0, 10)}`);
   const jar = path.join(dir, spec.jarName);
@@ -208,6 +216,10 @@ function ensureJavaJar(config: GridflowConfig, spec: { sourceDir: string; compil
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(classes, { recursive: true });
   run('javac', ['--release', String(VERSIONS.java), '-d', classes, '-cp', spec.compileCp.join(':'), ...sources]);
+  for (const r of resources) {
+    fs.mkdirSync(path.join(classes, path.dirname(r)), { recursive: true });
+    fs.copyFileSync(path.join(spec.sourceDir, r), path.join(classes, r));
+  }
   // Written under another name first: an interrupted build never leaves a jar that looks complete.
   run('jar', ['--create', '--file', `${jar}.part`, '-C', classes, '.']);
   fs.renameSync(`${jar}.part`, jar);
@@ -240,25 +252,19 @@ function ensureExactJar(config: GridflowConfig, flinkJars: string[], progress: P
  * compiled against the pinned reporter jar into a jar with its service file, keyed by the sources and jars.
  */
 function ensureReporterJar(config: GridflowConfig, flinkJars: string[], metricsJars: string[], progress: Progress): string {
-  const sourceDir = path.join(repoRoot(), 'src', 'stack', 'java', 'reporter');
-  const sources = javaSources(sourceDir);
-  const service = path.join('META-INF', 'services', 'org.apache.flink.metrics.reporter.MetricReporterFactory');
   const compileCp = [...metricsJars, ...flinkJars.filter((j) => /\/(flink-(core|metrics-core)|slf4j-api)-[^/]*\.jar$/.test(j))];
-  const digest = createHash('sha256');
-  for (const s of [...sources, path.join(sourceDir, service)]) digest.update(path.relative(sourceDir, s)).update(fs.readFileSync(s));
-  digest.update(compileCp.map((j) => path.basename(j)).join(','));
-  const dir = path.join(config.cacheDir, `gridflow-reporter-${digest.digest('hex').slice(0, 10)}`);
-  const jar = path.join(dir, 'gridflow-prometheus-reporter.jar');
-  if (fs.existsSync(jar)) return jar;
-  progress('compiling the loopback Prometheus reporter factory for Flink');
-  const classes = path.join(dir, 'classes');
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(path.join(classes, path.dirname(service)), { recursive: true });
-  run('javac', ['--release', String(VERSIONS.java), '-d', classes, '-cp', compileCp.join(':'), ...sources]);
-  fs.copyFileSync(path.join(sourceDir, service), path.join(classes, service));
-  run('jar', ['--create', '--file', `${jar}.part`, '-C', classes, '.']);
-  fs.renameSync(`${jar}.part`, jar);
-  return jar;
+  return ensureJavaJar(
+    config,
+    {
+      sourceDir: path.join(repoRoot(), 'src', 'stack', 'java', 'reporter'),
+      compileCp,
+      resources: [path.join('META-INF', 'services', 'org.apache.flink.metrics.reporter.MetricReporterFactory')],
+      cacheName: 'gridflow-reporter',
+      jarName: 'gridflow-prometheus-reporter.jar',
+      what: 'the loopback Prometheus reporter factory for Flink',
+    },
+    progress,
+  );
 }
 
 /** The connector jars and the warehouse's function jar on the Flink classpath (what docker/compose.yml mounts). */

@@ -5,35 +5,19 @@
  * delivered twice. The decision of what to send per key is the code the dws and ads jobs run
  * (sql/exact/gridflow/exact/Emission.java). The sink's last upsert per key must equal the contract.
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { compileJava, runJava } from '../../support/java';
 
-const root = path.join(__dirname, '../../..');
 let classes: string;
 
 beforeAll(() => {
-  classes = fs.mkdtempSync(path.join(os.tmpdir(), 'gridflow-exact-check-'));
-  execFileSync('javac', [
-    '--release',
-    '17',
-    '-d',
-    classes,
-    path.join(root, 'sql/exact/gridflow/exact/Emission.java'),
-    path.join(root, 'test/java/gridflow/exact/ExactReplayCheck.java'),
-  ]);
+  classes = compileJava(['sql/exact/gridflow/exact/Emission.java', 'test/java/gridflow/exact/ExactReplayCheck.java']);
 });
 
 afterAll(() => fs.rmSync(classes, { recursive: true, force: true }));
 
 function check(rule: string): { failures: number; restores: number; text: string } {
-  let text: string;
-  try {
-    text = execFileSync('java', ['-cp', classes, 'gridflow.exact.ExactReplayCheck', rule, '3000', '400'], { encoding: 'utf8' });
-  } catch (err) {
-    text = (err as { stdout?: string }).stdout ?? String(err);
-  }
+  const text = runJava(classes, 'gridflow.exact.ExactReplayCheck', [rule, '3000', '400']).stdout;
   return {
     failures: Number(/failures (\d+)/.exec(text)?.[1] ?? NaN),
     restores: Number(/(\d+) restores/.exec(text)?.[1] ?? NaN),

@@ -8,20 +8,15 @@
  */
 package org.apache.flink.table.runtime.operators.aggregate;
 
-import gridflow.exact.Emission;
-
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.runtime.context.ExecutionContext;
 import org.apache.flink.table.runtime.dataview.PerKeyStateDataViewStore;
 import org.apache.flink.table.runtime.generated.AggsHandleFunction;
 import org.apache.flink.table.runtime.generated.GeneratedAggsHandleFunction;
 import org.apache.flink.table.runtime.generated.GeneratedRecordEqualiser;
-import org.apache.flink.table.runtime.generated.RecordEqualiser;
 import org.apache.flink.table.runtime.operators.bundle.MapBundleFunction;
-import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
 import org.apache.flink.table.runtime.util.StateConfigUtil;
 import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.util.Collector;
@@ -33,9 +28,9 @@ import org.slf4j.LoggerFactory;
 
 public class MiniBatchGlobalGroupAggFunction extends MapBundleFunction<RowData, RowData, RowData, RowData> {
 
-    /** Not Flink's: a process that loaded Flink's class beside ours fails loudly when it reads the job. */
     private static final Logger LOG = LoggerFactory.getLogger(MiniBatchGlobalGroupAggFunction.class);
 
+    /** Not Flink's: a process that loaded Flink's class beside ours fails loudly when it reads the job. */
     private static final long serialVersionUID = 0x67726964666c6f02L;
 
     private final GeneratedAggsHandleFunction localAggsCode;
@@ -48,7 +43,6 @@ public class MiniBatchGlobalGroupAggFunction extends MapBundleFunction<RowData, 
 
     private transient AggsHandleFunction local;
     private transient AggsHandleFunction global;
-    private transient RecordEqualiser equaliser;
     private transient ValueState<RowData> accumulators;
     private transient ExactEmitter emitter;
 
@@ -78,11 +72,8 @@ public class MiniBatchGlobalGroupAggFunction extends MapBundleFunction<RowData, 
         local.open(new PerKeyStateDataViewStore(context.getRuntimeContext()));
         global = globalAggsCode.newInstance(loader);
         global.open(new PerKeyStateDataViewStore(context.getRuntimeContext(), ttl));
-        equaliser = equaliserCode.newInstance(loader);
-        ValueStateDescriptor<RowData> descriptor = new ValueStateDescriptor<>("accState", InternalTypeInfo.ofFields(accumulatorTypes));
-        if (ttl.isEnabled()) descriptor.enableTimeToLive(ttl);
-        accumulators = context.getRuntimeContext().getState(descriptor);
-        emitter = new ExactEmitter(generateUpdateBefore);
+        accumulators = ExactEmitter.accumulatorState(context.getRuntimeContext(), accumulatorTypes, ttl);
+        emitter = new ExactEmitter(counter, equaliserCode.newInstance(loader), generateUpdateBefore);
         LOG.info("gridflow exact mini-batch aggregate (global, sql/exact): every key a bundle touches is sent with its current value or a delete");
     }
 
@@ -104,17 +95,7 @@ public class MiniBatchGlobalGroupAggFunction extends MapBundleFunction<RowData, 
             global.setAccumulators(hadState ? acc : global.createAccumulators());
             RowData before = global.getValue();
             global.merge(entry.getValue());
-            RowData after = global.getValue();
-            acc = global.getAccumulators();
-            boolean alive = !counter.recordCountIsZero(acc);
-            if (alive) {
-                accumulators.update(acc);
-            } else {
-                accumulators.clear();
-                global.cleanup();
-            }
-            boolean changed = Emission.ACTIVE == Emission.Rule.EXACT || !equaliser.equals(before, after);
-            emitter.emit(Emission.decide(Emission.ACTIVE, hadState, alive, changed), key, before, after, out);
+            emitter.finish(key, hadState, before, global, accumulators, out);
         }
     }
 

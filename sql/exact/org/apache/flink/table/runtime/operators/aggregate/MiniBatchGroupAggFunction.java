@@ -20,7 +20,6 @@ import gridflow.exact.Emission;
 
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.util.RowDataUtil;
@@ -29,10 +28,8 @@ import org.apache.flink.table.runtime.dataview.PerKeyStateDataViewStore;
 import org.apache.flink.table.runtime.generated.AggsHandleFunction;
 import org.apache.flink.table.runtime.generated.GeneratedAggsHandleFunction;
 import org.apache.flink.table.runtime.generated.GeneratedRecordEqualiser;
-import org.apache.flink.table.runtime.generated.RecordEqualiser;
 import org.apache.flink.table.runtime.operators.bundle.MapBundleFunction;
 import org.apache.flink.table.runtime.typeutils.InternalSerializers;
-import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
 import org.apache.flink.table.runtime.util.StateConfigUtil;
 import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.RowType;
@@ -47,9 +44,9 @@ import org.slf4j.LoggerFactory;
 
 public class MiniBatchGroupAggFunction extends MapBundleFunction<RowData, List<RowData>, RowData, RowData> {
 
-    /** Not Flink's: a process that loaded Flink's class beside ours fails loudly when it reads the job. */
     private static final Logger LOG = LoggerFactory.getLogger(MiniBatchGroupAggFunction.class);
 
+    /** Not Flink's: a process that loaded Flink's class beside ours fails loudly when it reads the job. */
     private static final long serialVersionUID = 0x67726964666c6f01L;
 
     private final GeneratedAggsHandleFunction aggsHandlerCode;
@@ -61,7 +58,6 @@ public class MiniBatchGroupAggFunction extends MapBundleFunction<RowData, List<R
     private final long stateRetentionMillis;
 
     private transient AggsHandleFunction aggs;
-    private transient RecordEqualiser equaliser;
     private transient ValueState<RowData> accumulators;
     private transient TypeSerializer<RowData> inputCopier;
     private transient ExactEmitter emitter;
@@ -90,12 +86,9 @@ public class MiniBatchGroupAggFunction extends MapBundleFunction<RowData, List<R
         StateTtlConfig ttl = StateConfigUtil.createTtlConfig(stateRetentionMillis);
         aggs = aggsHandlerCode.newInstance(loader);
         aggs.open(new PerKeyStateDataViewStore(context.getRuntimeContext(), ttl));
-        equaliser = equaliserCode.newInstance(loader);
-        ValueStateDescriptor<RowData> descriptor = new ValueStateDescriptor<>("accState", InternalTypeInfo.ofFields(accumulatorTypes));
-        if (ttl.isEnabled()) descriptor.enableTimeToLive(ttl);
-        accumulators = context.getRuntimeContext().getState(descriptor);
+        accumulators = ExactEmitter.accumulatorState(context.getRuntimeContext(), accumulatorTypes, ttl);
         inputCopier = InternalSerializers.create(inputType);
-        emitter = new ExactEmitter(generateUpdateBefore);
+        emitter = new ExactEmitter(counter, equaliserCode.newInstance(loader), generateUpdateBefore);
         LOG.info("gridflow exact mini-batch aggregate (one-phase, sql/exact): every key a bundle touches is sent with its current value or a delete");
     }
 
@@ -131,17 +124,7 @@ public class MiniBatchGroupAggFunction extends MapBundleFunction<RowData, List<R
                 if (RowDataUtil.isAccumulateMsg(row)) aggs.accumulate(row);
                 else aggs.retract(row);
             }
-            RowData after = aggs.getValue();
-            acc = aggs.getAccumulators();
-            boolean alive = !counter.recordCountIsZero(acc);
-            if (alive) {
-                accumulators.update(acc);
-            } else {
-                accumulators.clear();
-                aggs.cleanup();
-            }
-            boolean changed = Emission.ACTIVE == Emission.Rule.EXACT || !equaliser.equals(before, after);
-            emitter.emit(Emission.decide(Emission.ACTIVE, hadState, alive, changed), key, before, after, out);
+            emitter.finish(key, hadState, before, aggs, accumulators, out);
         }
     }
 
