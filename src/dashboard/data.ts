@@ -229,20 +229,34 @@ export interface StatusRead {
 const lastStatus = new WeakMap<DashboardDeps, Map<string, { status: PipelineStatus; readAt: number }>>();
 export const STATUS_TIMEOUT_MS = 5_000;
 
+/** The pipeline's workflow: `deps.workflowId` when given (the e2e tests' own ids, another deployment's), else `pipeline:<name>`. */
+export function statusWorkflowId(deps: DashboardDeps, pipeline: string): string {
+  return deps.workflowId?.(pipeline) ?? pipelineWorkflowId(pipeline);
+}
+
 /**
- * The pipeline's status query. When Temporal or the worker does not answer within 5 s, the last answer
- * this server got is returned with the error (the page shows it with its age, never as current).
+ * One status query, unbounded and uncached: `deps.status` when given, else the query of the pipeline's
+ * workflow (statusWorkflowId) through `deps.temporal`. /metrics bounds it with its own read timeout;
+ * the pages read it through readStatus.
+ */
+export async function queryStatus(deps: DashboardDeps, pipeline: string): Promise<PipelineStatus> {
+  if (deps.status) return deps.status(pipeline);
+  if (!deps.temporal) throw new Error(`Temporal at ${deps.config.temporal.address} was unreachable when the dashboard started`);
+  return deps.temporal.workflow.getHandle(statusWorkflowId(deps, pipeline)).query(statusQuery);
+}
+
+/**
+ * The status for the pages: queryStatus bounded at 5 s. When Temporal or the worker does not answer, the
+ * last answer this server got is returned with the error (the page shows it with its age, never as current).
  */
 export async function readStatus(deps: DashboardDeps, pipeline: string): Promise<StatusRead> {
   const cache = lastStatus.get(deps) ?? new Map<string, { status: PipelineStatus; readAt: number }>();
   lastStatus.set(deps, cache);
   const previous = cache.get(pipeline);
-  if (!deps.temporal && !deps.status) return { status: previous?.status ?? null, readAt: previous?.readAt ?? null, error: `Temporal at ${deps.config.temporal.address} was unreachable when the dashboard started` };
   let timer: NodeJS.Timeout | undefined;
   try {
-    const ask = deps.status ? deps.status(pipeline) : deps.temporal!.workflow.getHandle(pipelineWorkflowId(pipeline)).query(statusQuery);
     const status = await Promise.race([
-      ask,
+      queryStatus(deps, pipeline),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer to the status query within ${STATUS_TIMEOUT_MS / 1000} s: Temporal at ${deps.config.temporal.address} unreachable, or no gridflow worker polling (gridflow worker status)`)), STATUS_TIMEOUT_MS);
       }),

@@ -12,16 +12,14 @@
  */
 import { Gauge, Registry } from 'prom-client';
 import { resolveConnection } from '../config';
-import { pipelineWorkflowId } from '../constants';
 import { METRICS, MetricKey, PipelineFacts, Read, Sample, ScrapeFacts, SlotFact, VerificationRunFact, metricSamples } from '../core/metrics';
-import type { PipelineStatus } from '../core/types';
 import { redact } from '../core/redact';
 import { knownSecrets } from '../secrets';
 import { inTransaction, withClient } from '../postgres/connection';
 import { observeSlots } from '../postgres/source/replication';
 import { CAPTURED_TABLES, artifactName } from '../postgres/source/names';
 import { LOCAL_CONNECTIONS } from '../stack/credentials';
-import { statusQuery } from '../workflows/definitions';
+import { queryStatus } from './data';
 import type { DashboardDeps } from './server';
 
 /**
@@ -107,7 +105,8 @@ export async function gatherFacts(deps: DashboardDeps & MetricsSources): Promise
 
 async function pipelineFacts(deps: DashboardDeps & MetricsSources, pipeline: string): Promise<PipelineFacts> {
   const [status, verifications, slots] = await Promise.all([
-    read(`status query of pipeline ${pipeline}`, () => readStatus(deps, pipeline)),
+    // The same query as the pages' (data.ts), bounded here by READ_TIMEOUT_MS and never answered from a cache.
+    read(`status query of pipeline ${pipeline}`, () => queryStatus(deps, pipeline)),
     read(`verification runs of ${pipeline}`, () => readVerifications(deps, pipeline)),
     read(`replication slots of ${pipeline}`, () => readSlots(deps, pipeline)),
   ]);
@@ -128,12 +127,6 @@ function reportChanges(pipeline: string, reads: Record<string, Read<unknown>>): 
     if (error) process.stderr.write(`metrics: ${error} (gridflow_metrics_source_up{pipeline="${pipeline}",source="${source}"} 0)\n`);
     else process.stderr.write(`metrics: ${source} of ${pipeline} readable again\n`);
   }
-}
-
-async function readStatus(deps: DashboardDeps & MetricsSources, pipeline: string): Promise<PipelineStatus> {
-  if (deps.status) return deps.status(pipeline);
-  if (!deps.temporal) throw new Error('Temporal was unreachable when the dashboard started');
-  return deps.temporal.workflow.getHandle(deps.workflowId?.(pipeline) ?? pipelineWorkflowId(pipeline)).query(statusQuery);
 }
 
 async function readVerifications(deps: DashboardDeps, pipeline: string): Promise<VerificationRunFact[]> {

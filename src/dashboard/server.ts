@@ -13,7 +13,6 @@ import type { Pool } from 'pg';
 import type { Client } from '@temporalio/client';
 import { GridflowConfig, repoRoot } from '../config';
 import type { PipelineStatus } from '../core/types';
-import { pipelineWorkflowId } from '../constants';
 import {
   gridBreakdowns,
   gridCapacity,
@@ -24,6 +23,7 @@ import {
   pipelineVerifications,
   readStatus,
   sinkVersion,
+  statusWorkflowId,
 } from './data';
 import { HttpError, QueryError, flinkJobLink, intParam, parseHealthQuery, rejectUnknownParams, stateLevel, temporalWorkflowLink } from './view';
 
@@ -42,7 +42,7 @@ export interface DashboardDeps {
   now(): number;
   /** The pipeline's status; default: the status query of workflow `pipeline:<name>` through `temporal`. */
   status?(pipeline: string): Promise<PipelineStatus>;
-  /** Workflow id shown in the Temporal UI link; default `pipeline:<name>`. */
+  /** The pipeline's workflow: the one its status query asks (when `status` is not given) and the Temporal UI link shows; default `pipeline:<name>`. */
   workflowId?(pipeline: string): string;
   /** How often the live stream looks at the sink (default 1000 ms). */
   liveIntervalMs?: number;
@@ -111,7 +111,7 @@ function uiLinks(deps: DashboardDeps): { temporalUi: string; flinkUi: string } {
 async function pipelineView(deps: DashboardDeps, pipeline: string) {
   const read = await readStatus(deps, pipeline);
   const links = uiLinks(deps);
-  const workflowId = deps.workflowId?.(pipeline) ?? pipelineWorkflowId(pipeline);
+  const workflowId = statusWorkflowId(deps, pipeline);
   const s = read.status;
   const now = deps.now();
   return {
