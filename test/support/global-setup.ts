@@ -19,7 +19,7 @@ export default async function globalSetup(globalConfig: { testPathPattern?: stri
   applyTestStackEnv();
   const pattern = globalConfig.testPathPattern ?? '';
   if (/test\/unit/.test(pattern) && !/workflows|e2e/.test(pattern)) return;
-  // Downloads and the Temporal CLI build happen here, once, before any test: on a new machine they take
+  // Downloads (and the Temporal CLI, or its go build) happen here, once, before any test: on a new machine they take
   // minutes, longer than a test hook may (the workflow tests start the Temporal CLI binary).
   ensureArtifacts(loadConfig(), (m) => process.stderr.write(`[setup] ${m}\n`));
   const { code } = await bundleWorkflowCode({
