@@ -20,7 +20,7 @@ import { Artifacts, Progress, ensureArtifacts } from './fetch';
 import { Health, safeCheck, statusWord, waitHealthy } from './health';
 import { layout } from './layout';
 import { ServiceUser, runtimePath, serviceUser } from './privilege';
-import { ensureSupervisor, readSupervision, stopSupervisor, supervisorPid } from './supervisor';
+import { ensureSupervisor, readSupervision, stopSupervisor, supervisorPid } from './supervision';
 import { describeSupervision } from '../core/supervise';
 import { isAlive, processRss, readPid, stopProcess, tailFile, treeRss } from './process';
 

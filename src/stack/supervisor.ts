@@ -11,68 +11,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from '../config';
-import { SupervisedRecord, emptyRecord, onExit, onRestarted } from '../core/supervise';
+import { emptyRecord, onExit, onRestarted } from '../core/supervise';
 import { StackContext } from './component';
 import { bringUp, components, failureReport } from './manager';
 import { safeCheck } from './health';
-import { isAlive, readPid, startDetached, stopProcess } from './process';
+import { isAlive, readPid, startDetached } from './process';
+import { readSupervision, writeSupervision } from './supervision';
 
-export const SUPERVISOR = 'supervisor';
+// What callers (tests, benchmarks) have always imported from here; they live in supervision.ts, which
+// manager.ts imports instead of this file (this file imports manager.ts).
+export { SUPERVISOR, ensureSupervisor, readSupervision, stopSupervisor, supervisionFile, supervisorPid } from './supervision';
+export type { SupervisionState } from './supervision';
+
 const TICK_MS = 2000;
-
-export type SupervisionState = Record<string, SupervisedRecord>;
-
-export function supervisionFile(ctx: StackContext): string {
-  return path.join(ctx.layout.run, 'supervisor.json');
-}
-
-export function readSupervision(ctx: StackContext): SupervisionState {
-  try {
-    return JSON.parse(fs.readFileSync(supervisionFile(ctx), 'utf8')) as SupervisionState;
-  } catch {
-    return {};
-  }
-}
-
-function writeSupervision(ctx: StackContext, state: SupervisionState): void {
-  fs.mkdirSync(ctx.layout.run, { recursive: true });
-  const tmp = `${supervisionFile(ctx)}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
-  fs.renameSync(tmp, supervisionFile(ctx));
-}
-
-/** The supervisor's pid, if it runs. */
-export function supervisorPid(ctx: StackContext): number | undefined {
-  const pid = readPid(ctx.layout.pidFile(SUPERVISOR));
-  return isAlive(pid) ? pid : undefined;
-}
-
-/** Start the detached supervisor unless it runs. Forgets earlier give-ups: `stack up` is the operator saying "try again". */
-export function ensureSupervisor(ctx: StackContext): number {
-  const running = supervisorPid(ctx);
-  const state = readSupervision(ctx);
-  for (const name of Object.keys(state)) if (state[name].gaveUp) state[name] = { ...state[name], gaveUp: undefined, recentExits: [] };
-  writeSupervision(ctx, state);
-  if (running) return running;
-  const pid = startDetached({
-    command: process.execPath,
-    args: [path.join(repoRoot(), 'bin', 'gridflow'), 'stack', 'supervise'],
-    logFile: ctx.layout.logFile(SUPERVISOR),
-    pidFile: ctx.layout.pidFile(SUPERVISOR),
-  });
-  ctx.progress(`supervisor          started (pid ${pid}): restarts any component that exits; log ${ctx.layout.logFile(SUPERVISOR)}`);
-  return pid;
-}
-
-/** Stop the supervisor (before the components, so it does not restart what is being stopped). */
-export async function stopSupervisor(ctx: StackContext): Promise<void> {
-  const pid = supervisorPid(ctx);
-  if (pid) {
-    const outcome = await stopProcess(pid, 20_000);
-    ctx.progress(`supervisor          ${outcome === 'killed' ? 'killed' : 'stopped'} (pid ${pid})`);
-  }
-  fs.rmSync(ctx.layout.pidFile(SUPERVISOR), { force: true });
-}
 
 interface Watched {
   name: string;
