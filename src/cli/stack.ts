@@ -14,8 +14,9 @@ export const STACK_HELP = `gridflow stack — the local stack (PostgreSQL ×2, Z
 Usage:
   gridflow stack up [component...]      fetch what is missing (once), start, wait until healthy; then the
                                         supervisor restarts any component (and the detached worker) that exits
-  gridflow stack down [--purge]         stop the supervisor, then everything; --purge also deletes data, logs and credentials
-  gridflow stack status [--json]        component, pid, address, health, memory, restarts
+  gridflow stack down [--purge]         stop the supervisor, the detached worker and dashboard, then every component;
+                                        --purge also deletes data, logs and credentials
+  gridflow stack status [--json]        component, pid, address, health, memory, restarts (worker and dashboard too)
   gridflow stack supervise              the supervisor itself, in the foreground (stack up runs it detached)
   gridflow stack logs [component] [-n N] [-f]
                                         show a component's log (without a component: where the logs are)
@@ -78,7 +79,7 @@ export async function stackCommand(args: ParsedArgs, out: Out): Promise<number> 
       );
       const total = rows.reduce((s, r) => s + (r.rssBytes ?? 0), 0);
       if (!out.json) out.text(`total RSS ${mb(total)}`);
-      return rows.every((r) => r.status === 'healthy' || r.status === 'external') ? 0 : 1;
+      return rows.every((r) => r.status === 'healthy' || r.status === 'external' || r.status === 'not started') ? 0 : 1;
     }
     case 'logs': {
       allowFlags(args, ['n', 'f', 'follow']);

@@ -3,8 +3,9 @@
  *
  * up:     fetch what is missing (once), then start each component in dependency order and wait for a
  *         real request to succeed; a component already healthy is left alone and reported as such.
- * down:   stop in reverse order, gently then forcefully; data stays unless --purge.
- * status: component, pid, address, health.
+ * down:   stop the supervisor, the detached worker and dashboard, then the components in reverse order,
+ *         gently then forcefully; data stays unless --purge.
+ * status: component, pid, address, health — the supervisor, worker and dashboard too.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +22,7 @@ import { Health, safeCheck, statusWord, waitHealthy } from './health';
 import { layout } from './layout';
 import { ServiceUser, runtimePath, serviceUser } from './privilege';
 import { ensureSupervisor, readSupervision, stopSupervisor, supervisorPid } from './supervision';
+import { DetachedStatus, detachedPid, detachedProcesses, detachedStatus, stopDetachedProcesses } from './detached';
 import { describeSupervision } from '../core/supervise';
 import { isAlive, processRss, readPid, stopProcess, tailFile, treeRss } from './process';
 
@@ -269,6 +271,9 @@ export async function stackUp(ctx: StackContext, only?: string[], opts: { superv
 export async function stackDown(ctx: StackContext, opts: { purge?: boolean } = {}): Promise<void> {
   // First, or it would start again what is being stopped.
   await stopSupervisor(ctx);
+  // Then gridflow's own worker and dashboard, before the Temporal server and databases they use: none is
+  // left running (and polling the next stack's Temporal) once the pid files are purged.
+  await stopDetachedProcesses(ctx, (s) => pad(s, 18));
   for (const c of [...components(ctx)].reverse()) {
     const pid = c.pid(ctx);
     const outcome = pid ? await stopProcess(pid, c.name.startsWith('postgres') ? 60_000 : 20_000, c.stopSignal) : 'not-running';
@@ -290,7 +295,8 @@ export interface ComponentStatus {
   component: string;
   pid: number | null;
   address: string;
-  status: ReturnType<typeof statusWord>;
+  /** 'not started': a worker or dashboard never started detached (not a fault, unlike 'stopped'). */
+  status: ReturnType<typeof statusWord> | DetachedStatus;
   detail: string;
   rssBytes: number | null;
   log: string;
@@ -332,6 +338,30 @@ export async function stackStatus(ctx: StackContext): Promise<ComponentStatus[]>
       supervision: describeSupervision(supervision[c.name], now),
     });
   }
+  // gridflow's own, after the components they run on.
+  for (const p of detachedProcesses(ctx)) {
+    const { pid } = detachedPid(p);
+    const pidFileExists = fs.existsSync(p.pidFile);
+    const health: Health = await safeCheck(() => p.health(pid));
+    const status = detachedStatus(pidFileExists, pid !== undefined, health);
+    const detail =
+      status === 'not started'
+        ? `not started (${p.startCommand})`
+        : status === 'stopped'
+          ? `not running (its pid file is there: ${supervisor ? 'the supervisor starts it again' : `nothing restarts it without the supervisor; ${p.startCommand}`})`
+          : health.detail;
+    rows.push({
+      component: p.name,
+      pid: pid ?? null,
+      address: p.address,
+      status,
+      detail,
+      rssBytes: pid ? treeRss(pid) : null,
+      log: p.logFile,
+      restarts: supervision[p.name]?.restarts ?? 0,
+      supervision: pidFileExists ? describeSupervision(supervision[p.name], now) : '',
+    });
+  }
   return rows;
 }
 
@@ -361,9 +391,11 @@ export async function addTaskManager(ctx: StackContext): Promise<string> {
 }
 
 export function logFileOf(ctx: StackContext, component: string): string[] {
+  const detached = detachedProcesses(ctx).find((x) => x.name === component);
+  if (detached) return [detached.logFile];
   const c = components(ctx).find((x) => x.name === component);
   if (!c) {
-    throw new StackError(`unknown component ${component}; one of: ${components(ctx).map((x) => x.name).join(', ')}`);
+    throw new StackError(`unknown component ${component}; one of: ${[...components(ctx), ...detachedProcesses(ctx)].map((x) => x.name).join(', ')}`);
   }
   const files = [c.logFile];
   const out = stdoutFile(ctx.layout, c.name);

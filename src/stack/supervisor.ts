@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { repoRoot } from '../config';
 import { emptyRecord, onExit, onRestarted } from '../core/supervise';
 import { StackContext } from './component';
+import { dashboardArgsFile } from './detached';
 import { bringUp, components, failureReport } from './manager';
 import { safeCheck } from './health';
 import { isAlive, readPid, startDetached } from './process';
@@ -66,7 +67,7 @@ function watched(ctx: StackContext): Watched[] {
     });
   }
   const dashboardPid = ctx.layout.pidFile('dashboard');
-  const dashboardArgs = path.join(ctx.layout.run, 'dashboard.json');
+  const dashboardArgs = dashboardArgsFile(ctx.layout);
   if (fs.existsSync(dashboardPid) && fs.existsSync(dashboardArgs)) {
     // Started by `gridflow dashboard start`, which kept its arguments beside the pid file.
     list.push({
