@@ -5,82 +5,81 @@
 import { ConfigError } from './config';
 import { PrerequisiteError } from './stack/fetch';
 import { StackError } from './stack/manager';
-import { UsageError, parseArgs } from './cli/args';
+import { Command, ParsedArgs, UsageError, columns, parseCommandLine } from './cli/args';
 import { Out } from './cli/output';
-import { stackCommand } from './cli/stack';
-import { workerCommand } from './cli/worker';
-import { pipelineCommand } from './cli/pipeline';
-import { loadCommand } from './cli/load';
-import { demoCommand } from './cli/demo';
-import { verifyCommand } from './cli/verify';
-import { dashboardCommand } from './cli/dashboard';
-import { alertsCommand } from './cli/alerts';
+import { STACK_COMMAND, stackCommand } from './cli/stack';
+import { WORKER_COMMAND, workerCommand } from './cli/worker';
+import { PIPELINE_COMMANDS, pipelineCommand } from './cli/pipeline';
+import { LOAD_COMMAND, loadCommand } from './cli/load';
+import { DEMO_COMMAND, demoCommand } from './cli/demo';
+import { VERIFY_COMMAND, verifyCommand } from './cli/verify';
+import { DASHBOARD_COMMAND, dashboardCommand } from './cli/dashboard';
+import { ALERTS_COMMAND, alertsCommand } from './cli/alerts';
 import { TemporalUnavailable } from './cli/common';
 import { SpecError } from './core/spec';
+
+/** Every command: its declaration (options, subcommands, help) and what runs it. */
+export const COMMANDS: ReadonlyArray<{ def: Command; run: (args: ParsedArgs, out: Out) => Promise<number> }> = [
+  { def: STACK_COMMAND, run: stackCommand },
+  { def: WORKER_COMMAND, run: workerCommand },
+  { def: PIPELINE_COMMANDS, run: (args, out) => pipelineCommand(args.positionals[0], args, out) },
+  { def: LOAD_COMMAND, run: loadCommand },
+  { def: DEMO_COMMAND, run: demoCommand },
+  { def: VERIFY_COMMAND, run: verifyCommand },
+  { def: DASHBOARD_COMMAND, run: dashboardCommand },
+  { def: ALERTS_COMMAND, run: alertsCommand },
+];
+
+/** The words that start a command: `stack`, …, and each pipeline command (`deploy`, `status`, …). */
+export const words = (def: Command) => (def.name ? [def.name] : def.subcommands.map((s) => s.name));
+
+function entry(def: Command): string {
+  if (!def.name) return def.subcommands.map((s) => s.name).join(' | ');
+  const subs = def.subcommands.filter((s) => s.name).map((s) => s.name);
+  if (subs.length) return `${def.name} ${def.subcommands.some((s) => !s.name) ? `[${subs.join('|')}]` : subs.join('|')}`;
+  const required = Object.entries(def.options).filter(([, d]) => d.required);
+  return [def.name, ...required.map(([name, d]) => `--${name} ${d.value ?? 'N'}`)].join(' ');
+}
 
 const HELP = `gridflow — deploys and operates the SGCC real-time warehouse on Temporal
 (PostgreSQL CDC → Flink SQL → Fluss DWD/DWS/ADS → PostgreSQL)
 
 Usage: gridflow <command> [options]
+       gridflow <command> --help (or gridflow help <command>): its subcommands and options
 
 Commands:
-  stack up|down|status|logs|add-taskmanager|jars   the local stack (gridflow stack --help)
-  worker [start|stop|status]                        run the gridflow worker (gridflow worker --help)
-  deploy | status | redeploy | pause | resume | savepoint | decommission
-                                                    operate a pipeline (gridflow deploy --help)
-  load --rate N --duration S [--seed N]             write a realistic mix of changes into the source
-  demo                                              the whole thing: stack, worker, SGCC pipeline, data, results
-  verify schedule|now|history|unschedule           check the sink against the contract, freshness, slots (gridflow verify --help)
-  dashboard [start|stop|status]                     the grid's live page and the pipeline's page on :8090 (gridflow dashboard --help)
-  alerts status|test                                the pipeline's alerts: what holds, what waits for delivery (gridflow alerts --help)
+${columns(COMMANDS.map(({ def }) => [entry(def), def.title]), 30)}
 
-Options: --json (machine-readable output on stdout; progress stays on stderr), -h/--help.
+Every command takes --json (machine-readable output on stdout; progress stays on stderr) and -h/--help.
 Exit codes: 0 ok, 1 failed, 2 usage error, 3 missing prerequisite or configuration.`;
 
-const VALUED = ['n', 'out', 'rate', 'duration', 'every', 'spec', 'jobs', 'timeout', 'limit', 'seed', 'name', 'mode', 'reason', 'request-id', 'host', 'port', 'text'];
+const COMMAND_WORDS = COMMANDS.flatMap(({ def }) => words(def));
 
 export async function main(argv: string[]): Promise<number> {
   let out = new Out(false);
   try {
-    const args = parseArgs(argv, VALUED);
+    // Before the command only what every command takes: the rest belongs to a command, after it.
+    const at = argv.findIndex((a) => !a.startsWith('-') || a === '--');
+    const leading = at < 0 ? argv : argv.slice(0, at);
+    const stray = leading.filter((a) => !['--json', '-h', '--help'].includes(a));
+    if (stray.length) throw new UsageError(`unknown option ${stray.join(', ')} before the command (a command's options go after it: gridflow <command> [options])`);
+    const command = at < 0 || argv[at] === '--' ? undefined : argv[at];
+    if (!command) return out.help(HELP, leading.some((a) => a !== '--json') ? 0 : 2);
+    if (command === 'help') {
+      const topic = argv.slice(at + 1).find((a) => !a.startsWith('-'));
+      const found = topic && COMMANDS.find(({ def }) => words(def).includes(topic));
+      if (topic && !found) throw new UsageError(`unknown command ${topic} (commands: ${COMMAND_WORDS.join(', ')}; gridflow --help)`);
+      return found ? await found.run({ positionals: [topic], flags: { help: true } }, out) : out.help(HELP);
+    }
+    const found = COMMANDS.find(({ def }) => words(def).includes(command));
+    if (!found) throw new UsageError(`unknown command ${command} (commands: ${COMMAND_WORDS.join(', ')}; gridflow --help)`);
+    const args = parseCommandLine(found.def, argv);
     out = new Out(args.flags.json === true);
-    const command = args.positionals[0];
-    if (!command) {
-      out.text(HELP);
-      return args.flags.help ? 0 : 2;
-    }
-    switch (command) {
-      case 'help':
-        out.text(HELP);
-        return 0;
-      case 'stack':
-        return await stackCommand(args, out);
-      case 'worker':
-        return await workerCommand(args, out);
-      case 'deploy':
-      case 'status':
-      case 'redeploy':
-      case 'pause':
-      case 'resume':
-      case 'savepoint':
-      case 'decommission':
-        return await pipelineCommand(command, args, out);
-      case 'load':
-        return await loadCommand(args, out);
-      case 'demo':
-        return await demoCommand(args, out);
-      case 'verify': return await verifyCommand(args, out);
-      case 'dashboard':
-        return await dashboardCommand(args, out);
-      case 'alerts':
-        return await alertsCommand(args, out);
-      default:
-        throw new UsageError(`unknown command ${command}\n\n${HELP}`);
-    }
+    return await found.run(args, out);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (err instanceof UsageError) {
-      process.stderr.write(`gridflow: ${message}\n`);
+      process.stderr.write(`gridflow: ${message}\n${err.usage ? `${err.usage}\n` : ''}`);
       return 2;
     }
     if (err instanceof SpecError) {

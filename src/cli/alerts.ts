@@ -5,38 +5,46 @@ import { loadConfig } from '../config';
 import { alertsHandle, alertsStatus } from '../alerts-client';
 import { formatSeconds } from '../core/alerts';
 import { alertsTestUpdate, alertsWorkflowId } from '../workflows/alerts-definitions';
-import { ParsedArgs, UsageError, allowFlags, intFlag } from './args';
-import { pipelineName, temporalClient, temporalUiLink } from './common';
+import { ParsedArgs, UsageError, bind, defineCommand } from './args';
+import { PIPELINE_OPTIONS, pipelineName, temporalClient, temporalUiLink } from './common';
 import { Out } from './output';
 
-export const ALERTS_HELP = `gridflow alerts — what the pipeline's alerts workflow sees and delivers
-
-Usage (each takes --name NAME, default sgcc):
-  gridflow alerts status [--json]    conditions holding now, deliveries still retrying (attempt, last
-                                     error, next attempt), the newest outcomes, the last evaluation
-  gridflow alerts test [--text T] [--timeout S] [--json]
-                                     send a test message to every webhook the spec names and wait for the
-                                     outcome: exit 0 when every webhook took it, 1 otherwise
-
-The alerts workflow (alerts:<name>) is started by \`gridflow deploy\` when the spec has an \`alerts\` field,
+export const ALERTS_COMMAND = defineCommand({
+  name: 'alerts',
+  title: "the pipeline's alerts: what holds, what waits for delivery",
+  options: {
+    text: { type: 'string', value: 'T', description: 'the test message, at most 2000 characters', defaultText: '"gridflow alerts for pipeline <name> reach this webhook"' },
+    timeout: { type: 'integer', value: 'S', min: 1, default: 60, description: 'seconds to wait for the outcome' },
+    name: PIPELINE_OPTIONS.name,
+  },
+  subcommands: [
+    {
+      name: 'status',
+      summary: 'conditions holding now, deliveries still retrying (attempt, last error, next attempt), the newest outcomes, the last evaluation',
+      options: ['name'],
+    },
+    {
+      name: 'test',
+      summary: 'send a test message to every webhook the spec names and wait for the outcome: exit 0 when every webhook took it, 1 otherwise',
+      options: ['text', 'timeout', 'name'],
+    },
+  ],
+  notes: `The alerts workflow (alerts:<name>) is started by \`gridflow deploy\` when the spec has an \`alerts\` field,
 and stopped by \`gridflow decommission\`. Webhook URLs are the worker's configuration:
 GRIDFLOW_WEBHOOK_<NAME>=https://… (GRIDFLOW_WEBHOOK_<NAME>_SECRET for a signing secret) or the JSON file
-GRIDFLOW_WEBHOOKS names. See docs/OPERATIONS.md, "Alerts".`;
+GRIDFLOW_WEBHOOKS names. See docs/OPERATIONS.md, "Alerts".`,
+  examples: ['gridflow alerts status', 'gridflow alerts test --text "drill: ignore" --timeout 120'],
+});
 
 const ago = (now: number, at: number | null | undefined) => (at ? `${formatSeconds(Math.max(0, now - at))} ago` : 'never');
 
 export async function alertsCommand(args: ParsedArgs, out: Out): Promise<number> {
-  const sub = args.positionals[1];
-  if (args.flags.help || !sub) {
-    out.text(ALERTS_HELP);
-    return args.flags.help ? 0 : 2;
-  }
-  if (args.positionals.length > 2) throw new UsageError(`alerts ${sub} takes no further arguments; got ${args.positionals.slice(2).map((a) => JSON.stringify(a)).join(', ')}`);
-  if (sub !== 'status' && sub !== 'test') throw new UsageError(`unknown alerts command ${sub} (status, test)`);
-  allowFlags(args, sub === 'status' ? ['name', 'json'] : ['name', 'json', 'text', 'timeout']);
-  const text = args.flags.text;
-  if (text !== undefined && (typeof text !== 'string' || text.length > 2000)) throw new UsageError('--text needs a message of at most 2000 characters');
-  const timeoutMs = intFlag(args, 'timeout', 60, 1) * 1000;
+  const call = bind(ALERTS_COMMAND, args);
+  if (call.kind === 'help') return out.help(call.text, call.code);
+  const { sub } = call;
+  const { text } = call.values;
+  if (text !== undefined && text.length > 2000) throw new UsageError('--text needs a message of at most 2000 characters');
+  const timeoutMs = call.values.timeout * 1000;
   const name = pipelineName(args);
   const config = loadConfig();
   const { client, close } = await temporalClient(config);
@@ -83,7 +91,7 @@ export async function alertsCommand(args: ParsedArgs, out: Out): Promise<number>
     // test
     const requestId = `cli-${randomUUID()}`;
     const ids = await alertsHandle(client, name)
-      .executeUpdate(alertsTestUpdate, { args: [{ requestId, ...(typeof text === 'string' ? { text } : {}) }] })
+      .executeUpdate(alertsTestUpdate, { args: [{ requestId, ...(text !== undefined ? { text } : {}) }] })
       .catch((err) => {
         missing(err);
         let e = err as { cause?: unknown; message?: string };

@@ -9,7 +9,13 @@ import { TASK_QUEUE } from '../constants';
 import { localSpec } from '../stack/local-spec';
 import { PipelineSpec, parseSpec } from '../core/spec';
 import { ClusterError, resolveEndpoints } from '../core/clusters';
-import { ParsedArgs, UsageError } from './args';
+import { OptionDefs, ParsedArgs, UsageError } from './args';
+
+/** The options that name the pipeline to act on, the same for every command that takes them. */
+export const PIPELINE_OPTIONS = {
+  name: { type: 'string', description: 'the pipeline', defaultText: 'sgcc' },
+  spec: { type: 'string', value: 'FILE', description: "the pipeline's spec, JSON or YAML", defaultText: "the local stack's SGCC pipeline named --name" },
+} as const satisfies OptionDefs;
 
 /** --spec FILE (JSON or YAML), else the local stack's SGCC spec named --name (default sgcc). */
 export function specFromArgs(args: ParsedArgs, config: GridflowConfig): PipelineSpec {

@@ -10,26 +10,41 @@ import { IDENTIFIER } from '../constants';
 import { DashboardAddressInUse, runDashboard } from '../dashboard/run';
 import { layout } from '../stack/layout';
 import { isAlive, readPid, startDetached, stopProcess } from '../stack/process';
-import { ParsedArgs, UsageError, allowFlags } from './args';
+import { ParsedArgs, UsageError, Values, bind, defineCommand } from './args';
 import { Out } from './output';
 
-export const DASHBOARD_HELP = `gridflow dashboard — the grid's live page (实时大屏) and the pipeline's page, with a JSON API and /metrics
-
-Usage:
-  gridflow dashboard              run in the foreground (Ctrl-C stops it)
-  gridflow dashboard start        run detached, supervised with the stack; log in <GRIDFLOW_HOME>/logs/dashboard.log
-  gridflow dashboard stop         stop the detached dashboard
-  gridflow dashboard status       is it answering, and where?
-
-Options:
-  --host HOST     address to listen on (default 127.0.0.1)
-  --port N        port (default 8090, or GRIDFLOW_DASHBOARD_PORT; shifted by GRIDFLOW_PORT_OFFSET like every port)
-  --name P[,Q]    pipeline(s) to show (default sgcc)
-  --json          machine-readable output
-
+export const DASHBOARD_COMMAND = defineCommand({
+  name: 'dashboard',
+  title: "the grid's live page (实时大屏) and the pipeline's page",
+  options: {
+    host: { type: 'string', value: 'HOST', default: '127.0.0.1', description: 'address to listen on' },
+    port: {
+      type: 'integer',
+      value: 'N',
+      min: 1,
+      max: 65535,
+      kind: 'a port number',
+      defaultText: '8090, or GRIDFLOW_DASHBOARD_PORT; shifted by GRIDFLOW_PORT_OFFSET like every port',
+      description: 'port',
+    },
+    name: { type: 'string', value: 'P[,Q]', defaultText: 'sgcc', description: 'pipeline(s) to show' },
+  },
+  subcommands: [
+    { name: '', summary: 'run in the foreground (Ctrl-C stops it)', options: ['host', 'port', 'name'] },
+    {
+      name: 'start',
+      summary: 'run detached, supervised with the stack; log in <GRIDFLOW_HOME>/logs/dashboard.log',
+      options: ['host', 'port', 'name'],
+    },
+    { name: 'stop', summary: 'stop the detached dashboard', options: [] },
+    { name: 'status', summary: 'is it answering, and where?', options: [] },
+  ],
+  notes: `Pages: / (the grid) and /pipeline, a JSON API and /metrics.
 It reads the sink as the read-only connection sink_reader (the local stack defines it; elsewhere set
 GRIDFLOW_PG_SINK_READER, or GRIDFLOW_DASHBOARD_SINK_CONNECTION to use another name) and the pipeline's
-state through Temporal. Pages, API and options: docs/DASHBOARD.md.`;
+state through Temporal. Pages, API and options: docs/DASHBOARD.md.`,
+  examples: ['gridflow dashboard start', 'gridflow dashboard start --host 0.0.0.0 --port 8100 --name sgcc,other'],
+});
 
 export const DASHBOARD = 'dashboard';
 
@@ -39,17 +54,14 @@ export interface DashboardArgs {
   pipelines: string[];
 }
 
-/** --host/--port/--name → what to serve (validated; a bad value is a usage error naming it). */
-export function dashboardArgs(args: ParsedArgs, config: GridflowConfig): DashboardArgs {
-  const host = typeof args.flags.host === 'string' ? args.flags.host : '127.0.0.1';
+type DashboardValues = Pick<Values<(typeof DASHBOARD_COMMAND)['options']>, 'host' | 'port' | 'name'>;
+
+/** --host/--port/--name (port already in range: bind) → what to serve; a bad host or name is a usage error naming it. */
+export function dashboardArgs(values: DashboardValues, config: GridflowConfig): DashboardArgs {
+  const { host } = values;
   if (!/^[A-Za-z0-9.:[\]-]{1,253}$/.test(host)) throw new UsageError(`--host must be a host name or address, got ${JSON.stringify(host)}`);
-  let port = config.stack.ports.dashboard;
-  if (args.flags.port !== undefined) {
-    const raw = String(args.flags.port);
-    port = Number(raw);
-    if (!/^\d+$/.test(raw) || port < 1 || port > 65535) throw new UsageError(`--port must be a port number 1..65535, got ${JSON.stringify(raw)}`);
-  }
-  const names = typeof args.flags.name === 'string' ? args.flags.name.split(',').map((n) => n.trim()) : ['sgcc'];
+  const port = values.port ?? config.stack.ports.dashboard;
+  const names = values.name !== undefined ? values.name.split(',').map((n) => n.trim()) : ['sgcc'];
   for (const n of names) if (!IDENTIFIER.test(n)) throw new UsageError(`--name: ${JSON.stringify(n)} is not a pipeline name (lower-case identifier)`);
   return { host, port, pipelines: [...new Set(names)] };
 }
@@ -119,19 +131,13 @@ export function savedDashboardArgs(config: Pick<GridflowConfig, 'home'>): Dashbo
 }
 
 export async function dashboardCommand(args: ParsedArgs, out: Out): Promise<number> {
-  if (args.flags.help) {
-    out.text(DASHBOARD_HELP);
-    return 0;
-  }
-  // Options first: a misspelt one (--prot 9000) must be named, not its value taken for a command.
-  allowFlags(args, ['json', 'host', 'port', 'name']);
-  const sub = args.positionals[1];
-  if (args.positionals.length > 2) throw new UsageError(`unexpected argument ${args.positionals[2]}\n\n${DASHBOARD_HELP}`);
+  // Options first (bind): a misspelt one (--prot 9000) is named, not its value taken for a command.
+  const call = bind(DASHBOARD_COMMAND, args);
+  if (call.kind === 'help') return out.help(call.text, call.code);
   const config = loadConfig();
-  switch (sub) {
-    case undefined: {
-      allowFlags(args, ['json', 'host', 'port', 'name']);
-      const a = dashboardArgs(args, config);
+  switch (call.sub) {
+    case '': {
+      const a = dashboardArgs(call.values, config);
       let running;
       try {
         running = await runDashboard(config, { ...a, progress: (m) => out.progress(m) });
@@ -152,13 +158,11 @@ export async function dashboardCommand(args: ParsedArgs, out: Out): Promise<numb
       return 0;
     }
     case 'start': {
-      allowFlags(args, ['json', 'host', 'port', 'name']);
-      const { pid, url } = await ensureDetachedDashboard(out, dashboardArgs(args, config));
+      const { pid, url } = await ensureDetachedDashboard(out, dashboardArgs(call.values, config));
       out.result({ pid, url }, `dashboard at ${url}/ (pid ${pid}); the stack's supervisor restarts it if it exits`);
       return 0;
     }
     case 'stop': {
-      allowFlags(args, ['json']);
       const f = dashboardFiles(config);
       const pid = readPid(f.pid);
       // The pid file goes first: while it exists, the stack's supervisor restarts a dashboard that exits.
@@ -168,7 +172,6 @@ export async function dashboardCommand(args: ParsedArgs, out: Out): Promise<numb
       return 0;
     }
     case 'status': {
-      allowFlags(args, ['json']);
       const f = dashboardFiles(config);
       const pid = readPid(f.pid);
       const saved = savedDashboardArgs(config);
@@ -181,6 +184,6 @@ export async function dashboardCommand(args: ParsedArgs, out: Out): Promise<numb
       return ok ? 0 : 1;
     }
     default:
-      throw new UsageError(`unknown dashboard command ${sub}\n\n${DASHBOARD_HELP}`);
+      throw new UsageError(`unknown dashboard command ${call.sub}`);
   }
 }

@@ -15,7 +15,7 @@ import { summarize } from '../postgres/compare';
 import { applySourceSchema, loadSampleData } from '../postgres/source/schema';
 import { createContext, stackUp } from '../stack/manager';
 import { statusQuery } from '../workflows/definitions';
-import { ParsedArgs, allowFlags, intFlag } from './args';
+import { ParsedArgs, bind, defineCommand } from './args';
 import { temporalClient, temporalUiLink } from './common';
 import { describeLoad } from './load';
 import { Out } from './output';
@@ -72,8 +72,30 @@ async function showResults(out: Out): Promise<void> {
   });
 }
 
+export const DEMO_COMMAND = defineCommand({
+  name: 'demo',
+  title: 'the whole thing: stack, worker, SGCC pipeline, data, results',
+  options: {
+    rate: { type: 'integer', value: 'N', min: 1, default: 20, description: 'operations per second of the live changes in step 5' },
+    duration: { type: 'integer', value: 'S', min: 1, default: 15, description: 'seconds of live changes in step 5' },
+  },
+  subcommands: [
+    {
+      name: '',
+      summary:
+        'start the local stack, the worker and the dashboard, load the SGCC sample, deploy the SGCC pipeline through its workflow, ' +
+        'write live changes, schedule verification and run one, and print the results read from the sink',
+      options: ['rate', 'duration'],
+    },
+  ],
+  notes: `The first run fetches jars and builds the Temporal CLI (several minutes). Everything keeps running
+afterwards: the pipeline, its workflow, the worker and the dashboard (gridflow stack down stops the stack).`,
+});
+
 export async function demoCommand(args: ParsedArgs, out: Out): Promise<number> {
-  allowFlags(args, ['duration', 'rate']);
+  const call = bind(DEMO_COMMAND, args);
+  if (call.kind === 'help') return out.help(call.text, call.code);
+  const { rate, duration } = call.values;
   const config = loadConfig();
   const spec = localSpec(config);
   const t0 = Date.now();
@@ -118,8 +140,6 @@ export async function demoCommand(args: ParsedArgs, out: Out): Promise<number> {
     out.progress(`dashboard at ${dashboard.url}/ (the grid) and ${dashboard.url}/pipeline: open it to watch the next step arrive live`);
 
     step(5, 'live changes: readings, moves between groups, deletes');
-    const rate = intFlag(args, 'rate', 20, 1);
-    const duration = intFlag(args, 'duration', 15, 1);
     const load = await runLoad(source, { ratePerSecond: rate, durationSeconds: duration, seed: 20261126 });
     out.progress(describeLoad(load));
     const settled = await waitConsistent(120_000);

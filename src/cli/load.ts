@@ -1,16 +1,32 @@
 /** `gridflow load`: realistic changes into the source, paced, deterministic from a seed. */
 import { loadConfig, resolveConnection } from '../config';
 import { LoadResult, runLoad } from '../load/runner';
-import { ParsedArgs, UsageError, allowFlags, intFlag } from './args';
-import { specFromArgs } from './common';
+import { ParsedArgs, bind, defineCommand } from './args';
+import { PIPELINE_OPTIONS, specFromArgs } from './common';
 import { Out } from './output';
 
-export const LOAD_HELP = `gridflow load --rate N --duration S [--seed N] [--name sgcc | --spec FILE]
-
-Writes N operations per second for S seconds into the pipeline's source: mostly new readings, with
-late (older) readings, readings for unknown equipment, reading deletes, and equipment inserts, updates
-(moves between type, region, voltage and status groups; capacity to and from NULL) and deletes.
-Prints what it wrote. Ctrl-C stops early and still reports.`;
+export const LOAD_COMMAND = defineCommand({
+  name: 'load',
+  title: 'write a realistic mix of changes into the source',
+  options: {
+    rate: { type: 'integer', value: 'N', min: 1, required: true, description: 'operations per second' },
+    duration: { type: 'integer', value: 'S', min: 1, required: true, description: 'seconds to write for' },
+    seed: { type: 'integer', value: 'N', min: 0, defaultText: 'a new one each run', description: 'the same seed writes the same changes' },
+    name: PIPELINE_OPTIONS.name,
+    spec: PIPELINE_OPTIONS.spec,
+  },
+  subcommands: [
+    {
+      name: '',
+      summary: 'write N operations per second for S seconds into the pipeline\'s source, then print what it wrote',
+      options: ['rate', 'duration', 'seed', 'name', 'spec'],
+    },
+  ],
+  notes: `Mostly new readings, with late (older) readings, readings for unknown equipment, reading deletes, and
+equipment inserts, updates (moves between type, region, voltage and status groups; capacity to and from
+NULL) and deletes. Ctrl-C stops early and still reports.`,
+  examples: ['gridflow load --rate 50 --duration 30', 'gridflow load --rate 20 --duration 60 --seed 7 --name other'],
+});
 
 export function describeLoad(r: LoadResult): string {
   const counts = Object.entries(r.counts)
@@ -28,15 +44,10 @@ export function describeLoad(r: LoadResult): string {
 }
 
 export async function loadCommand(args: ParsedArgs, out: Out): Promise<number> {
-  if (args.flags.help) {
-    out.text(LOAD_HELP);
-    return 0;
-  }
-  allowFlags(args, ['rate', 'duration', 'seed', 'name', 'spec', 'json']);
-  if (args.flags.rate === undefined || args.flags.duration === undefined) throw new UsageError(`load needs --rate and --duration\n\n${LOAD_HELP}`);
-  const rate = intFlag(args, 'rate', 10, 1);
-  const duration = intFlag(args, 'duration', 10, 1);
-  const seed = intFlag(args, 'seed', Date.now() % 100000, 0);
+  const call = bind(LOAD_COMMAND, args);
+  if (call.kind === 'help') return out.help(call.text, call.code);
+  const { rate, duration } = call.values;
+  const seed = call.values.seed ?? Date.now() % 100000;
   const spec = specFromArgs(args, loadConfig());
   const controller = new AbortController();
   const onSigint = () => controller.abort();

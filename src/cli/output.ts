@@ -18,6 +18,12 @@ export class Out {
     if (!this.json) process.stdout.write(`${clean(message)}\n`);
   }
 
+  /** Help goes to stdout whatever --json says; returns the exit code to end with. */
+  help(text: string, code = 0): number {
+    process.stdout.write(`${text}\n`);
+    return code;
+  }
+
   result(value: unknown, summary: string): void {
     if (this.json) process.stdout.write(`${clean(JSON.stringify(redactDeep(value, knownSecrets()), null, 2))}\n`);
     else process.stdout.write(`${clean(summary)}\n`);

@@ -16,29 +16,70 @@ import {
   savepointUpdate,
   statusQuery,
 } from '../workflows/definitions';
-import { ParsedArgs, UsageError, allowFlags, intFlag } from './args';
-import { pipelineName, specFromArgs, temporalClient, temporalUiLink, workerPollers } from './common';
+import { ParsedArgs, UsageError, bind, defineCommand } from './args';
+import { PIPELINE_OPTIONS, pipelineName, specFromArgs, temporalClient, temporalUiLink, workerPollers } from './common';
 import { Out } from './output';
 
-export const PIPELINE_HELP = `Pipeline commands (each takes --name NAME, default sgcc, and --json):
-  gridflow deploy [--spec FILE] [--timeout S] [--no-wait] [--restart-workflow]
-                                   start the pipeline's workflow (or attach to it) and follow it to RUNNING;
-                                   --restart-workflow replaces a stuck workflow (e.g. a nondeterminism error
-                                   after an upgrade): the new one adopts the running Flink jobs by name
-  gridflow status                  state, each job's Flink id and state, checkpoints, savepoints, alerts;
-                                   without --name: every deployed pipeline, one line each, then each in full
-  gridflow redeploy [--spec FILE] [--mode savepoint|last-state] [--jobs ingest,dws,...] [--request-id ID]
-                                   move changed (or the named) jobs to the spec; any failure after the first
-                                   stop rolls back to the running spec (the plan and each step's outcome are
-                                   in status); a repeated --request-id is a no-op
-  gridflow pause | resume          stop every job with a savepoint / start them again from it
-  gridflow savepoint [--jobs ...]  take savepoints now
-  gridflow decommission [--drop-slots] [--reason TEXT] [--no-wait]
-                                   stop every job with a savepoint and end the workflow; a later deploy of
-                                   the same spec resumes from those savepoints (--drop-slots also drops the
-                                   replication slots and publications: the WAL position is lost, and the
-                                   next deploy is a fresh start)
-Without --spec, the spec is the local stack's SGCC pipeline. Specs are JSON or YAML (see docs/OPERATIONS.md).`;
+/** deploy, status, redeploy, …: each a command of its own, their options declared once. */
+export const PIPELINE_COMMANDS = defineCommand({
+  name: '',
+  title: 'operate a pipeline',
+  options: {
+    spec: PIPELINE_OPTIONS.spec,
+    timeout: { type: 'integer', value: 'S', min: 1, default: 600, description: 'seconds to follow the deploy; the workflow goes on after' },
+    'no-wait': { type: 'boolean', description: 'return once the workflow has the request, without following it' },
+    'restart-workflow': {
+      type: 'boolean',
+      description: 'replace a stuck workflow (e.g. a nondeterminism error after an upgrade): the new one adopts the running Flink jobs by name',
+    },
+    mode: { type: 'string', value: 'MODE', choices: OPERATOR_UPGRADE_MODES, defaultText: 'savepoint', description: 'how the jobs move to the new spec' },
+    jobs: { type: 'string', value: 'JOB[,JOB]', description: `only these jobs, comma-separated (${JOB_NAMES.join(', ')})` },
+    'request-id': { type: 'string', value: 'ID', defaultText: 'one per invocation', description: 'names the redeploy: a repeated ID is a no-op' },
+    'drop-slots': {
+      type: 'boolean',
+      description: 'also drop the replication slots and publications: the WAL position is lost, and the next deploy is a fresh start',
+    },
+    reason: { type: 'string', value: 'TEXT', description: 'why, recorded with the decommission' },
+    name: PIPELINE_OPTIONS.name,
+  },
+  subcommands: [
+    {
+      name: 'deploy',
+      summary: "start the pipeline's workflow (or attach to it) and follow it to RUNNING",
+      options: ['spec', 'timeout', 'no-wait', 'restart-workflow', 'name'],
+    },
+    {
+      name: 'status',
+      summary: "state, each job's Flink id and state, checkpoints, savepoints, alerts; without --name: every deployed pipeline, one line each, then each in full",
+      options: ['name'],
+    },
+    {
+      name: 'redeploy',
+      summary:
+        'move changed (or the named) jobs to the spec; any failure after the first stop rolls back to the running spec ' +
+        "(the plan and each step's outcome are in status); a repeated --request-id is a no-op",
+      options: ['spec', 'mode', 'jobs', 'request-id', 'name'],
+    },
+    { name: 'pause', summary: 'stop every job with a savepoint', options: ['name'] },
+    { name: 'resume', summary: 'start the paused jobs again from their savepoints', options: ['name'] },
+    { name: 'savepoint', summary: 'take savepoints now (of every running job, or of --jobs)', options: ['jobs', 'name'] },
+    {
+      name: 'decommission',
+      summary: 'stop every job with a savepoint and end the workflow; a later deploy of the same spec resumes from those savepoints (unless --drop-slots)',
+      options: ['drop-slots', 'reason', 'no-wait', 'name'],
+    },
+  ],
+  notes: 'Specs are JSON or YAML (docs/OPERATIONS.md). A worker must run for anything to happen (`gridflow worker start`).',
+  examples: [
+    'gridflow deploy --spec pipeline.yaml',
+    'gridflow deploy --restart-workflow',
+    'gridflow status --name sgcc',
+    'gridflow redeploy --spec new.yaml --jobs ads,sink',
+    'gridflow redeploy --jobs ads',
+    'gridflow savepoint --jobs ingest',
+    'gridflow decommission --name other --drop-slots --reason "rebuild from the source"',
+  ],
+});
 
 const ago = (now: number, at: number | null | undefined) => {
   if (!at) return '-';
@@ -159,36 +200,18 @@ async function requireWorker(config: GridflowConfig, client: import('@temporalio
   }
 }
 
-/** Each command's options. */
-const PIPELINE_FLAGS: Record<string, string[]> = {
-  deploy: ['spec', 'name', 'json', 'timeout', 'no-wait', 'restart-workflow'],
-  status: ['name', 'json'],
-  redeploy: ['name', 'json', 'spec', 'mode', 'jobs', 'request-id'],
-  pause: ['name', 'json'],
-  resume: ['name', 'json'],
-  savepoint: ['name', 'json', 'jobs'],
-  decommission: ['name', 'json', 'drop-slots', 'reason', 'no-wait'],
-};
-
 export async function pipelineCommand(command: string, args: ParsedArgs, out: Out): Promise<number> {
-  if (args.flags.help) {
-    out.text(PIPELINE_HELP);
-    return 0;
-  }
-  const config = loadConfig();
   // Every option and argument is checked before anything connects or starts: a typo, an unknown job or
-  // a bad spec answers at once, whether Temporal is up or not.
-  allowFlags(args, PIPELINE_FLAGS[command] ?? []);
-  // A stray word is a mistake (a flag's value given to a flag that takes none), never silently ignored.
-  if (args.positionals.length > 1) throw new UsageError(`${command} takes no arguments; got ${args.positionals.slice(1).map((a) => JSON.stringify(a)).join(', ')} (options are --name, --jobs, …: gridflow ${command} --help)`);
+  // a bad spec answers at once, whether Temporal is up or not. A stray word is a mistake too (a flag's
+  // value given to a flag that takes none), never silently ignored.
+  const call = bind(PIPELINE_COMMANDS, args);
+  if (call.kind === 'help') return out.help(call.text, call.code);
+  const config = loadConfig();
   const jobs = jobsFlag(args);
-  const mode = args.flags.mode;
-  if (mode !== undefined && !(OPERATOR_UPGRADE_MODES as readonly string[]).includes(String(mode))) {
-    throw new UsageError(`--mode must be one of ${OPERATOR_UPGRADE_MODES.join(', ')}`);
-  }
+  const mode = call.values.mode as UpgradeMode | undefined;
   const spec = command === 'deploy' || typeof args.flags.spec === 'string' ? specFromArgs(args, config) : undefined;
   const requestId = command === 'redeploy' ? requestIdFlag(args) : undefined;
-  const timeoutMs = command === 'deploy' ? intFlag(args, 'timeout', 600, 1) * 1000 : 0;
+  const timeoutMs = call.values.timeout * 1000;
   const { client, close } = await temporalClient(config);
   try {
     const name = pipelineName(args);
@@ -203,7 +226,7 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
       case 'deploy': {
         if (!spec) throw new Error('unreachable: deploy always has a spec');
         await requireWorker(config, client, out);
-        if (args.flags['restart-workflow']) {
+        if (call.values['restart-workflow']) {
           // The Flink jobs keep running; the new workflow finds them by name and adopts them.
           const old = client.workflow.getHandle(pipelineWorkflowId(spec.name));
           const described = await old.describe().catch(() => null);
@@ -229,7 +252,7 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
         out.progress(
           `${running ? 'attached to the running' : 'started'} workflow ${pipelineWorkflowId(spec.name)} — follow it in the Temporal UI: ${temporalUiLink(config, pipelineWorkflowId(spec.name))}`,
         );
-        if (args.flags['no-wait']) return 0;
+        if (call.values['no-wait']) return 0;
         const s = await follow(out, pipelineHandle(client, spec.name), timeoutMs);
         renderStatus(out, s);
         return exitFor(s);
@@ -243,7 +266,7 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
       case 'redeploy': {
         out.progress(`redeploying ${name}${spec ? ` to v${spec.version}` : ''} (${mode ?? 'savepoint'} mode)…`);
         const outcome = await handle
-          .executeUpdate(redeployUpdate, { args: [{ spec, jobs, mode: mode as UpgradeMode | undefined, requestId }] })
+          .executeUpdate(redeployUpdate, { args: [{ spec, jobs, mode, requestId }] })
           .catch((err) => notRunning(unwrapUpdate(err)));
         out.result(
           outcome,
@@ -270,14 +293,14 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
       case 'decommission': {
         await handle
           .signal(decommissionSignal, {
-            dropSourceArtifacts: args.flags['drop-slots'] === true,
-            reason: typeof args.flags.reason === 'string' ? args.flags.reason : undefined,
+            dropSourceArtifacts: call.values['drop-slots'],
+            reason: call.values.reason,
           })
           .catch(notRunning);
-        out.progress(`decommissioning ${name}${args.flags['drop-slots'] ? ' (and dropping its replication slots and publications)' : ''}…`);
+        out.progress(`decommissioning ${name}${call.values['drop-slots'] ? ' (and dropping its replication slots and publications)' : ''}…`);
         // The alerts workflow delivers what it still holds, then ends (it also ends on seeing DECOMMISSIONED).
         await stopAlerts(client, name, 'decommissioned').catch((err) => out.progress(`note: could not stop ${alertsWorkflowId(name)}: ${(err as Error).message}`));
-        if (args.flags['no-wait']) return 0;
+        if (call.values['no-wait']) return 0;
         const final = await handle.result();
         renderStatus(out, final);
         return exitFor(final);

@@ -8,28 +8,41 @@ import { PipelineSpec, durationMs } from '../core/spec';
 import { VerificationResult, VerifyPipelineInput, formatBytes, formatMs } from '../core/verify';
 import { VerificationRecord, listVerificationRuns } from '../postgres/sink';
 import type { VerifyPipelineWorkflow } from '../workflows/verify';
-import { ParsedArgs, UsageError, allowFlags, intFlag } from './args';
-import { pipelineName, specFromArgs, temporalClient, temporalUiLink, workerPollers } from './common';
+import { ParsedArgs, UsageError, bind, defineCommand } from './args';
+import { PIPELINE_OPTIONS, pipelineName, specFromArgs, temporalClient, temporalUiLink, workerPollers } from './common';
 import { Out } from './output';
 
-export const VERIFY_HELP = `gridflow verify — prove the sink equals the contract, and measure freshness
-
-Usage (each takes --name NAME, default sgcc):
-  gridflow verify schedule [--every 5m] [--spec FILE]
-                                   create (or update) the Temporal schedule verify:<name>: one verification
-                                   every interval, never two at once (overlap: skip)
-  gridflow verify now [--spec FILE] [--timeout S] [--json]
-                                   run one verification and wait for it: per-table result, freshness,
-                                   replication slots; exit 0 pass, 1 fail
-  gridflow verify history [-n N] [--json]
-                                   the newest runs from gridflow.verification_runs in the sink
-  gridflow verify unschedule       delete the schedule (runs already recorded stay)
-
-A verification writes a probe into the source, waits until it reaches the sink (freshness), compares every
+export const VERIFY_COMMAND = defineCommand({
+  name: 'verify',
+  title: 'check the sink against the contract, freshness, slots',
+  options: {
+    every: { type: 'string', value: 'DURATION', default: '5m', description: 'how often: 30s, 5m, 1h…, at least 10s' },
+    timeout: { type: 'integer', value: 'S', min: 1, default: 600, description: 'seconds to wait for the result; the run goes on after' },
+    n: { type: 'integer', value: 'N', min: 1, default: 10, description: 'how many runs, newest first' },
+    spec: PIPELINE_OPTIONS.spec,
+    name: PIPELINE_OPTIONS.name,
+  },
+  subcommands: [
+    {
+      name: 'schedule',
+      summary: 'create (or update) the Temporal schedule verify:<name>: one verification every interval, never two at once (overlap: skip)',
+      options: ['every', 'spec', 'name'],
+    },
+    {
+      name: 'now',
+      summary: 'run one verification and wait for it: per-table result, freshness, replication slots; exit 0 pass, 1 fail',
+      options: ['spec', 'timeout', 'name'],
+    },
+    { name: 'history', summary: 'the newest runs from gridflow.verification_runs in the sink', options: ['n', 'spec', 'name'] },
+    { name: 'unschedule', summary: 'delete the schedule (runs already recorded stay)', options: ['name'] },
+  ],
+  notes: `A verification writes a probe into the source, waits until it reaches the sink (freshness), compares every
 sink table with sql/contract on the source (a difference is retried before it counts), checks the
 replication slots and publications, records the run and signals the pipeline workflow pipeline:<name>,
 which shows it in \`gridflow status\` and raises an alert when it failed. Nothing is repaired.
-Without --spec, the spec is the local stack's SGCC pipeline. A worker must run (\`gridflow worker start\`).`;
+A worker must run (\`gridflow worker start\`).`,
+  examples: ['gridflow verify now', 'gridflow verify schedule --every 5m', 'gridflow verify history -n 20', 'gridflow verify unschedule --name other'],
+});
 
 export const verifyScheduleId = (name: string) => `verify:${name}`;
 
@@ -37,7 +50,7 @@ export const verifyScheduleId = (name: string) => `verify:${name}`;
 const MIN_EVERY_MS = 10_000;
 
 export function everyFlag(args: ParsedArgs): { text: string; ms: number } {
-  const raw = args.flags.every ?? '5m';
+  const raw = args.flags.every ?? VERIFY_COMMAND.options.every.default;
   if (typeof raw !== 'string') throw new UsageError('--every needs a duration, e.g. --every 5m');
   let ms: number;
   try {
@@ -189,9 +202,8 @@ function renderHistory(out: Out, runs: VerificationRecord[]): void {
 // The command
 // ---------------------------------------------------------------------------------------------------
 
-async function runNow(config: GridflowConfig, args: ParsedArgs, out: Out): Promise<number> {
+async function runNow(config: GridflowConfig, args: ParsedArgs, timeoutMs: number, out: Out): Promise<number> {
   const spec = specFromArgs(args, config);
-  const timeoutMs = intFlag(args, 'timeout', 600, 1) * 1000;
   const { client, close } = await temporalClient(config);
   try {
     if ((await workerPollers(client, config.temporal.namespace)).length === 0) {
@@ -225,15 +237,11 @@ async function runNow(config: GridflowConfig, args: ParsedArgs, out: Out): Promi
 }
 
 export async function verifyCommand(args: ParsedArgs, out: Out): Promise<number> {
-  const sub = args.positionals[1];
-  if (!sub || args.flags.help) {
-    out.text(VERIFY_HELP);
-    return args.flags.help ? 0 : 2;
-  }
+  const call = bind(VERIFY_COMMAND, args);
+  if (call.kind === 'help') return out.help(call.text, call.code);
   const config = loadConfig();
-  switch (sub) {
+  switch (call.sub) {
     case 'schedule': {
-      allowFlags(args, ['every', 'name', 'spec', 'json']);
       const every = everyFlag(args);
       const spec = specFromArgs(args, config);
       const { client, close } = await temporalClient(config);
@@ -253,7 +261,6 @@ export async function verifyCommand(args: ParsedArgs, out: Out): Promise<number>
       }
     }
     case 'unschedule': {
-      allowFlags(args, ['name', 'json']);
       const name = pipelineName(args);
       const { client, close } = await temporalClient(config);
       try {
@@ -265,12 +272,9 @@ export async function verifyCommand(args: ParsedArgs, out: Out): Promise<number>
       }
     }
     case 'now':
-      allowFlags(args, ['name', 'spec', 'json', 'timeout']);
-      return runNow(config, args, out);
+      return runNow(config, args, call.values.timeout * 1000, out);
     case 'history': {
-      allowFlags(args, ['name', 'spec', 'json', 'n']);
-      // Options first: a bad -n is a usage error whether or not the sink's connection is configured.
-      const limit = intFlag(args, 'n', 10, 1);
+      const limit = call.values.n;
       const spec = specFromArgs(args, config);
       const runs = await listVerificationRuns(resolveConnection(spec.sink.connection, config), spec.name, limit);
       if (!out.json && runs.length === 0) {
@@ -281,6 +285,6 @@ export async function verifyCommand(args: ParsedArgs, out: Out): Promise<number>
       return 0;
     }
     default:
-      throw new UsageError(`unknown verify command ${sub}\n\n${VERIFY_HELP}`);
+      throw new UsageError(`unknown verify command ${call.sub}`);
   }
 }

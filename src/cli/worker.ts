@@ -5,17 +5,21 @@ import { loadConfig, repoRoot } from '../config';
 import { layout } from '../stack/layout';
 import { isAlive, readPid, startDetached, stopProcess } from '../stack/process';
 import { runWorker } from '../worker';
-import { ParsedArgs, UsageError, allowFlags } from './args';
+import { ParsedArgs, UsageError, bind, defineCommand } from './args';
 import { temporalClient, workerPollers } from './common';
 import { Out } from './output';
 
-export const WORKER_HELP = `gridflow worker — runs gridflow's workflows and activities (task queue "gridflow")
-
-Usage:
-  gridflow worker                 run in the foreground (Ctrl-C stops it after in-flight work)
-  gridflow worker start           run detached; log in <GRIDFLOW_HOME>/logs/worker.log
-  gridflow worker stop            stop the detached worker
-  gridflow worker status          is a worker polling the task queue?`;
+export const WORKER_COMMAND = defineCommand({
+  name: 'worker',
+  title: 'runs gridflow\'s workflows and activities (task queue "gridflow")',
+  options: {},
+  subcommands: [
+    { name: '', summary: 'run in the foreground (Ctrl-C stops it after in-flight work)', options: [] },
+    { name: 'start', summary: 'run detached; log in <GRIDFLOW_HOME>/logs/worker.log', options: [] },
+    { name: 'stop', summary: 'stop the detached worker', options: [] },
+    { name: 'status', summary: 'is a worker polling the task queue?', options: [] },
+  ],
+});
 
 function files() {
   const paths = layout(loadConfig());
@@ -74,14 +78,10 @@ export async function ensureDetachedWorker(out: Out): Promise<number> {
 }
 
 export async function workerCommand(args: ParsedArgs, out: Out): Promise<number> {
-  const sub = args.positionals[1];
-  if (args.flags.help) {
-    out.text(WORKER_HELP);
-    return 0;
-  }
-  allowFlags(args, ['json']);
-  switch (sub) {
-    case undefined:
+  const call = bind(WORKER_COMMAND, args);
+  if (call.kind === 'help') return out.help(call.text, call.code);
+  switch (call.sub) {
+    case '':
       out.progress('worker running in the foreground; Ctrl-C to stop');
       await runWorker();
       return 0;
@@ -113,6 +113,6 @@ export async function workerCommand(args: ParsedArgs, out: Out): Promise<number>
       }
     }
     default:
-      throw new UsageError(`unknown worker command ${sub}\n\n${WORKER_HELP}`);
+      throw new UsageError(`unknown worker command ${call.sub}`);
   }
 }

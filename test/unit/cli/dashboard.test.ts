@@ -1,9 +1,13 @@
-import { parseArgs } from '../../../src/cli/args';
-import { dashboardArgs, detachedCommand } from '../../../src/cli/dashboard';
+import { bind, parseCommandLine } from '../../../src/cli/args';
+import { DASHBOARD_COMMAND, dashboardArgs, detachedCommand } from '../../../src/cli/dashboard';
 import { loadConfig } from '../../../src/config';
 
-const VALUED = ['host', 'port', 'name'];
-const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => dashboardArgs(parseArgs(['dashboard', ...argv], VALUED), loadConfig(env));
+/** The command line as `gridflow dashboard` reads it (parseCommandLine, bind), then what it serves. */
+const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+  const call = bind(DASHBOARD_COMMAND, parseCommandLine(DASHBOARD_COMMAND, ['dashboard', ...argv]));
+  if (call.kind !== 'run') throw new Error('help, not a run');
+  return dashboardArgs(call.values, loadConfig(env));
+};
 
 describe('gridflow dashboard options', () => {
   test('defaults: 127.0.0.1, the stack\'s dashboard port (shifted), pipeline sgcc', () => {
@@ -27,5 +31,10 @@ describe('gridflow dashboard options', () => {
 
   test('the detached command carries every option, so a supervisor restart serves the same', () => {
     expect(detachedCommand({ host: '127.0.0.1', port: 8090, pipelines: ['sgcc', 'east'] }).slice(1)).toEqual(['dashboard', '--host', '127.0.0.1', '--port', '8090', '--name', 'sgcc,east']);
+  });
+
+  test('the detached command parses back to what it was made from (the supervisor restarts with it)', () => {
+    const a = { host: '0.0.0.0', port: 8100, pipelines: ['sgcc', 'east'] };
+    expect(parse(detachedCommand(a).slice(2))).toEqual(a);
   });
 });

@@ -1,12 +1,11 @@
 /** `gridflow verify`: argument checks and the one-sentence error when Temporal is not there. */
 import * as net from 'node:net';
-import { UsageError, parseArgs } from '../../../src/cli/args';
+import { UsageError, parseCommandLine } from '../../../src/cli/args';
 import { TemporalUnavailable } from '../../../src/cli/common';
 import { Out } from '../../../src/cli/output';
-import { everyFlag, verifyCommand, verifyScheduleId } from '../../../src/cli/verify';
+import { VERIFY_COMMAND, everyFlag, verifyCommand, verifyScheduleId } from '../../../src/cli/verify';
 
-const VALUED = ['n', 'every', 'spec', 'timeout', 'name'];
-const args = (...argv: string[]) => parseArgs(argv, VALUED);
+const args = (...argv: string[]) => parseCommandLine(VERIFY_COMMAND, argv);
 
 test('--every: default 5m, durations as the spec writes them, at least 10 s', () => {
   expect(everyFlag(args('verify', 'schedule'))).toEqual({ text: '5m', ms: 300_000 });
