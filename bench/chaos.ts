@@ -27,7 +27,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig, resolveConnection } from '../src/config';
-import { PipelineStatus } from '../src/core/types';
+import type { PipelineStatus } from '../src/core/state';
 import { rng } from '../src/load/planner';
 import { runLoad } from '../src/load/runner';
 import { compareAll } from '../src/postgres/reconcile';

@@ -15,7 +15,7 @@ import { AlarmEquipment, AlertObservation, Delivery, OverloadedRegion, PipelineO
 import { formatMessage, judgeResponse } from '../core/alert-formats';
 import { redact } from '../core/redact';
 import { PipelineSpec } from '../core/spec';
-import { PipelineStatus } from '../core/types';
+import type { PipelineStatus } from '../core/state';
 import { query, withClient } from '../postgres/connection';
 import { knownSecrets } from '../secrets';
 import { Webhook, resolveWebhook } from '../webhooks';

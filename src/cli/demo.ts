@@ -7,7 +7,7 @@ import { pipelineHandle, startPipeline } from '../client';
 import { TASK_QUEUE, pipelineWorkflowId } from '../constants';
 import { localSpec } from '../stack/local-spec';
 import { verificationStartMetadata } from '../core/metadata';
-import { PipelineStatus } from '../core/types';
+import type { PipelineStatus } from '../core/state';
 import { query, withClient } from '../postgres/connection';
 import { runLoad } from '../load/runner';
 import { compareAll } from '../postgres/reconcile';

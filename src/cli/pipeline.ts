@@ -6,7 +6,7 @@ import { alertsHandle, startAlerts, stopAlerts } from '../alerts-client';
 import { alertsConfigureSignal, alertsWorkflowId } from '../workflows/alerts-definitions';
 import { pipelineWorkflowId } from '../constants';
 import { JOB_NAMES, JobName, PipelineSpec } from '../core/spec';
-import { PipelineStatus } from '../core/types';
+import type { PipelineStatus } from '../core/state';
 import { OPERATOR_UPGRADE_MODES, UpgradeMode } from '../core/upgrade';
 import {
   decommissionSignal,

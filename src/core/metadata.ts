@@ -8,7 +8,7 @@
  * shows the text as it was written, so a live counter would be wrong a minute later.
  */
 import type { PipelineSpec } from './spec';
-import type { PipelineStatus } from './types';
+import type { PipelineStatus } from './state';
 import type { VerificationResult } from './verify';
 
 /** A line the UI shows whole: longer texts (verification summaries, Flink errors) are cut here. */

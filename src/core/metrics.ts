@@ -10,7 +10,8 @@
  * scrape target and would rename ours to exported_job. Nothing here is a counter: every number is a fact read at the scrape (the
  * restart count is the watch's window, not a monotonic total), so every family is a gauge.
  */
-import { JOB_STATES, PIPELINE_STATES, PipelineStatus } from './types';
+import { JOB_STATES, PIPELINE_STATES } from './types';
+import type { PipelineStatus } from './state';
 
 export interface MetricDef {
   name: string;

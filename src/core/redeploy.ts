@@ -1,11 +1,12 @@
 /**
  * A redeploy as data: which request is acceptable, and the plan of every step — forward and rollback —
- * that the workflow records in its status before the first one acts and marks as it goes
- * (src/workflows/lifecycle/redeploy.ts executes it). Pure; no Node built-ins (workflow sandbox).
+ * that the workflow records in its status before the first one acts; the plan interpreter
+ * (src/workflows/plan-runner.ts) marks each as it goes, src/workflows/lifecycle/redeploy.ts performs them. Pure; no Node built-ins (workflow sandbox).
  */
 import { flinkClusterOf, flussClusterOf } from './clusters';
 import { jobOrder, slotsNeeded, stopOrder } from './plan';
 import { JOB_NAMES, JobName, PipelineSpec } from './spec';
+import { Plan, StepDraft, doneSteps, numbered } from './plans';
 import { JobRecord } from './types';
 import { JobUpgradeStep, OPERATOR_UPGRADE_MODES, UpgradeMode, planJobUpgrade } from './upgrade';
 import { bestRestorePoint } from './watch';
@@ -72,23 +73,7 @@ export function requestProblem(request: { mode?: unknown; jobs?: unknown; reques
   return null;
 }
 
-export type StepKind = 'stop' | 'tables' | 'slots' | 'submit' | 'await' | 'cancel-new' | 'slots-old' | 'restore-old' | 'await-old';
-export type StepStatus = 'pending' | 'done' | 'failed' | 'skipped';
-
-export interface PlanStep {
-  n: number;
-  kind: StepKind;
-  job?: JobName;
-  /** What the step does, as the operator reads it. */
-  what: string;
-  /** Part of the rollback (run only if a forward step failed after the first stop). */
-  rollback: boolean;
-  status: StepStatus;
-  /** The error of a failed step, the detail of a done one. */
-  note?: string;
-}
-
-export interface RedeployPlan {
+export interface RedeployPlan extends Plan {
   requestId: string | null;
   fromVersion: number;
   toVersion: number;
@@ -96,7 +81,6 @@ export interface RedeployPlan {
   jobs: JobName[];
   /** Per moving job, downstream first: how it is stopped and what it restarts from. */
   upgrades: JobUpgradeStep[];
-  steps: PlanStep[];
 }
 
 /** Every step of moving `jobs` from `previous` to `next`, and of rolling back, before any runs. */
@@ -111,7 +95,7 @@ export function planRedeploy(input: {
   const { previous, next, records, mode } = input;
   const upgrades = stopOrder(input.jobs).map((job) => planJobUpgrade(mode, records[job]));
   const upstreamFirst = (jobOrder() as JobName[]).filter((j) => input.jobs.includes(j));
-  const forward: Array<Omit<PlanStep, 'n' | 'status' | 'rollback'>> = [
+  const forward: StepDraft[] = [
     ...upgrades.map((u) => ({
       kind: 'stop' as const,
       job: u.job,
@@ -122,33 +106,20 @@ export function planRedeploy(input: {
     ...upstreamFirst.map((job) => ({ kind: 'submit' as const, job, what: `${job}: submit v${next.version} from its restore point` })),
     { kind: 'await', what: `${upstreamFirst.join(', ')} RUNNING within ${next.watch.readinessTimeout}` },
   ];
-  const back: Array<Omit<PlanStep, 'n' | 'status' | 'rollback'>> = [
+  const back: StepDraft[] = [
     { kind: 'cancel-new', what: `cancel what was submitted of v${next.version}` },
     { kind: 'slots-old', what: `${slotsNeeded(previous, input.jobs)} task slot(s) for v${previous.version}` },
     ...upstreamFirst.map((job) => ({ kind: 'restore-old' as const, job, what: `${job}: start v${previous.version} again from the restore point it was stopped with` })),
     { kind: 'await-old', what: `v${previous.version} RUNNING within ${previous.watch.readinessTimeout}` },
   ];
-  const steps = [...forward.map((s) => ({ ...s, rollback: false })), ...back.map((s) => ({ ...s, rollback: true }))].map(
-    (s, i): PlanStep => ({ ...s, n: i + 1, status: 'pending' }),
-  );
-  return { requestId: input.requestId ?? null, fromVersion: previous.version, toVersion: next.version, mode, jobs: upstreamFirst, upgrades, steps };
+  const steps = numbered(forward, back);
+  return { kind: 'redeploy', requestId: input.requestId ?? null, fromVersion: previous.version, toVersion: next.version, mode, jobs: upstreamFirst, upgrades, steps };
 }
 
-/** The plan with step `n` marked. */
-export function markStep(plan: RedeployPlan, n: number, status: StepStatus, note?: string): RedeployPlan {
-  return { ...plan, steps: plan.steps.map((s) => (s.n === n ? { ...s, status, ...(note === undefined ? {} : { note }) } : s)) };
-}
-
-/** Steps of one kind (and job), for the executor. */
-export function stepOf(plan: RedeployPlan, kind: StepKind, job?: JobName): PlanStep {
-  const step = plan.steps.find((s) => s.kind === kind && (job === undefined || s.job === job));
-  if (!step) throw new Error(`redeploy plan has no ${kind}${job ? ` ${job}` : ''} step`);
-  return step;
-}
-
-/** The pending steps that will not run: the rollback after a success, the rest of the forward path after a failure. */
-export function skipPending(plan: RedeployPlan, rollback: boolean): RedeployPlan {
-  return { ...plan, steps: plan.steps.map((s) => (s.status === 'pending' && s.rollback === rollback ? { ...s, status: 'skipped' } : s)) };
+/** The jobs a rollback starts again: those its stop steps stopped, upstream first. */
+export function rollbackJobs(plan: RedeployPlan): JobName[] {
+  const stopped = doneSteps(plan, 'stop').map((st) => st.job!);
+  return plan.jobs.filter((j) => stopped.includes(j));
 }
 
 /**

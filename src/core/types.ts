@@ -183,24 +183,3 @@ export interface RedeployOutcome {
   reason?: string;
   downtimeMs?: number;
 }
-
-export interface PipelineStatus {
-  pipeline: string;
-  version: number;
-  /** Where the pipeline's outputs live (its own, src/core/ownership.ts). */
-  outputs?: { flussDatabase: string; sinkSchema: string };
-  state: PipelineState;
-  reason: string | null;
-  jobs: JobStatus[];
-  lastVerification: VerificationSummary | null;
-  lastRedeploy: RedeployOutcome | null;
-  alerts: Alert[];
-  /** Epoch ms of the last observation. */
-  observedAt: number | null;
-  /** How far behind the sink is, by the watch's freshness probes (src/core/lag.ts); absent before it was measured. */
-  freshness?: import('./lag').FreshnessObservation | null;
-  /** The redeploy in progress, or the last one: every step, forward and rollback, with its status. */
-  redeployPlan?: import('./redeploy').RedeployPlan | null;
-  /** Redeploy requests refused or ignored (signals cannot be refused to the sender), newest first. */
-  redeployRejections?: Array<{ at: number; requestId: string | null; reason: string }>;
-}

@@ -295,3 +295,32 @@ export function shownState(
   if (!notRunning.length) return { state, reason };
   return { state: 'RECOVERING', reason: notRunning.map((j) => `${j.job}: ${j.jobId ? (j.flinkState ?? 'not observed yet') : 'not submitted'}`).join(', ') };
 }
+
+/**
+ * How a watch round leaves the pipeline, from what it decided and what its actions did. null: leave
+ * the state as it is (BLOCKED while the slots it asked for cannot be provided says why already).
+ *  - DEGRADED: the decision's health reason, a resubmitted job that did not come up, a failed action;
+ *  - RECOVERING: nothing is wrong, but live jobs are still restarting or waiting for slots;
+ *  - RUNNING otherwise. A sink behind its freshness limit is said with either.
+ */
+export function watchState(input: {
+  state: PipelineState;
+  /** The round asked for task slots. */
+  provisioned: boolean;
+  health: WatchDecision['health'];
+  notRunning: WatchDecision['notRunning'];
+  /** Resubmitted jobs that did not come up. */
+  failures: readonly string[];
+  /** Actions that failed (a resubmit the SQL Gateway could not take). */
+  actionFailures: readonly string[];
+  /** The sentence of a sink behind its freshness limit, or null. */
+  behind: string | null;
+}): { state: PipelineState; reason: string | null } | null {
+  if (input.state === 'BLOCKED' && input.provisioned) return null;
+  const problems = [input.health.reason, ...input.failures, ...input.actionFailures].filter((x): x is string => Boolean(x));
+  if (!problems.length && input.notRunning.length) {
+    return { state: 'RECOVERING', reason: [...input.notRunning.map((n) => `${n.job}: ${n.why}`), input.behind].filter(Boolean).join('; ') };
+  }
+  const reason = [...problems, input.behind].filter(Boolean).join('; ') || null;
+  return { state: reason ? 'DEGRADED' : 'RUNNING', reason };
+}

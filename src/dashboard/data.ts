@@ -6,7 +6,7 @@
  */
 import type { Pool, QueryResultRow } from 'pg';
 import { IDENTIFIER, PROBE_EPOCH_S, pipelineWorkflowId } from '../constants';
-import { PipelineStatus } from '../core/types';
+import type { PipelineStatus } from '../core/state';
 import { mapPostgresError } from '../postgres/errors';
 import { statusQuery } from '../workflows/definitions';
 import type { DashboardDeps } from './server';

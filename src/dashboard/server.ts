@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { Pool } from 'pg';
 import type { Client } from '@temporalio/client';
 import { GridflowConfig, repoRoot } from '../config';
-import type { PipelineStatus } from '../core/types';
+import type { PipelineStatus } from '../core/state';
 import {
   gridBreakdowns,
   gridCapacity,

@@ -1,31 +1,11 @@
 /**
- * The pipeline workflow's public surface: its messages and their payloads. Clients, the CLI, the
- * verification workflow and tests import these same definitions.
+ * The pipeline workflow's public surface: its messages (their payloads are in src/core/messages.ts).
+ * Clients, the CLI, the verification workflow and tests import these same definitions.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { JobName, PipelineSpecInput } from '../core/spec';
-import type { UpgradeMode } from '../core/upgrade';
-import type { PipelineStatus, RedeployOutcome, RestorePoint, VerificationSummary } from '../core/types';
-
-export interface RedeployRequest {
-  /** The new spec (same pipeline name); omitted = redeploy the current one. */
-  spec?: PipelineSpecInput;
-  /** Jobs to move even if unchanged (omitted with no spec: all jobs). */
-  jobs?: JobName[];
-  mode?: UpgradeMode;
-  /** Set by automation: a request id seen before is a no-op (the CLI sets one per invocation). */
-  requestId?: string;
-}
-
-export interface DecommissionRequest {
-  /** Also drop the pipeline's replication slots and publications (its WAL position is lost). */
-  dropSourceArtifacts?: boolean;
-  reason?: string;
-}
-
-export interface SavepointRequest {
-  jobs?: JobName[];
-}
+import type { DecommissionRequest, RedeployRequest, SavepointRequest } from '../core/messages';
+import type { RedeployOutcome, RestorePoint, VerificationSummary } from '../core/types';
+import type { PipelineStatus } from '../core/state';
 
 /** An update, not a signal, because the operator waits for the outcome (deployed or rolled back). */
 export const redeployUpdate = defineUpdate<RedeployOutcome, [RedeployRequest]>('redeploy');
@@ -46,9 +26,3 @@ export const decommissionSignal = defineSignal<[DecommissionRequest]>('decommiss
 /** From VerifyPipelineWorkflow: the result of a verification run (a failure raises an alert). */
 export const verificationSignal = defineSignal<[VerificationSummary]>('verificationResult');
 export const statusQuery = defineQuery<PipelineStatus>('status');
-
-export interface PipelineWorkflowInput {
-  spec: PipelineSpecInput;
-  /** Present after continue-as-new: what the previous run knew. */
-  carried?: import('./pipeline-state').CarriedState;
-}

@@ -16,7 +16,7 @@
  * reason, not a failed workflow: the run is always judged, signalled and (if the sink answers) recorded.
  * Deterministic: probe ids from uuid4(), every time from an activity.
  */
-import { ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, setCurrentDetails, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, getExternalWorkflowHandle, log, proxyActivities, setCurrentDetails, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { LagActivities } from '../activities/lag';
 import type { VerifyActivities } from '../activities/verify';
 import { pipelineWorkflowId } from '../constants';
@@ -37,6 +37,7 @@ import {
 } from '../core/verify';
 import { verificationSignal } from './definitions';
 import { failureMessage } from './failure-message';
+import { PATCHES, retired } from './patches';
 
 // One proxy per timeout/retry profile (awaitProbe's depends on the input: made in the workflow).
 const observe = proxyActivities<VerifyActivities & LagActivities>({
@@ -50,8 +51,6 @@ const record = proxyActivities<VerifyActivities>({
 });
 
 
-/** patched() id of naming the saturated operator when the probe is late (histories from before do not ask). */
-const BOTTLENECK_PATCH = 'verify-names-bottleneck';
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -198,7 +197,8 @@ async function measureFreshness(
     if (!jobs.ok) result.error = `the probe did not arrive, and Flink could not be asked why: ${jobs.error}`;
   }
   const late = !a.arrived || (a.freshnessMs !== null && a.freshnessMs > limits.maxFreshnessMs);
-  if (late && patched(BOTTLENECK_PATCH)) {
+  if (late) {
+    retired(PATCHES.verifyBottleneck);
     // Behind, or stalled: where does Flink say the time goes? (Best effort, like the jobs above.)
     const load = await attempt(() => observe.observeOperatorLoad({ spec }).then(seen));
     const b = load.ok ? findBottleneck(load.value.loads) : null;

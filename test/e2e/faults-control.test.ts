@@ -15,7 +15,7 @@ import { WorkflowHandle } from '@temporalio/client';
 import { GridflowClient, connectClient, pipelineHandle, startPipeline } from '../../src/client';
 import { loadConfig, resolveConnection } from '../../src/config';
 import { JobName } from '../../src/core/spec';
-import { PipelineStatus } from '../../src/core/types';
+import type { PipelineStatus } from '../../src/core/state';
 import { runLoad } from '../../src/load/runner';
 import { createContext } from '../../src/stack/manager';
 import { layout } from '../../src/stack/layout';

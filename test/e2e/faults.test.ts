@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import { loadConfig, resolveConnection } from '../../src/config';
-import { PipelineStatus } from '../../src/core/types';
+import type { PipelineStatus } from '../../src/core/state';
 import { runLoad } from '../../src/load/runner';
 import { startedReplicationFactor } from '../../src/stack/components/fluss';
 import { components, createContext, stackStatus } from '../../src/stack/manager';

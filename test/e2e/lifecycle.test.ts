@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig, resolveConnection } from '../../src/config';
 import { FlinkRestClient, TERMINAL_JOB_STATES } from '../../src/flink/rest';
-import { PipelineStatus } from '../../src/core/types';
+import type { PipelineStatus } from '../../src/core/state';
 import { runLoad } from '../../src/load/runner';
 import { createContext, stackUp } from '../../src/stack/manager';
 import { layout } from '../../src/stack/layout';

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import axios from 'axios';
 import { loadConfig, resolveConnection } from '../../src/config';
 import { JOB_NAMES, PipelineSpec } from '../../src/core/spec';
-import { PipelineStatus } from '../../src/core/types';
+import type { PipelineStatus } from '../../src/core/state';
 import { DashboardServer } from '../../src/dashboard/server';
 import { listVerificationRuns } from '../../src/postgres/sink';
 import { CAPTURED_TABLES, artifactName } from '../../src/postgres/source/names';

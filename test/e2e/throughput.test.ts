@@ -7,7 +7,7 @@
  * again once the backlog has drained. No timed assertion: the backlog is compared with itself.
  */
 import { resolveConnection } from '../../src/config';
-import { PipelineStatus } from '../../src/core/types';
+import type { PipelineStatus } from '../../src/core/state';
 import { probeArrivals, sendProbe } from '../../src/postgres/probe';
 import { statusQuery } from '../../src/workflows/definitions';
 import { RunningPipeline, allRunning, runPipeline } from '../support/pipeline';

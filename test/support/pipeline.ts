@@ -9,7 +9,7 @@ import { Worker } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
 import { pipelineStartMetadata } from '../../src/core/metadata';
 import { PipelineSpec } from '../../src/core/spec';
-import { PipelineStatus } from '../../src/core/types';
+import type { PipelineStatus } from '../../src/core/state';
 import { createWorker } from '../../src/worker';
 import { PipelineWorkflow } from '../../src/workflows/pipeline';
 import { BUNDLE_PATH } from './global-setup';

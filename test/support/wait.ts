@@ -1,6 +1,6 @@
 /** Waiting on a pipeline workflow's status query: every workflow and e2e test polls the same way. */
 import { WorkflowHandle } from '@temporalio/client';
-import { PipelineStatus } from '../../src/core/types';
+import type { PipelineStatus } from '../../src/core/state';
 import { statusQuery } from '../../src/workflows/definitions';
 import type { PipelineWorkflow } from '../../src/workflows/pipeline';
 

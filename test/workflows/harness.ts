@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { PipelineStatus } from '../../src/core/types';
+import type { PipelineStatus } from '../../src/core/state';
 import { PipelineWorkflow } from '../../src/workflows/pipeline';
 import { createTestEnv, workflowBundle } from '../support/temporal';
 import { waitForStatus } from '../support/wait';

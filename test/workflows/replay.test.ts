@@ -2,7 +2,7 @@
  * Replay: today's workflow code must reproduce, command for command, a recorded PipelineWorkflow
  * history (deploy, heal, redeploy, pause, resume, savepoint, verification alert, decommission). A
  * change that would break running workflows (non-determinism) fails here; guard such changes with
- * patched() and record a new history next to the old one.
+ * src/workflows/patches.ts (patch(), the ledger) and record a new history next to the old one.
  */
 import { Worker } from '@temporalio/worker';
 import { quietRuntime, workflowBundle } from '../support/temporal';
@@ -17,19 +17,13 @@ test.each(historyFiles())('%s replays on today\'s code without non-determinism',
   await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history);
 });
 
-test('the histories cover the main workflows, before and after each patch, and a resumed second life', () => {
+test('the histories cover the main workflows and a resumed second life, before and after the patches were deprecated', () => {
   expect(historyFiles()).toEqual([
     'alerts-test-event-stop.json',
-    'pipeline-lifecycle-batched-events-resumed.json',
-    'pipeline-lifecycle-batched-events.json',
-    'pipeline-lifecycle-fresh-start.json',
     'pipeline-lifecycle-ownership-resumed.json',
     'pipeline-lifecycle-ownership.json',
-    'pipeline-lifecycle-recorded-flink-resumed.json',
-    'pipeline-lifecycle-recorded-flink.json',
-    'pipeline-lifecycle-resume-resumed.json',
-    'pipeline-lifecycle-resume.json',
-    'pipeline-lifecycle.json',
+    'pipeline-lifecycle-plans-resumed.json',
+    'pipeline-lifecycle-plans.json',
     'verify-difference.json',
   ]);
 });

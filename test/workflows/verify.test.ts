@@ -12,7 +12,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { VerifyActivities } from '../../src/activities/verify';
 import { PipelineSpec } from '../../src/core/spec';
-import { PipelineStatus } from '../../src/core/types';
+import type { PipelineStatus } from '../../src/core/state';
 import {
   JobState,
   ProbeArrival,

@@ -1,16 +1,23 @@
 /**
- * Deploy (or finish deploying after a crash): every step is idempotent, so running it again after a
- * failure or a worker restart converges without duplicates. Also the pieces other steps reuse: task
+ * Deploy (or finish deploying after a crash): the plan is src/core/deploy.ts `planDeploy`; this file
+ * says what performs each of its steps. Every step is idempotent, so running the plan again after a
+ * failure or a worker restart converges without duplicates. Also the pieces other changes reuse: task
  * slots, submitting one job, waiting for jobs to run.
  */
+import { ActivityOptions } from '@temporalio/workflow';
+import { absorbObservation, decideStart, isLive, jobsToStart, lookForRecordedPoints, planDeploy, voidRestorePoints } from '../../core/deploy';
+import type { ResumeDecision } from '../../core/resume';
 import { slotsNeeded } from '../../core/plan';
-import { ActivityOptions, patched } from '@temporalio/workflow';
+import { Plan } from '../../core/plans';
 import { JOB_NAMES, JobName, PipelineSpec, durationMs } from '../../core/spec';
-import { JobRecord, Observation, RestorePoint, isTerminal } from '../../core/types';
-import { bestRestorePoint, decideWatch } from '../../core/watch';
+import { Observation, RestorePoint } from '../../core/types';
+import { bestRestorePoint } from '../../core/watch';
+import { event, transition } from '../events';
 import { failureMessage } from '../failure-message';
+import { PATCHES, retired } from '../patches';
 import type { PipelineModel } from '../pipeline-state';
-import { FRESH_START_PATCH, ORDER, OWNERSHIP_PATCH, RESUME_PATCH, act, actSay, event, observe, transition } from './steps';
+import { Performers, StepResult, runPlan } from '../plan-runner';
+import { act, actSay, observe } from '../proxies';
 
 /** Make sure `needed` task slots are free; false (and BLOCKED) when they cannot be provided. */
 export async function ensureSlots(p: PipelineModel, needed: number, spec: PipelineSpec = p.spec): Promise<boolean> {
@@ -37,13 +44,13 @@ export async function submit(p: PipelineModel, spec: PipelineSpec, job: JobName,
   const res = await actSay(
     'submitJob',
     `submit ${job} v${spec.version} ${restore ? `from ${restore.kind} ${restore.path}` : 'without state'}`,
-    { spec, job, restorePath: restore?.path ?? null, avoidPaths: p.records[job].badRestorePaths },
+    { spec, job, restorePath: restore?.path ?? null, avoidPaths: p.s.records[job].badRestorePaths },
     options,
   );
-  const r = p.records[job];
+  const r = p.s.records[job];
   // The activity may have found a newer complete checkpoint of the same instance than the one recorded.
   const used = restore && res.restorePath && res.restorePath !== restore.path ? { ...restore, path: res.restorePath } : restore;
-  p.records[job] = {
+  p.s.records[job] = {
     ...r,
     jobId: res.jobId,
     fingerprint: res.fingerprint,
@@ -64,94 +71,109 @@ export async function submit(p: PipelineModel, spec: PipelineSpec, job: JobName,
 }
 
 /**
- * Deploy (or finish deploying after a crash): every step is idempotent, so running it again after a
- * failure or a worker restart converges without duplicates. A failure leaves the pipeline DEGRADED or
- * BLOCKED with the reason; the main loop tries again.
+ * Deploy (or finish deploying after a crash). A failure leaves the pipeline DEGRADED or BLOCKED with
+ * the reason; the main loop tries again.
  */
 export async function deploy(p: PipelineModel): Promise<void> {
-  try {
-    await deploySteps(p);
-  } catch (err) {
-    await transition(p, 'DEGRADED', `deploy failed: ${failureMessage(err)}`);
-  }
-}
-
-export async function deploySteps(p: PipelineModel): Promise<void> {
   await transition(p, 'DEPLOYING');
-  const preflight = await act.preflightSource(p.spec);
-  if (!preflight.ok) {
-    await transition(p, 'BLOCKED', `source not ready: ${preflight.problems.join(' ')}`);
-    return;
-  }
-  if (patched(OWNERSHIP_PATCH)) {
-    // Before anything is created or dropped: what this pipeline would touch must not be another's.
-    const claim = await act.claimOwnership(p.spec);
-    if (claim.conflicts.length) {
-      await transition(p, 'BLOCKED', claim.conflicts.join(' '));
-      return;
-    }
-    if (claim.claimed.length) await event(p, 'ownership', `claimed ${claim.claimed.join(', ')}`);
-  }
-  const plan = await observe.planDeployment(p.spec);
-  const obs = await observe.observeJobs({ spec: p.spec, tracked: trackedIds(p) });
-  absorb(p, obs);
-  const toStart = ORDER.filter((job) => !isLive(p.records[job]));
-  const slots = slotsNeeded(p.spec, toStart);
-  if (!(await ensureSlots(p, slots))) return;
-
-  const prepared = await act.prepareSource(p.spec);
-  // Histories from before the fresh-start change recorded a plain list of notes here.
-  const notes: string[] = Array.isArray(prepared) ? prepared : prepared.notes;
-  for (const note of notes) await event(p, 'prepare-source', note);
-  await act.prepareSink(p.spec);
-  const createdSlots: string[] = Array.isArray(prepared) ? [] : prepared.createdSlots;
-  // A fresh start when nothing can continue: new replication slots (changes between the old slot and
-  // the new one were never captured, so every restore point is void), or no job with state to restore
-  // (a job started empty over existing outputs never deletes the rows its predecessor wrote). The
-  // outputs are then rebuilt from the source snapshot. Never under a live job.
-  let noState = ORDER.every((job) => !isLive(p.records[job]) && bestRestorePoint(p.records[job]) === null);
-  // A new workflow knows no restore point of its own; an earlier one may have recorded savepoints the
-  // pipeline can continue from (decommission without dropping the slots, then deploy).
-  let whyNotResumed = '';
-  if (noState && createdSlots.length === 0 && patched(RESUME_PATCH)) {
-    const found = await act.recordedRestorePoints({ spec: p.spec, fingerprints: plan.fingerprints });
-    if (found.resume) {
-      for (const job of ORDER) p.records[job] = { ...p.records[job], savepoints: [found.points[job], ...p.records[job].savepoints] };
-      await event(p, 'resume', `continuing from the savepoints an earlier workflow recorded: ${found.summary}`);
-      noState = false;
-    } else whyNotResumed = ` (recorded savepoints unusable: ${found.reason})`;
-  }
-  const fresh = ORDER.every((job) => !isLive(p.records[job])) && (createdSlots.length > 0 || noState);
-  if (patched(FRESH_START_PATCH) && fresh) {
-    await event(
-      p,
-      'fresh-start',
-      `${createdSlots.length ? `new replication slot(s) ${createdSlots.join(', ')}` : `no job has state to restore${whyNotResumed}`}: rebuilding the Fluss and sink tables from the source snapshot`,
-    );
-    await act.resetOutputs(p.spec);
-    for (const job of ORDER) {
-      const r = p.records[job];
-      const stale = [r.lastCheckpoint, ...r.savepoints].filter((x): x is RestorePoint => x !== null).map((x) => x.path);
-      p.records[job] = { ...r, badRestorePaths: [...new Set([...r.badRestorePaths, ...stale])] };
-    }
-  }
-  await act.createFlussTables(p.spec);
-
+  p.s.plan = planDeploy(p.spec);
+  // What the steps learn and later steps use.
+  let fingerprints: Record<JobName, string> | null = null;
+  let observed: Observation | null = null;
+  let createdSlots: string[] = [];
   const started: Array<[JobName, string]> = [];
-  for (const job of ORDER) {
-    const r = p.records[job];
-    if (isLive(r)) {
-      p.records[job] = { ...r, fingerprint: r.fingerprint ?? plan.fingerprints[job] };
-      continue;
-    }
-    started.push([job, await submit(p, p.spec, job, bestRestorePoint(r))]);
-  }
-  const failures = await awaitRunning(p, p.spec, started);
-  p.deployed = true;
-  // The first periodic savepoint is one interval after the deployment, not right away.
-  p.lastPeriodicSavepointAt = obs.observedAt;
-  if (failures.length) await transition(p, 'DEGRADED', failures.join('; '));
-  else await transition(p, 'RUNNING');
+  let failures: string[] = [];
+
+  const perform: Performers = {
+    preflight: async () => {
+      const preflight = await act.preflightSource(p.spec);
+      if (!preflight.ok) return blocked(`source not ready: ${preflight.problems.join(' ')}`);
+      return {};
+    },
+    claim: async () => {
+      // Before anything is created or dropped: what this pipeline would touch must not be another's.
+      retired(PATCHES.ownership);
+      const claim = await act.claimOwnership(p.spec);
+      if (claim.conflicts.length) return blocked(claim.conflicts.join(' '));
+      if (claim.claimed.length) await event(p, 'ownership', `claimed ${claim.claimed.join(', ')}`);
+      return { note: claim.claimed.length ? `claimed ${claim.claimed.join(', ')}` : 'already ours' };
+    },
+    adopt: async () => {
+      fingerprints = (await observe.planDeployment(p.spec)).fingerprints;
+      observed = await observe.observeJobs({ spec: p.spec, tracked: trackedIds(p) });
+      p.s.records = absorbObservation(p.spec, p.s.records, observed);
+      p.s.observedAt = observed.observedAt;
+      const live = JOB_NAMES.filter((j) => isLive(p.s.records[j]));
+      return { note: live.length ? `running already: ${live.join(', ')}` : 'no job of this pipeline runs' };
+    },
+    slots: async (): Promise<StepResult> => {
+      if (!(await ensureSlots(p, slotsNeeded(p.spec, jobsToStart(p.s.records))))) return { halt: p.s.reason ?? 'task slots missing' };
+      return {};
+    },
+    'prepare-source': async () => {
+      const prepared = await act.prepareSource(p.spec);
+      for (const note of prepared.notes) await event(p, 'prepare-source', note);
+      createdSlots = prepared.createdSlots;
+    },
+    'prepare-sink': async () => {
+      await act.prepareSink(p.spec);
+    },
+    'start-point': async () => {
+      // A new workflow knows no restore point of its own; an earlier one may have recorded savepoints
+      // the pipeline can continue from (decommission without dropping the slots, then deploy).
+      let recorded: ResumeDecision | null = null;
+      if (lookForRecordedPoints(p.s.records, createdSlots)) {
+        retired(PATCHES.resume);
+        recorded = await act.recordedRestorePoints({ spec: p.spec, fingerprints: fingerprints! });
+      }
+      const start = decideStart({ records: p.s.records, createdSlots, recorded });
+      if (start.resume) {
+        for (const job of JOB_NAMES) {
+          const point = start.resume[job];
+          if (point) p.s.records[job] = { ...p.s.records[job], savepoints: [point, ...p.s.records[job].savepoints] };
+        }
+      }
+      if (start.note?.kind === 'resume') await event(p, start.note.kind, start.note.message);
+      retired(PATCHES.freshStart);
+      if (start.note?.kind === 'fresh-start') await event(p, start.note.kind, start.note.message);
+      if (start.fresh) {
+        await act.resetOutputs(p.spec);
+        for (const job of JOB_NAMES) p.s.records[job] = voidRestorePoints(p.s.records[job]);
+      }
+      return { note: start.note?.message ?? 'every job continues from its own state' };
+    },
+    tables: async () => {
+      await act.createFlussTables(p.spec);
+    },
+    submit: async (step) => {
+      const job = step.job!;
+      const r = p.s.records[job];
+      if (isLive(r)) {
+        p.s.records[job] = { ...r, fingerprint: r.fingerprint ?? fingerprints![job] };
+        return { skip: true, note: `running already as ${r.jobId}: adopted` };
+      }
+      const restore = bestRestorePoint(r);
+      started.push([job, await submit(p, p.spec, job, restore)]);
+      return { note: restore ? `from ${restore.kind} ${restore.path}` : 'without state' };
+    },
+    await: async () => {
+      failures = await awaitRunning(p, p.spec, started);
+      p.s.deployed = true;
+      // The first periodic savepoint is one interval after the deployment, not right away.
+      p.s.lastPeriodicSavepointAt = observed!.observedAt;
+      return failures.length ? { note: failures.join('; ') } : {};
+    },
+  };
+  /** The deploy cannot go on (its source, its ownership, its slots): BLOCKED, nothing to undo. */
+  const blocked = async (reason: string) => {
+    await transition(p, 'BLOCKED', reason);
+    return { halt: reason };
+  };
+
+  const run = await runPlan<Plan>({ get: () => p.s.plan!, set: (plan) => (p.s.plan = plan) }, perform);
+  if (run.halted) return;
+  if (run.failure) await transition(p, 'DEGRADED', `deploy failed: ${run.failure}`);
+  else await transition(p, failures.length ? 'DEGRADED' : 'RUNNING', failures.join('; ') || null);
 }
 
 /** Wait for each job to run; returns failure messages (empty = all RUNNING). */
@@ -163,10 +185,10 @@ export async function awaitRunning(p: PipelineModel, spec: PipelineSpec, jobs: A
   );
   results.forEach((res, i) => {
     const [job] = jobs[i];
-    if (res.status === 'fulfilled') p.records[job] = { ...p.records[job], flinkState: 'RUNNING' };
+    if (res.status === 'fulfilled') p.s.records[job] = { ...p.s.records[job], flinkState: 'RUNNING' };
     else {
       const message = failureMessage(res.reason);
-      p.records[job] = { ...p.records[job], lastError: message };
+      p.s.records[job] = { ...p.s.records[job], lastError: message };
       failures.push(message);
     }
   });
@@ -174,14 +196,5 @@ export async function awaitRunning(p: PipelineModel, spec: PipelineSpec, jobs: A
 }
 
 export function trackedIds(p: PipelineModel): Record<JobName, string | null> {
-  return Object.fromEntries(JOB_NAMES.map((j) => [j, p.records[j].jobId])) as Record<JobName, string | null>;
-}
-
-export const isLive = (r: JobRecord) => r.jobId !== null && r.flinkState !== null && !isTerminal(r.flinkState);
-
-/** Fold an observation into the records without acting (deploy uses it to adopt live jobs). */
-export function absorb(p: PipelineModel, obs: Observation): void {
-  const decision = decideWatch(p.spec, p.records, obs, { lastPeriodicSavepointAt: Number.MAX_SAFE_INTEGER });
-  p.records = decision.records;
-  p.observedAt = obs.observedAt;
+  return Object.fromEntries(JOB_NAMES.map((j) => [j, p.s.records[j].jobId])) as Record<JobName, string | null>;
 }

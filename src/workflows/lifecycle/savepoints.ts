@@ -1,28 +1,29 @@
 /** Savepoints: periodic and on request, and stop-with-savepoint (pause, redeploy, decommission). */
-import { patched } from '@temporalio/workflow';
 import { stopOrder } from '../../core/plan';
 import { JobName } from '../../core/spec';
 import { RestorePoint } from '../../core/types';
 import { savepointsToDispose } from '../../core/watch';
 import { failureMessage } from '../failure-message';
 import type { PipelineModel } from '../pipeline-state';
-import { isLive } from './deploy';
-import { RESUME_PATCH, act, actSay, event, recordSavepoint, triggerId } from './steps';
+import { isLive } from '../../core/deploy';
+import { event, keepSavepointRecord } from '../events';
+import { PATCHES, retired } from '../patches';
+import { act, actSay, triggerId } from '../proxies';
 
 /** Savepoints of running jobs now; retention disposes the oldest beyond spec.savepoints.retain. */
 export async function savepointNow(p: PipelineModel, jobs: JobName[], reason: 'periodic' | 'manual'): Promise<RestorePoint[]> {
   const taken: RestorePoint[] = [];
   for (const job of jobs) {
-    const r = p.records[job];
+    const r = p.s.records[job];
     if (!r.jobId || r.stopped || r.flinkState !== 'RUNNING') continue;
     try {
       const point = await actSay('triggerSavepoint', `${reason} savepoint of ${job}`, { spec: p.spec, job, jobId: r.jobId, triggerId: triggerId(), reason });
       p.addSavepoint(job, point);
       taken.push(point);
-      await recordSavepoint(p, { spec: p.spec, job, point, fingerprint: r.fingerprint });
-      for (const old of savepointsToDispose(p.records[job], p.spec.savepoints.retain)) {
+      await keepSavepointRecord(p, { spec: p.spec, job, point, fingerprint: r.fingerprint });
+      for (const old of savepointsToDispose(p.s.records[job], p.spec.savepoints.retain)) {
         await act.disposeSavepoint({ spec: p.spec, path: old.path });
-        p.records[job] = { ...p.records[job], savepoints: p.records[job].savepoints.filter((s) => s.path !== old.path) };
+        p.s.records[job] = { ...p.s.records[job], savepoints: p.s.records[job].savepoints.filter((s) => s.path !== old.path) };
       }
     } catch (err) {
       await event(p, 'error', `savepoint of ${job} failed: ${failureMessage(err)}`);
@@ -36,16 +37,16 @@ export async function savepointNow(p: PipelineModel, jobs: JobName[], reason: 'p
 export async function stopJobs(p: PipelineModel, jobs: JobName[]): Promise<Partial<Record<JobName, RestorePoint>>> {
   const points: Partial<Record<JobName, RestorePoint>> = {};
   for (const job of stopOrder(jobs)) {
-    const r = p.records[job];
+    const r = p.s.records[job];
     if (!isLive(r)) {
-      p.records[job] = { ...r, stopped: true };
+      p.s.records[job] = { ...r, stopped: true };
       continue;
     }
     const point = await actSay('stopJobWithSavepoint', `stop ${job} (${r.jobId}) with a savepoint`, { spec: p.spec, job, jobId: r.jobId!, triggerId: triggerId() });
     p.addSavepoint(job, point);
-    p.records[job] = { ...p.records[job], stopped: true, flinkState: 'FINISHED' };
+    p.s.records[job] = { ...p.s.records[job], stopped: true, flinkState: 'FINISHED' };
     points[job] = point;
-    await recordSavepoint(p, { spec: p.spec, job, point, fingerprint: r.fingerprint });
+    await keepSavepointRecord(p, { spec: p.spec, job, point, fingerprint: r.fingerprint });
   }
   return points;
 }
@@ -56,10 +57,11 @@ export async function stopJobs(p: PipelineModel, jobs: JobName[]): Promise<Parti
  * Failing here loses nothing now; a later workflow would start fresh instead of resuming.
  */
 export async function recordSourcePositions(p: PipelineModel, point: RestorePoint | undefined): Promise<void> {
-  if (!point || !patched(RESUME_PATCH)) return;
+  if (!point) return;
+  retired(PATCHES.resume);
   try {
     const sourcePositions = await act.sourcePositions(p.spec);
-    await recordSavepoint(p, { spec: p.spec, job: 'ingest', point, fingerprint: p.records.ingest.fingerprint, sourcePositions });
+    await keepSavepointRecord(p, { spec: p.spec, job: 'ingest', point, fingerprint: p.s.records.ingest.fingerprint, sourcePositions });
   } catch (err) {
     await event(p, 'error', `replication slot positions not recorded (${failureMessage(err)}): a new workflow would start fresh rather than resume`);
   }

@@ -1,43 +1,52 @@
 /** The watch: one round of observe → decide (src/core/watch.ts) → act, then say how the pipeline is. */
-import { log, patched } from '@temporalio/workflow';
+import { log } from '@temporalio/workflow';
 import { findBottleneck, judgeLag } from '../../core/lag';
 import { JOB_NAMES, JobName, durationMs } from '../../core/spec';
 import { Observation } from '../../core/types';
-import { checkpointDirToDispose, decideWatch, isFlussDataLoss } from '../../core/watch';
+import { checkpointDirToDispose, decideWatch, isFlussDataLoss, watchState } from '../../core/watch';
 import { failureMessage } from '../failure-message';
 import type { PipelineModel } from '../pipeline-state';
 import { awaitRunning, provision, submit, trackedIds } from './deploy';
 import { savepointNow } from './savepoints';
-import { ACTION_FAILURES_PATCH, DISPOSE_CHECKPOINTS_PATCH, FLUSS_DATA_LOSS_PATCH, FRESHNESS_PATCH, WATCH_ACT_RETRY, RECOVERING_PATCH, SAVEPOINT_WAITS_PATCH, STOPPED_JOBS_PATCH, WATCH_RECHECK_PATCH, act, actSay, event, observe, transition } from './steps';
+import { event, transition } from '../events';
+import { PATCHES, patch, retired } from '../patches';
+import { WATCH_ACT_RETRY, act, actSay, observe } from '../proxies';
 
 export async function watch(p: PipelineModel): Promise<void> {
   // The loop checked before waiting for the lock; a pause or decommission may have run meanwhile (a
   // watch that ran anyway reported RUNNING for a paused pipeline until the next round).
-  if ((p.state === 'PAUSED' || p.decommission) && patched(WATCH_RECHECK_PATCH)) return;
+  if (p.s.state === 'PAUSED' || p.decommission) {
+    retired(PATCHES.watchRecheck);
+    return;
+  }
   let obs: Observation;
   try {
     obs = await observe.observeJobs({ spec: p.spec, tracked: trackedIds(p) });
-    p.observeFailures = 0;
+    p.s.observeFailures = 0;
   } catch (err) {
     // Observing failed: try again next round; only a persistent failure is worth a state change.
-    p.observeFailures++;
-    if (p.observeFailures >= 3) await transition(p, 'DEGRADED', `cannot observe Flink: ${failureMessage(err)}`);
+    p.s.observeFailures++;
+    if (p.s.observeFailures >= 3) await transition(p, 'DEGRADED', `cannot observe Flink: ${failureMessage(err)}`);
     return;
   }
-  p.observedAt = obs.observedAt;
-  const decision = decideWatch(p.spec, p.records, obs, {
-    lastPeriodicSavepointAt: p.lastPeriodicSavepointAt,
-    savepointWaitsForTasks: patched(SAVEPOINT_WAITS_PATCH),
-    // Only when a job is stopped, so a history without one replays without the marker.
-    stoppedJobsDegrade: JOB_NAMES.some((j) => p.records[j].stopped) && patched(STOPPED_JOBS_PATCH),
+  p.s.observedAt = obs.observedAt;
+  retired(PATCHES.savepointWaits);
+  // Only when a job is stopped, where the history of a run before the patch has its marker.
+  const someStopped = JOB_NAMES.some((j) => p.s.records[j].stopped);
+  if (someStopped) retired(PATCHES.stoppedJobs);
+  const decision = decideWatch(p.spec, p.s.records, obs, {
+    lastPeriodicSavepointAt: p.s.lastPeriodicSavepointAt,
+    savepointWaitsForTasks: true,
+    stoppedJobsDegrade: someStopped,
     // Likewise only once a loss was seen (the fold below records it; decideWatch folds first).
-    flussDataLossDegrades: obs.jobs.some((o) => p.records[o.job].flussDataLoss || (o.rootCause && isFlussDataLoss(o.rootCause))) && patched(FLUSS_DATA_LOSS_PATCH),
+    flussDataLossDegrades: obs.jobs.some((o) => p.s.records[o.job].flussDataLoss || (o.rootCause && isFlussDataLoss(o.rootCause))) && patch(PATCHES.flussDataLoss),
   });
-  p.records = decision.records;
+  p.s.records = decision.records;
   for (const note of decision.notes) await event(p, 'watch', note);
 
   const healing = decision.actions.filter((a) => a.kind === 'resubmit' || a.kind === 'provision');
-  if (healing.length && patched(RECOVERING_PATCH)) {
+  if (healing.length) {
+    retired(PATCHES.recovering);
     // Say so while it happens: the jobs being brought back are not running.
     const what = healing.map((a) => (a.kind === 'resubmit' ? `resubmitting ${a.job}` : `adding ${a.missingSlots} task slot(s)`));
     await transition(p, 'RECOVERING', what.join(', '));
@@ -57,11 +66,11 @@ export async function watch(p: PipelineModel): Promise<void> {
           if (!action.restore) {
             p.alert(obs.observedAt, 'stateless-start', `${action.job} restarts without state (no checkpoint or savepoint to restore): rows deleted upstream earlier may stay in its outputs; run gridflow verify now`);
           }
-          const r = p.records[action.job];
-          p.records[action.job] = { ...r, restarts: [...r.restarts, obs.observedAt] };
-          // Few quick attempts (patched: histories from before retried for two minutes under the lock).
-          const options = patched(ACTION_FAILURES_PATCH) ? WATCH_ACT_RETRY : {};
-          resubmitted.push([action.job, await submit(p, p.spec, action.job, action.restore, options)]);
+          const r = p.s.records[action.job];
+          p.s.records[action.job] = { ...r, restarts: [...r.restarts, obs.observedAt] };
+          // Few quick attempts, not two minutes under the lock.
+          retired(PATCHES.actionFailures);
+          resubmitted.push([action.job, await submit(p, p.spec, action.job, action.restore, WATCH_ACT_RETRY)]);
           break;
         }
         case 'savepoint':
@@ -79,27 +88,25 @@ export async function watch(p: PipelineModel): Promise<void> {
   }
   const savepoints = decision.actions.filter((a) => a.kind === 'savepoint').map((a) => (a as { job: JobName }).job);
   if (savepoints.length) {
-    p.lastPeriodicSavepointAt = obs.observedAt;
+    p.s.lastPeriodicSavepointAt = obs.observedAt;
     await savepointNow(p, savepoints, 'periodic');
   }
   const failures = resubmitted.length ? await awaitRunning(p, p.spec, resubmitted) : [];
   await disposeOldCheckpoints(p);
 
-  const behind = patched(FRESHNESS_PATCH) ? await watchFreshness(p) : null;
+  retired(PATCHES.freshness);
+  const behind = await watchFreshness(p);
 
-  if (p.state === 'BLOCKED' && decision.actions.some((a) => a.kind === 'provision')) return;
-  // A failed action (a resubmit the SQL Gateway could not take) is the pipeline's state, not only an event.
-  // (patched() only when one failed: histories without a failure replay without the marker.)
-  const failedActions = actionFailures.length && patched(ACTION_FAILURES_PATCH) ? actionFailures : [];
-  const problems = [decision.health.reason, ...failures, ...failedActions].filter(Boolean);
-  // Jobs Flink is still restarting (or whose tasks wait for slots) are not RUNNING yet. (Jobs resubmitted
-  // above are not among them: they were not live, and were awaited.)
-  if (!problems.length && decision.notRunning.length && patched(RECOVERING_PATCH)) {
-    await transition(p, 'RECOVERING', [...decision.notRunning.map((n) => `${n.job}: ${n.why}`), behind].filter(Boolean).join('; '));
-  } else {
-    const reason = [...problems, behind].filter(Boolean).join('; ') || null;
-    await transition(p, reason ? 'DEGRADED' : 'RUNNING', reason);
+  // A failed action (a resubmit the SQL Gateway could not take) is the pipeline's state, not only an
+  // event; the marker only where a history before the patch recorded a failure.
+  const provisioned = decision.actions.some((a) => a.kind === 'provision');
+  if (!(p.s.state === 'BLOCKED' && provisioned)) {
+    if (actionFailures.length) retired(PATCHES.actionFailures);
+    const problems = Boolean(decision.health.reason) || failures.length > 0 || actionFailures.length > 0;
+    if (!problems && decision.notRunning.length) retired(PATCHES.recovering);
   }
+  const next = watchState({ state: p.s.state, provisioned, health: decision.health, notRunning: decision.notRunning, failures, actionFailures, behind });
+  if (next) await transition(p, next.state, next.reason);
 }
 
 /**
@@ -109,29 +116,30 @@ export async function watch(p: PipelineModel): Promise<void> {
  */
 export async function watchFreshness(p: PipelineModel): Promise<string | null> {
   try {
-    p.freshness = await observe.measureFreshness({ spec: p.spec });
+    p.s.freshness = await observe.measureFreshness({ spec: p.spec });
   } catch (err) {
     log.warn(`${p.spec.name}: freshness not measured: ${failureMessage(err)}`);
     return null;
   }
   const limitMs = durationMs(p.spec.watch.maxFreshness);
-  if (judgeLag(p.freshness, limitMs) === null) return null;
+  if (judgeLag(p.s.freshness, limitMs) === null) return null;
   let bottleneck;
   try {
     bottleneck = findBottleneck((await observe.observeOperatorLoad({ spec: p.spec })).loads);
   } catch (err) {
     log.warn(`${p.spec.name}: operator load not observed: ${failureMessage(err)}`);
   }
-  return judgeLag(p.freshness, limitMs, bottleneck);
+  return judgeLag(p.s.freshness, limitMs, bottleneck);
 }
 
 /** Remove the retained checkpoints of instances a running job has left behind (checkpointDirToDispose). */
 export async function disposeOldCheckpoints(p: PipelineModel): Promise<void> {
   for (const job of JOB_NAMES) {
-    const dir = checkpointDirToDispose(p.spec, p.records[job]);
-    if (!dir || !patched(DISPOSE_CHECKPOINTS_PATCH)) continue;
+    const dir = checkpointDirToDispose(p.spec, p.s.records[job]);
+    if (!dir) continue;
+    retired(PATCHES.disposeCheckpoints);
     // Remembered before acting: a failure is reported once, not every round.
-    p.records[job] = { ...p.records[job], disposedCheckpointDir: dir };
+    p.s.records[job] = { ...p.s.records[job], disposedCheckpointDir: dir };
     try {
       const { note } = await act.disposeCheckpointDir({ spec: p.spec, dir });
       await event(p, 'dispose', `${job}: the checkpoints of the instance it restored from are no longer needed; ${note}`);

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { AlertDeps, createAlertActivities } from '../../../src/activities/alerts';
 import { testNotification } from '../../../src/core/alerts';
 import { parseSpec } from '../../../src/core/spec';
-import { PipelineStatus } from '../../../src/core/types';
+import type { PipelineStatus } from '../../../src/core/state';
 import { parseConnectionUrl } from '../../../src/config';
 import { freePort } from '../../support/net';
 import { testSpec } from '../../workflows/doubles';

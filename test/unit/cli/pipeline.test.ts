@@ -1,10 +1,12 @@
 /** What `gridflow deploy` may report as the outcome: never a RUNNING older than the command. */
 import { observedLine, renderStatus, settledStatus } from '../../../src/cli/pipeline';
 import { Out } from '../../../src/cli/output';
-import { markStep, planRedeploy, skipPending } from '../../../src/core/redeploy';
+import { markStep, skipPending } from '../../../src/core/plans';
+import { planRedeploy } from '../../../src/core/redeploy';
 import { parseSpec } from '../../../src/core/spec';
 import { testSpec } from '../../workflows/doubles';
-import { PipelineStatus, newJobRecord } from '../../../src/core/types';
+import { newJobRecord } from '../../../src/core/types';
+import type { PipelineStatus } from '../../../src/core/state';
 
 const NOW = 1_800_000_000_000;
 

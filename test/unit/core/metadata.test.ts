@@ -8,7 +8,7 @@ import {
   verificationStartMetadata,
 } from '../../../src/core/metadata';
 import { parseSpec } from '../../../src/core/spec';
-import { PipelineStatus } from '../../../src/core/types';
+import type { PipelineStatus } from '../../../src/core/state';
 import { VerificationResult } from '../../../src/core/verify';
 import { testSpec } from '../../workflows/doubles';
 

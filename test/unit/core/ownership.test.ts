@@ -1,5 +1,6 @@
 import { judgeClaim, ownedObjects, savepointFolder } from '../../../src/core/ownership';
-import { markStep, planRedeploy, refusedChange, requestProblem, skipPending, strandedSentence } from '../../../src/core/redeploy';
+import { markStep, skipPending } from '../../../src/core/plans';
+import { planRedeploy, refusedChange, requestProblem, strandedSentence } from '../../../src/core/redeploy';
 import { JOB_NAMES, JobName, parseSpec } from '../../../src/core/spec';
 import { JobRecord, newJobRecord } from '../../../src/core/types';
 import { testSpec } from '../../workflows/doubles';

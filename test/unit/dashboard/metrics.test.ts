@@ -4,7 +4,8 @@
  * prom-client makes of it (src/dashboard/metrics.ts renderSamples).
  */
 import { METRICS, PipelineFacts, ScrapeFacts, metricSamples } from '../../../src/core/metrics';
-import { JOB_STATES, PIPELINE_STATES, PipelineStatus, RestorePoint } from '../../../src/core/types';
+import { JOB_STATES, PIPELINE_STATES, RestorePoint } from '../../../src/core/types';
+import type { PipelineStatus } from '../../../src/core/state';
 import { renderSamples } from '../../../src/dashboard/metrics';
 
 const NOW = Date.parse('2026-12-04T12:00:00Z');

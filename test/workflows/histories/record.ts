@@ -32,7 +32,7 @@ import { PipelineWorkflow } from '../../../src/workflows/pipeline';
 import { createTestEnv, workflowBundle } from '../../support/temporal';
 import { ClusterModel, testSpec } from '../doubles';
 
-export const HISTORY_FILE = path.join(__dirname, 'pipeline-lifecycle.json');
+export const HISTORY_FILE = path.join(__dirname, 'pipeline-lifecycle-plans.json');
 
 /** Every recorded history: file name → the workflow id it ran under. */
 export function historyFiles(): string[] {
@@ -111,11 +111,11 @@ async function main(out: string): Promise<void> {
 }
 
 if (require.main === module) {
-  // pipeline-lifecycle.json was recorded before the fresh-start patch, -fresh-start.json before the
-  // resume patch, -resume.json before batched events, -batched-events.json against the invented Flink
-  // double, -recorded-flink.json before ownership claims and planned redeploys; all stay, so histories of workflows started before them keep replaying. Newer recordings
+  // -ownership.json was recorded with every patch of src/workflows/patches.ts still `patched` (before
+  // the plan interpreter), -plans.json once they were deprecated (their markers say so). The histories
+  // recorded before a patch went when it was deprecated (the ledger says when and why). Newer recordings
   // get new names.
-  main(process.argv[2] ?? 'pipeline-lifecycle-ownership.json').catch((err) => {
+  main(process.argv[2] ?? 'pipeline-lifecycle-plans.json').catch((err) => {
     process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);
   });

@@ -1,0 +1,44 @@
+/**
+ * The payloads of the pipeline workflow's messages and of its record activity: types the workflow, its
+ * activities, the CLI and the dashboard share (the message definitions themselves are in
+ * src/workflows/definitions.ts). Types only.
+ */
+import type { JobName, PipelineSpec, PipelineSpecInput } from './spec';
+import type { CarriedState } from './state';
+import type { RestorePoint } from './types';
+import type { UpgradeMode } from './upgrade';
+
+export interface RedeployRequest {
+  /** The new spec (same pipeline name); omitted = redeploy the current one. */
+  spec?: PipelineSpecInput;
+  /** Jobs to move even if unchanged (omitted with no spec: all jobs). */
+  jobs?: JobName[];
+  mode?: UpgradeMode;
+  /** Set by automation: a request id seen before is a no-op (the CLI sets one per invocation). */
+  requestId?: string;
+}
+
+export interface DecommissionRequest {
+  /** Also drop the pipeline's replication slots and publications (its WAL position is lost). */
+  dropSourceArtifacts?: boolean;
+  reason?: string;
+}
+
+export interface SavepointRequest {
+  jobs?: JobName[];
+}
+
+export interface PipelineWorkflowInput {
+  spec: PipelineSpecInput;
+  /** Present after continue-as-new: what the previous run knew (fields it did not know take their defaults). */
+  carried?: Partial<CarriedState>;
+}
+
+/** A savepoint as the sink's ops schema records it (what a later workflow resumes from). */
+export interface SavepointRecord {
+  spec: PipelineSpec;
+  job: JobName;
+  point: RestorePoint;
+  fingerprint?: string | null;
+  sourcePositions?: Record<string, string>;
+}

@@ -1,0 +1,119 @@
+/**
+ * The pipeline workflow's message handlers, as named methods: each says what a message does to the
+ * model; the refusals are pure decisions (src/core/requests.ts). pipeline.ts only wires them up.
+ * Handlers that move jobs run under the workflow's FIFO lock, through `step`.
+ */
+import { EndpointForm, JOB_NAMES, parseSpec } from '../core/spec';
+import type { DecommissionRequest, RedeployRequest, SavepointRequest } from '../core/messages';
+import { RequestContext, pauseRefusal, redeployRefusal, resumeRefusal, savepointRefusal, verificationAlerts } from '../core/requests';
+import type { PipelineStatus } from '../core/state';
+import type { RedeployOutcome, RestorePoint, VerificationSummary } from '../core/types';
+import { event, flushEvents } from './events';
+import { pause, resume } from './lifecycle/pause';
+import { redeploy } from './lifecycle/redeploy';
+import { savepointNow } from './lifecycle/savepoints';
+import { WorkflowLock } from './lock';
+import { PATCHES, retired } from './patches';
+import type { PipelineModel } from './pipeline-state';
+
+export class PipelineHandlers {
+  /** Set by a decommission signal: the main loop wakes up now rather than at its next round. */
+  wake = false;
+
+  constructor(
+    private readonly p: PipelineModel,
+    private readonly lock: WorkflowLock,
+  ) {}
+
+  /** A step under the lock; its events are written when it ends, however it ends. */
+  step<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return this.lock.run(what, async () => {
+      try {
+        return await fn();
+      } finally {
+        await flushEvents(this.p);
+        this.p.publish();
+      }
+    });
+  }
+
+  /** No step holds the lock (continue-as-new waits for it). */
+  idle(): boolean {
+    return this.lock.heldBy === null;
+  }
+
+  private context(): RequestContext {
+    const p = this.p;
+    return { state: p.s.state, decommissioning: p.decommission !== null, redeployingTo: p.redeploying?.toVersion ?? null, spec: p.spec };
+  }
+
+  status = (): PipelineStatus => this.p.status();
+
+  validateRedeploy = (request: RedeployRequest): void => {
+    const problem = redeployRefusal(this.context(), request);
+    if (problem) throw new Error(problem);
+  };
+
+  /** Run an accepted request (a repeated request id is a no-op returning the last outcome). */
+  redeploy = (request: RedeployRequest): Promise<RedeployOutcome> => {
+    const p = this.p;
+    if (!p.firstTime(request.requestId)) {
+      return Promise.resolve(p.s.lastRedeploy ?? { outcome: 'no-change', fromVersion: p.spec.version, toVersion: p.spec.version, jobs: [] });
+    }
+    // Set in the handler, not the validator: validators do not run again when history replays. The
+    // validator (or the signal's check) has refused a bad spec already; parsed once more here, since a
+    // validator's work is not handed to the handler.
+    const next = request.spec ? parseSpec(request.spec, 'addresses-too') : p.spec;
+    p.redeploying = { toVersion: next.version };
+    return this.step('redeploy', () => redeploy(p, request, next));
+  };
+
+  /** The same request as a signal: a refusal cannot reach its sender, so it is recorded where operators look. */
+  redeploySignal = async (request: RedeployRequest): Promise<void> => {
+    const p = this.p;
+    retired(PATCHES.redeployPlan);
+    retired(PATCHES.clusterNames);
+    const form: EndpointForm = 'names';
+    const problem = redeployRefusal(this.context(), request, form);
+    if (!problem) {
+      await this.redeploy(request);
+      return;
+    }
+    const requestId = typeof request?.requestId === 'string' ? request.requestId : null;
+    p.reject(Date.now(), requestId, problem);
+    const a = p.alert(Date.now(), 'redeploy-rejected', `redeploy signal${requestId ? ` ${requestId}` : ''} rejected: ${problem}`);
+    p.publish();
+    await this.lock.run('redeploy-rejected', async () => {
+      await event(p, 'alert', a.message);
+      await flushEvents(p);
+    });
+  };
+
+  validatePause = (): void => refuse(pauseRefusal(this.context()));
+  pause = (): Promise<PipelineStatus> => this.step('pause', () => pause(this.p));
+
+  validateResume = (): void => refuse(resumeRefusal(this.context()));
+  resume = (): Promise<PipelineStatus> => this.step('resume', () => resume(this.p));
+
+  validateSavepoint = (request: SavepointRequest): void => refuse(savepointRefusal(this.context(), request));
+  savepoint = (request: SavepointRequest): Promise<RestorePoint[]> => this.step('savepoint', () => savepointNow(this.p, request?.jobs ?? [...JOB_NAMES], 'manual'));
+
+  /** Signals cannot be refused; a repeated decommission keeps the first request. */
+  decommission = (request: DecommissionRequest): void => {
+    this.p.decommission ??= { dropSourceArtifacts: request?.dropSourceArtifacts === true, reason: request?.reason ?? null };
+    this.wake = true;
+  };
+
+  /** A verification run's result: shown in status; an alert unless the pipeline is expected to fail it (paused, retiring). */
+  verification = async (summary: VerificationSummary): Promise<void> => {
+    const p = this.p;
+    p.s.lastVerification = summary;
+    const a = !summary.ok && verificationAlerts(p.s.state) ? p.alert(summary.at, 'verification-failed', summary.summary) : null;
+    p.publish();
+    if (a) await event(p, 'alert', a.message);
+  };
+}
+
+function refuse(problem: string | null): void {
+  if (problem) throw new Error(problem);
+}
