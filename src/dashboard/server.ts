@@ -1,7 +1,8 @@
 /**
  * The dashboard's web server: node:http and a small route table. Every panel has a JSON route under
- * /api (docs/DASHBOARD.md); the two pages are static files that fetch them, and /api/live is a
- * server-sent-event stream that says when the sink changed so the pages fetch again without a reload.
+ * /api (docs/DASHBOARD.md); the two pages are static files whose scripts (./browser, bundled by ./bundle)
+ * fetch them, and /api/live is a server-sent-event stream that says when the sink changed so the pages
+ * fetch again without a reload.
  * `/metrics` is the Prometheus scrape (./metrics). Data sources come in as `DashboardDeps` so that
  * tests and the CLI pass their own.
  */
@@ -25,6 +26,7 @@ import {
   sinkVersion,
   statusWorkflowId,
 } from './data';
+import { PAGE_SCRIPTS, pageScripts } from './bundle';
 import { HttpError, QueryError, flinkJobLink, intParam, parseHealthQuery, rejectUnknownParams, stateLevel, temporalWorkflowLink } from './view';
 
 export { HttpError };
@@ -75,7 +77,7 @@ export interface DashboardServer {
 const JSON_TYPE = 'application/json; charset=utf-8';
 const json = (body: unknown): RouteResult => ({ contentType: JSON_TYPE, body: JSON.stringify(body) });
 
-/** The page and asset files, and where each is read from. */
+/** The pages, their stylesheet and ECharts, read from disk on each request; the pages' scripts are built (./bundle). */
 export function staticFiles(): Record<string, { file: string; type: string }> {
   const dir = path.join(repoRoot(), 'src', 'dashboard', 'static');
   const echarts = path.join(path.dirname(require.resolve('echarts/package.json')), 'dist', 'echarts.min.js');
@@ -84,9 +86,6 @@ export function staticFiles(): Record<string, { file: string; type: string }> {
     '/grid': { file: path.join(dir, 'grid.html'), type: 'text/html; charset=utf-8' },
     '/pipeline': { file: path.join(dir, 'pipeline.html'), type: 'text/html; charset=utf-8' },
     '/static/dashboard.css': { file: path.join(dir, 'dashboard.css'), type: 'text/css; charset=utf-8' },
-    '/static/common.js': { file: path.join(dir, 'common.js'), type: 'text/javascript; charset=utf-8' },
-    '/static/grid.js': { file: path.join(dir, 'grid.js'), type: 'text/javascript; charset=utf-8' },
-    '/static/pipeline.js': { file: path.join(dir, 'pipeline.js'), type: 'text/javascript; charset=utf-8' },
     '/vendor/echarts.min.js': { file: echarts, type: 'text/javascript; charset=utf-8' },
   };
 }
@@ -107,6 +106,9 @@ function uiLinks(deps: DashboardDeps): { temporalUi: string; flinkUi: string } {
     flinkUi: deps.links?.flinkUi ?? config.flink.restUrl,
   };
 }
+
+/** GET /api/pipeline's answer (the pipeline page's types, src/dashboard/browser, are these). */
+export type PipelineView = Awaited<ReturnType<typeof pipelineView>>;
 
 async function pipelineView(deps: DashboardDeps, pipeline: string) {
   const read = await readStatus(deps, pipeline);
@@ -205,7 +207,21 @@ export function dashboardRoutes(deps: DashboardDeps): Record<string, Handler> {
       return { contentType: type, body: await fs.promises.readFile(file) };
     };
   }
+  for (const name of PAGE_SCRIPTS) {
+    routes[`/static/${name}.js`] = async () => ({ contentType: 'text/javascript; charset=utf-8', body: (await pageScripts())[name] });
+  }
   return routes;
+}
+
+/** The data of the live stream's `change` and `tick` events. */
+export interface LiveMessage {
+  pipeline: string;
+  /** This server's clock. */
+  readAt: number;
+  /** The newest write the pages show, by the sink's clock. */
+  updatedAt: number | null;
+  /** A fingerprint of the sink: a new one is a `change`. */
+  version: string;
 }
 
 /**
@@ -255,7 +271,8 @@ class LiveHub {
       const v = await sinkVersion(this.deps, pipeline);
       const changed = this.versions.get(pipeline) !== v.version;
       this.versions.set(pipeline, v.version);
-      const payload = JSON.stringify({ pipeline, readAt: this.deps.now(), updatedAt: v.updatedAt, version: v.version });
+      const data: LiveMessage = { pipeline, readAt: this.deps.now(), updatedAt: v.updatedAt, version: v.version };
+      const payload = JSON.stringify(data);
       message = `event: ${changed ? 'change' : 'tick'}\ndata: ${payload}\n\n`;
     } catch (err) {
       message = `event: problem\ndata: ${JSON.stringify({ pipeline, readAt: this.deps.now(), error: err instanceof Error ? err.message : String(err) })}\n\n`;
@@ -268,6 +285,9 @@ class LiveHub {
 
 export async function startDashboard(opts: DashboardOptions): Promise<DashboardServer> {
   if (opts.deps.pipelines.length === 0) throw new Error('the dashboard needs at least one pipeline to show');
+  // The pages' scripts are built now, so that the first page loads at once and a build that fails is said at
+  // start; the API and /metrics are served all the same (the scripts' routes answer 500 with esbuild's errors).
+  await pageScripts().catch((err: Error) => process.stderr.write(`dashboard: the pages' scripts did not build: ${err.message}\n`));
   const builtIn = dashboardRoutes(opts.deps);
   const routes: Record<string, Handler> = { ...builtIn, ...(opts.routes ?? {}) };
   const server = http.createServer((req, res) => {

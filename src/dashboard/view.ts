@@ -1,7 +1,9 @@
 /**
  * The dashboard's decisions, pure: what a query string may ask for (and the 400 it gets otherwise), how
  * old a number is in words, and the view models the pages draw. No I/O here: the server reads, these
- * decide, the unit tests (test/unit/dashboard/view.test.ts) pin them down.
+ * decide, the unit tests (test/unit/dashboard/view.test.ts) pin them down. The pages' scripts
+ * (src/dashboard/browser) import it too, so that the server and the browser word ages and order the health
+ * list alike: esbuild bundles it for the browser, and eslint refuses it any import (no Node built-ins, no I/O).
  */
 
 /** A query parameter the API cannot honour: the server answers 400 with this message. */
@@ -91,6 +93,11 @@ function textParam(params: URLSearchParams, name: string): string | null {
   return value;
 }
 
+/** The order a column sorts in when none is asked for: the worst score and ids and names A→Z first, any other column largest first. */
+export function defaultHealthOrder(sort: string): 'asc' | 'desc' {
+  return sort === 'health_score' || sort === 'equipment_id' || sort === 'equipment_name' ? 'asc' : 'desc';
+}
+
 /** GET /api/grid/health's query string → what to select. Throws QueryError naming the parameter. */
 export function parseHealthQuery(params: URLSearchParams): HealthQuery {
   rejectUnknownParams(params, HEALTH_PARAMS);
@@ -105,7 +112,7 @@ export function parseHealthQuery(params: URLSearchParams): HealthQuery {
     throw new QueryError(`sort must be one of ${HEALTH_SORT_COLUMNS.join(', ')}, got ${JSON.stringify(sortRaw)}`);
   }
   const sort = sortRaw as HealthSortColumn;
-  const orderRaw = params.get('order') || (sort === 'health_score' || sort === 'equipment_id' || sort === 'equipment_name' ? 'asc' : 'desc');
+  const orderRaw = params.get('order') || defaultHealthOrder(sort);
   if (orderRaw !== 'asc' && orderRaw !== 'desc') throw new QueryError(`order must be asc or desc, got ${JSON.stringify(orderRaw)}`);
   return {
     region: textParam(params, 'region'),

@@ -49,7 +49,7 @@ afterAll(async () => {
   await releasePipeline(spec);
 }, 5 * 60_000);
 
-/** A browser-side condition (a string: the tests compile without the DOM's types). */
+/** A browser-side condition, as a string: evaluated in the page, not compiled with the test. */
 const runningTotalIs = (n: number) => `document.querySelector('[data-testid="kpi-running-total"]')?.textContent.replace(/[,\\s]/g, '') === '${n}'`;
 const text = (testId: string) => page.locator(`[data-testid="${testId}"]`).innerText();
 /** A number as the page formats it (zh-CN grouping), back to a number. */

@@ -1,6 +1,7 @@
 /**
- * The server's routing without a database: pages and ECharts are served from disk, bad requests are
- * refused before any query (the pool here throws if asked), and answers are never cached.
+ * The server's routing without a database: pages and ECharts are served from disk and the pages' scripts
+ * as built at start (./bundle.test.ts), bad requests are refused before any query (the pool here throws
+ * if asked), and answers are never cached.
  */
 import type { Pool } from 'pg';
 import { loadConfig } from '../../../src/config';
@@ -35,7 +36,14 @@ test('the pages, their scripts and ECharts (from node_modules, no CDN) are serve
   const echarts = await get('/vendor/echarts.min.js');
   expect(echarts).toMatchObject({ status: 200, type: 'text/javascript; charset=utf-8' });
   expect(echarts.text.length).toBeGreaterThan(500_000);
-  expect((await get('/static/common.js')).text).toContain('describeAge');
+  for (const page of ['grid', 'pipeline']) {
+    const script = await get(`/static/${page}.js`);
+    expect(script).toMatchObject({ status: 200, type: 'text/javascript; charset=utf-8', cache: 'no-store' });
+    // view.ts's words for ages, bundled into the page.
+    expect(script.text).toContain('分钟前');
+  }
+  // The shared code is inside each page's script now.
+  expect((await get('/static/common.js')).status).toBe(404);
   expect(await get('/healthz')).toMatchObject({ status: 200, text: '{"ok":true,"at":1000}' });
 });
 
