@@ -42,7 +42,7 @@ export interface DashboardDeps {
   pipelines: string[];
   /** Epoch ms now; tests pass a fixed clock. */
   now(): number;
-  /** The pipeline's status; default: the status query of workflow `pipeline:<name>` through `temporal`. */
+  /** The pipeline's status; default: the status query of its workflow (`workflowId`) through `temporal` (data.ts queryStatus). */
   status?(pipeline: string): Promise<PipelineStatus>;
   /** The pipeline's workflow: the one its status query asks (when `status` is not given) and the Temporal UI link shows; default `pipeline:<name>`. */
   workflowId?(pipeline: string): string;
