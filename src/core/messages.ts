@@ -4,7 +4,6 @@
  * src/workflows/definitions.ts). Types only.
  */
 import type { JobName, PipelineSpec, PipelineSpecInput } from './spec';
-import type { CarriedState } from './state';
 import type { RestorePoint } from './types';
 import type { UpgradeMode } from './upgrade';
 
@@ -26,12 +25,6 @@ export interface DecommissionRequest {
 
 export interface SavepointRequest {
   jobs?: JobName[];
-}
-
-export interface PipelineWorkflowInput {
-  spec: PipelineSpecInput;
-  /** Present after continue-as-new: what the previous run knew (fields it did not know take their defaults). */
-  carried?: Partial<CarriedState>;
 }
 
 /** A savepoint as the sink's ops schema records it (what a later workflow resumes from). */

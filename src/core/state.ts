@@ -8,7 +8,7 @@ import type { FreshnessObservation } from './lag';
 import type { SavepointRecord } from './messages';
 import type { Plan } from './plans';
 import type { RedeployPlan } from './redeploy';
-import { JOB_NAMES, JobName } from './spec';
+import { JOB_NAMES, JobName, PipelineSpecInput } from './spec';
 import { Alert, JobRecord, JobStatus, PipelineState, RedeployOutcome, VerificationSummary, newJobRecord } from './types';
 
 export interface Rejection {
@@ -51,6 +51,13 @@ export function initialState() {
 
 /** What survives continue-as-new. */
 export type CarriedState = ReturnType<typeof initialState>;
+
+/** The pipeline workflow's input (here with the state it carries, so that messages.ts need not import this file). */
+export interface PipelineWorkflowInput {
+  spec: PipelineSpecInput;
+  /** Present after continue-as-new: what the previous run knew (fields it did not know take their defaults). */
+  carried?: Partial<CarriedState>;
+}
 
 /** The state a run continues from: what the previous run carried, the default for what it did not know. */
 export function restoreState(carried?: Partial<CarriedState> | null): CarriedState {

@@ -17,9 +17,8 @@
  * effect is an activity (src/activities/index.ts).
  */
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { PipelineWorkflowInput } from '../core/messages';
 import { PipelineSpec, SpecError, durationMs, parseSpec } from '../core/spec';
-import type { PipelineStatus } from '../core/state';
+import type { PipelineStatus, PipelineWorkflowInput } from '../core/state';
 import {
   decommissionSignal,
   pauseUpdate,
