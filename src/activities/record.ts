@@ -1,8 +1,8 @@
 /** The pipeline workflow's record activities: one write to the sink's ops schema each, safe to repeat. */
 import { Context } from '@temporalio/activity';
-import { JobName, PipelineSpec } from '../core/spec';
-import { RestorePoint } from '../core/types';
-import { recordEvent as writeEvent, recordEvents as writeEvents, recordSavepoint as writeSavepoint } from '../postgres/sink';
+import type { SavepointRecord } from '../core/messages';
+import { PipelineSpec } from '../core/spec';
+import { writeEvent, writeEvents, writeSavepoint } from '../postgres/sink';
 import { ActivityDeps } from './context';
 import { redact } from '../core/redact';
 import { knownSecrets } from '../secrets';
@@ -42,13 +42,7 @@ export function createRecordActivities(deps: ActivityDeps) {
       }));
     },
 
-    async recordSavepoint(input: {
-      spec: PipelineSpec;
-      job: JobName;
-      point: RestorePoint;
-      fingerprint?: string | null;
-      sourcePositions?: Record<string, string>;
-    }): Promise<void> {
+    async recordSavepoint(input: SavepointRecord): Promise<void> {
       await classified('record savepoint', () =>
         writeSavepoint(sinkConn(input.spec), {
           pipeline: input.spec.name,

@@ -15,7 +15,7 @@ import { JobState, ProbeArrival, ProbeSent, ReplicationHealth, VerificationResul
 import { PROBE_HOPS, cleanupProbes, probeArrivals, sendProbe } from '../postgres/probe';
 import { compareTracked } from '../postgres/compare';
 import { readContract, readSink } from '../postgres/reconcile';
-import { recordVerificationRun as writeVerificationRun } from '../postgres/sink';
+import { writeVerificationRun } from '../postgres/sink';
 import { CAPTURED_TABLES, artifactName } from '../postgres/source/names';
 import { DEFAULT_MAX_LAG_BYTES, checkReplication, inspectReplication } from '../postgres/source/replication';
 import { ActivityDeps } from './context';
@@ -43,7 +43,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
   return {
     // ---------------------------------------------------------------- record
 
-    /** The run's row with ok NULL ("running"). A retry keeps the first started_at (recordVerificationRun never overwrites it). */
+    /** The run's row with ok NULL ("running"). A retry keeps the first started_at (writeVerificationRun never overwrites it). */
     async beginVerificationRun(input: { spec: PipelineSpec; runId: string }): Promise<{ startedAt: number }> {
       const startedAt = deps.now();
       await classified('record verification start', () =>

@@ -6,7 +6,7 @@ import { TASK_QUEUE } from '../constants';
 import { verificationStartMetadata } from '../core/metadata';
 import { PipelineSpec, durationMs } from '../core/spec';
 import { VerificationResult, VerifyPipelineInput, formatBytes, formatMs } from '../core/verify';
-import { VerificationRecord, listVerificationRuns } from '../postgres/sink';
+import { StoredVerificationRun, listVerificationRuns } from '../postgres/sink';
 import type { VerifyPipelineWorkflow } from '../workflows/verify';
 import { ParsedArgs, UsageError, bind, defineCommand } from './args';
 import { PIPELINE_OPTIONS, pipelineName, specFromArgs, temporalClient, temporalUiLink, workerPollers } from './common';
@@ -185,7 +185,7 @@ export function renderVerification(out: Out, r: VerificationResult): void {
   for (const n of r.notes) out.text(`note: ${n}`);
 }
 
-function renderHistory(out: Out, runs: VerificationRecord[]): void {
+function renderHistory(out: Out, runs: StoredVerificationRun[]): void {
   out.table(runs, ['started', 'result', 'freshness', 'duration', 'summary'], (r) => {
     const d = r.details as { durationMs?: number; summary?: string; problems?: string[] };
     return [

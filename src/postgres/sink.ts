@@ -90,13 +90,13 @@ const EventRow = z.object({
   kind: z.string(),
   message: z.string(),
 });
-export type EventRecord = z.output<typeof EventRow>;
+export type StoredEvent = z.output<typeof EventRow>;
 
 /**
  * Append an event. Idempotent: the same (pipeline, at, kind, message) is written once. gridflow.events has
  * no caller-supplied unique key, so the check-then-insert is serialised per pipeline by an advisory lock.
  */
-export async function recordEvent(sinkConn: PgConnection, input: EventInput): Promise<{ id: string; inserted: boolean }> {
+export async function writeEvent(sinkConn: PgConnection, input: EventInput): Promise<{ id: string; inserted: boolean }> {
   const e = parseInput(EventInput, input, 'event');
   return withClient(sinkConn, (client) =>
     inTransaction(client, async () => {
@@ -121,10 +121,10 @@ export async function recordEvent(sinkConn: PgConnection, input: EventInput): Pr
 
 /**
  * Append several events of one pipeline in one transaction (a workflow step's notes). Idempotent like
- * recordEvent: an event already there (same pipeline, at, kind, message) is not written again, so a
+ * writeEvent: an event already there (same pipeline, at, kind, message) is not written again, so a
  * retried batch adds nothing. Returns how many were new.
  */
-export async function recordEvents(sinkConn: PgConnection, pipeline: string, events: ReadonlyArray<Omit<EventInput, 'pipeline'>>): Promise<number> {
+export async function writeEvents(sinkConn: PgConnection, pipeline: string, events: ReadonlyArray<Omit<EventInput, 'pipeline'>>): Promise<number> {
   const parsed = events.map((e) => parseInput(EventInput, { ...e, pipeline }, 'event'));
   if (parsed.length === 0) return 0;
   return withClient(sinkConn, (client) =>
@@ -148,7 +148,7 @@ export async function recordEvents(sinkConn: PgConnection, pipeline: string, eve
 }
 
 /** A pipeline's events, newest first. */
-export async function listEvents(sinkConn: PgConnection, pipeline: string, limit = 50): Promise<EventRecord[]> {
+export async function listEvents(sinkConn: PgConnection, pipeline: string, limit = 50): Promise<StoredEvent[]> {
   parseInput(pipelineName, pipeline, 'pipeline');
   const res = await withClient(sinkConn, (client) =>
     query(
@@ -193,7 +193,7 @@ const SavepointRow = z.object({
   fingerprint: z.string().nullable(),
   source_positions: z.record(z.string()).nullable(),
 });
-export interface SavepointRecord {
+export interface StoredSavepoint {
   id: string;
   pipeline: string;
   job: string;
@@ -209,7 +209,7 @@ export interface SavepointRecord {
  * Record a savepoint. Idempotent on (pipeline, job, path), the table's unique key: a repeat keeps the
  * first row's kind and time, and only fills in a fingerprint or source positions it did not have.
  */
-export async function recordSavepoint(sinkConn: PgConnection, input: SavepointInput): Promise<{ id: string; inserted: boolean }> {
+export async function writeSavepoint(sinkConn: PgConnection, input: SavepointInput): Promise<{ id: string; inserted: boolean }> {
   const s = parseInput(SavepointInput, input, 'savepoint');
   return withClient(sinkConn, async (client) => {
     const res = await query<{ id: string; inserted: boolean }>(
@@ -233,7 +233,7 @@ export async function listSavepoints(
   sinkConn: PgConnection,
   pipeline: string,
   options: { job?: string; limit?: number } = {},
-): Promise<SavepointRecord[]> {
+): Promise<StoredSavepoint[]> {
   parseInput(pipelineName, pipeline, 'pipeline');
   const res = await withClient(sinkConn, (client) =>
     query(
@@ -287,7 +287,7 @@ const VerificationRow = z.object({
   freshness_ms: z.number().nullable(),
   details: z.record(z.unknown()),
 });
-export interface VerificationRecord {
+export interface StoredVerificationRun {
   id: string;
   pipeline: string;
   startedAt: string;
@@ -305,7 +305,7 @@ export interface VerificationRecord {
 /** Verification runs older than this are deleted when a newer run of the pipeline is recorded. */
 export const VERIFICATION_RETENTION_DAYS = 30;
 
-export async function recordVerificationRun(sinkConn: PgConnection, input: VerificationInput): Promise<string> {
+export async function writeVerificationRun(sinkConn: PgConnection, input: VerificationInput): Promise<string> {
   const v = parseInput(VerificationInput, input, 'verification run');
   return withClient(sinkConn, async (client) => {
     const res = await query<{ id: string }>(
@@ -339,7 +339,7 @@ export async function recordVerificationRun(sinkConn: PgConnection, input: Verif
 }
 
 /** A pipeline's verification runs, newest first. */
-export async function listVerificationRuns(sinkConn: PgConnection, pipeline: string, limit = 20): Promise<VerificationRecord[]> {
+export async function listVerificationRuns(sinkConn: PgConnection, pipeline: string, limit = 20): Promise<StoredVerificationRun[]> {
   parseInput(pipelineName, pipeline, 'pipeline');
   const res = await withClient(sinkConn, (client) =>
     query(

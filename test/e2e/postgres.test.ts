@@ -20,9 +20,9 @@ import {
   listVerificationRuns,
   listEvents,
   applySinkSchema,
-  recordEvent,
-  recordSavepoint,
-  recordVerificationRun,
+  writeEvent,
+  writeSavepoint,
+  writeVerificationRun,
 } from '../../src/postgres/sink';
 import { CAPTURED_TABLES, SourceStateError, artifactName } from '../../src/postgres/source/names';
 import { applySourceSchema, loadSampleData } from '../../src/postgres/source/schema';
@@ -437,18 +437,18 @@ describe('sink records', () => {
   test('each write is idempotent under retry and reads back', async () => {
     await applySinkSchema(scratchSink, 'dw');
     const at = '2026-11-26T12:00:00.123Z';
-    const e1 = await recordEvent(scratchSink, { pipeline, kind: 'deploy', message: 'deployed version 2', at });
-    const e2 = await recordEvent(scratchSink, { pipeline, kind: 'deploy', message: 'deployed version 2', at: new Date(at) });
+    const e1 = await writeEvent(scratchSink, { pipeline, kind: 'deploy', message: 'deployed version 2', at });
+    const e2 = await writeEvent(scratchSink, { pipeline, kind: 'deploy', message: 'deployed version 2', at: new Date(at) });
     expect(e1.inserted).toBe(true);
     expect(e2).toEqual({ id: e1.id, inserted: false });
-    await recordEvent(scratchSink, { pipeline, kind: 'heal', message: 'resubmitted ingest', at: '2026-11-26T12:01:00Z' });
+    await writeEvent(scratchSink, { pipeline, kind: 'heal', message: 'resubmitted ingest', at: '2026-11-26T12:01:00Z' });
     expect((await listEvents(scratchSink, pipeline)).map((e) => e.kind)).toEqual(['heal', 'deploy']);
 
     const sp = { pipeline, job: 'ingest', path: 'file:///tmp/sp/savepoint-1', kind: 'savepoint' as const, takenAt: '2026-11-26T12:00:00Z' };
-    const s1 = await recordSavepoint(scratchSink, sp);
-    expect(await recordSavepoint(scratchSink, sp)).toEqual({ id: s1.id, inserted: false });
-    await recordSavepoint(scratchSink, { ...sp, path: 'file:///tmp/sp/savepoint-2', takenAt: '2026-11-26T12:30:00Z', kind: 'stop-with-savepoint' });
-    await recordSavepoint(scratchSink, { ...sp, job: 'sink', path: 'file:///tmp/sp/savepoint-3' });
+    const s1 = await writeSavepoint(scratchSink, sp);
+    expect(await writeSavepoint(scratchSink, sp)).toEqual({ id: s1.id, inserted: false });
+    await writeSavepoint(scratchSink, { ...sp, path: 'file:///tmp/sp/savepoint-2', takenAt: '2026-11-26T12:30:00Z', kind: 'stop-with-savepoint' });
+    await writeSavepoint(scratchSink, { ...sp, job: 'sink', path: 'file:///tmp/sp/savepoint-3' });
     const ingest = await listSavepoints(scratchSink, pipeline, { job: 'ingest' });
     expect(ingest.map((s) => [s.path, s.kind])).toEqual([
       ['file:///tmp/sp/savepoint-2', 'stop-with-savepoint'],
@@ -457,32 +457,32 @@ describe('sink records', () => {
     expect(await listSavepoints(scratchSink, pipeline)).toHaveLength(3);
     // A repeat fills in what the first write lacked (the positions read once the job had stopped), never overwrites.
     const stop = { ...sp, path: 'file:///tmp/sp/savepoint-2', kind: 'stop-with-savepoint' as const };
-    await recordSavepoint(scratchSink, { ...stop, fingerprint: 'f1', sourcePositions: { gridflow_x_power_equipment: '0/16B3748' } });
-    await recordSavepoint(scratchSink, { ...stop, fingerprint: 'f2', sourcePositions: { gridflow_x_power_equipment: '0/FFFFFFF' } });
+    await writeSavepoint(scratchSink, { ...stop, fingerprint: 'f1', sourcePositions: { gridflow_x_power_equipment: '0/16B3748' } });
+    await writeSavepoint(scratchSink, { ...stop, fingerprint: 'f2', sourcePositions: { gridflow_x_power_equipment: '0/FFFFFFF' } });
     expect((await listSavepoints(scratchSink, pipeline, { job: 'ingest', limit: 1 }))[0]).toMatchObject({
       fingerprint: 'f1',
       sourcePositions: { gridflow_x_power_equipment: '0/16B3748' },
     });
-    await expect(recordSavepoint(scratchSink, { ...stop, sourcePositions: { slot: 'not an lsn' } })).rejects.toThrow(/LSN/);
+    await expect(writeSavepoint(scratchSink, { ...stop, sourcePositions: { slot: 'not an lsn' } })).rejects.toThrow(/LSN/);
 
     const run = { id: `verify-${suffix}-1`, pipeline, startedAt: '2026-11-26T12:00:00Z' };
-    expect(await recordVerificationRun(scratchSink, run)).toBe(run.id);
-    await recordVerificationRun(scratchSink, { ...run, finishedAt: '2026-11-26T12:00:05Z', ok: false, freshnessMs: 812.5, details: { tables: 6, failed: ['ads_grid_dashboard'] } });
-    await recordVerificationRun(scratchSink, run); // a late retry of "started" erases nothing
-    await recordVerificationRun(scratchSink, { id: `verify-${suffix}-2`, pipeline, startedAt: '2026-11-26T12:10:00Z' });
+    expect(await writeVerificationRun(scratchSink, run)).toBe(run.id);
+    await writeVerificationRun(scratchSink, { ...run, finishedAt: '2026-11-26T12:00:05Z', ok: false, freshnessMs: 812.5, details: { tables: 6, failed: ['ads_grid_dashboard'] } });
+    await writeVerificationRun(scratchSink, run); // a late retry of "started" erases nothing
+    await writeVerificationRun(scratchSink, { id: `verify-${suffix}-2`, pipeline, startedAt: '2026-11-26T12:10:00Z' });
     const runs = await listVerificationRuns(scratchSink, pipeline, 5);
     expect(runs.map((r) => r.id)).toEqual([`verify-${suffix}-2`, run.id]);
     expect(runs[1]).toMatchObject({ ok: false, freshnessMs: 812.5, details: { tables: 6, failed: ['ads_grid_dashboard'] } });
     expect(runs[1].finishedAt).toMatch(/^2026-11-26 12:00:05/);
     expect(runs[0]).toMatchObject({ ok: null, finishedAt: null, details: {} });
     expect(await listVerificationRuns(scratchSink, pipeline, 1)).toHaveLength(1);
-    await expect(recordVerificationRun(scratchSink, { ...run, pipeline: 'other' })).rejects.toThrow(/already exists for another pipeline/);
+    await expect(writeVerificationRun(scratchSink, { ...run, pipeline: 'other' })).rejects.toThrow(/already exists for another pipeline/);
     expect(await sql(scratchSink, 'SELECT count(*)::int AS n FROM gridflow.verification_runs')).toEqual([{ n: 2 }]);
 
     // Retention: a finished run prunes the pipeline's runs older than 30 days (and only those).
     const old = { id: `verify-${suffix}-old`, pipeline, startedAt: new Date(Date.now() - 31 * 86_400_000).toISOString() };
-    await recordVerificationRun(scratchSink, old);
-    await recordVerificationRun(scratchSink, { id: `verify-${suffix}-3`, pipeline, startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), ok: true });
+    await writeVerificationRun(scratchSink, old);
+    await writeVerificationRun(scratchSink, { id: `verify-${suffix}-3`, pipeline, startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), ok: true });
     expect((await listVerificationRuns(scratchSink, pipeline, 10)).map((r) => r.id).sort()).toEqual(
       [`verify-${suffix}-1`, `verify-${suffix}-2`, `verify-${suffix}-3`].sort(),
     );
