@@ -39,6 +39,12 @@ export const JOB_STATES = [
 ] as const;
 export type FlinkJobState = (typeof JOB_STATES)[number];
 
+/**
+ * Where a long step says what it is doing, one line at a time: the CLI prints the lines, an activity
+ * heartbeats them (the local stack's start, the warehouse's deploy).
+ */
+export type Progress = (message: string) => void;
+
 /** Globally terminal states: the job will not run again under this id. */
 export const TERMINAL_JOB_STATES: ReadonlySet<FlinkJobState> = new Set<FlinkJobState>(['FAILED', 'CANCELED', 'FINISHED']);
 export const isTerminal = (s: FlinkJobState) => TERMINAL_JOB_STATES.has(s);

@@ -1,6 +1,7 @@
 /** What `stack up/down/status` needs to know about one process of the local stack. */
 import { GridflowConfig } from '../config';
-import { Artifacts, Progress } from './fetch';
+import type { Progress } from '../core/types';
+import { Artifacts } from './fetch';
 import { Health } from './health';
 import { Layout } from './layout';
 import { ServiceUser } from './privilege';

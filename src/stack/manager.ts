@@ -17,7 +17,8 @@ import { flussComponent, startedReplicationFactor } from './components/fluss';
 import { jobManagerComponent, sqlGatewayComponent, taskManagerComponent } from './components/flink';
 import { temporalComponent } from './components/temporal';
 import { stdoutFile } from './components/java';
-import { Artifacts, Progress, ensureArtifacts } from './fetch';
+import type { Progress } from '../core/types';
+import { Artifacts, ensureArtifacts } from './fetch';
 import { Health, safeCheck, statusWord, waitHealthy } from './health';
 import { layout } from './layout';
 import { ServiceUser, runtimePath, serviceUser } from './privilege';
@@ -222,18 +223,29 @@ export interface UpResult {
 }
 
 /**
- * Independent chains start side by side; within a chain each component waits for the one before it
- * (Fluss needs ZooKeeper, TaskManagers and the SQL Gateway need the JobManager).
+ * Independent chains start side by side; within a chain each stage waits for the one before it (Fluss
+ * needs ZooKeeper, its tablet servers the coordinator; TaskManagers and the SQL Gateway the JobManager),
+ * and the components of one stage — the tablet servers, the TaskManagers with the gateway — start side
+ * by side too.
  */
-export function startChains(all: Component[]): Component[][] {
-  const chainOf = (name: string): string => {
-    if (name === 'zookeeper' || name.startsWith('fluss-')) return 'fluss';
-    if (name.startsWith('flink-') || name.startsWith('taskmanager-') || name === 'sql-gateway') return 'flink';
-    return name;
+export function startChains(all: Component[]): Component[][][] {
+  const placeOf = (name: string): [string, number] => {
+    if (name === 'zookeeper') return ['fluss', 0];
+    if (name === 'fluss-coordinator') return ['fluss', 1];
+    if (name.startsWith('fluss-')) return ['fluss', 2];
+    if (name.startsWith('flink-')) return ['flink', 0];
+    if (name.startsWith('taskmanager-') || name === 'sql-gateway') return ['flink', 1];
+    return [name, 0];
   };
-  const chains = new Map<string, Component[]>();
-  for (const c of all) chains.set(chainOf(c.name), [...(chains.get(chainOf(c.name)) ?? []), c]);
-  return [...chains.values()];
+  const chains = new Map<string, Component[][]>();
+  for (const c of all) {
+    const [chain, stage] = placeOf(c.name);
+    const stages = chains.get(chain) ?? [];
+    (stages[stage] ??= []).push(c);
+    chains.set(chain, stages);
+  }
+  // A chain with only some of its components asked for (stack up <name>) keeps its order, without gaps.
+  return [...chains.values()].map((stages) => stages.filter((stage) => stage && stage.length));
 }
 
 export async function stackUp(ctx: StackContext, only?: string[], opts: { supervise?: boolean } = {}): Promise<UpResult> {
@@ -251,9 +263,14 @@ export async function stackUp(ctx: StackContext, only?: string[], opts: { superv
   const wanted = components(ctx).filter((c) => !only || only.includes(c.name));
   const outcomes = await Promise.allSettled(
     startChains(wanted).map(async (chain) => {
-      for (const c of chain) {
-        const outcome = await bringUp(ctx, c);
-        (outcome === 'started' ? result.started : result.alreadyRunning).push(c.name);
+      for (const stage of chain) {
+        const outcomes = await Promise.allSettled(stage.map((c) => bringUp(ctx, c)));
+        outcomes.forEach((o, i) => {
+          if (o.status === 'fulfilled') (o.value === 'started' ? result.started : result.alreadyRunning).push(stage[i].name);
+        });
+        // A stage that failed stops its chain (what comes after needs it), once the whole stage has ended.
+        const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+        if (failed) throw failed.reason;
       }
     }),
   );

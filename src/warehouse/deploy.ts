@@ -10,8 +10,7 @@ import { FlinkRestClient, TERMINAL_JOB_STATES } from '../flink/rest';
 import { truncateWarehouse } from '../postgres/sink';
 import { Connections, renderFlussDdl, renderJob } from './render';
 import { JobName, PipelineSpec } from '../core/spec';
-
-export type Progress = (message: string) => void;
+import type { Progress } from '../core/types';
 
 export interface FlinkClients {
   rest: FlinkRestClient;
