@@ -9,8 +9,8 @@
  */
 import { Context } from '@temporalio/activity';
 import { flinkJobName } from '../constants';
-import { TERMINAL_JOB_STATES } from '../flink/rest';
 import { JOB_NAMES, PipelineSpec } from '../core/spec';
+import { isLiveState } from '../core/types';
 import { JobState, ProbeArrival, ProbeSent, ReplicationHealth, VerificationResult, WarehouseComparison, verificationDetails } from '../core/verify';
 import { PROBE_HOPS, cleanupProbes, probeArrivals, sendProbe } from '../postgres/probe';
 import { compareTracked } from '../postgres/compare';
@@ -138,7 +138,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
         return JOB_NAMES.map((job) => {
           const flinkName = flinkJobName(input.spec.name, job);
           const mine = all.filter((j) => j.name === flinkName).sort((a, b) => b.startTime - a.startTime);
-          const current = mine.find((j) => !TERMINAL_JOB_STATES.has(j.state)) ?? mine[0];
+          const current = mine.find((j) => isLiveState(j.state)) ?? mine[0];
           return { job, flinkName, state: current?.state ?? null };
         });
       });

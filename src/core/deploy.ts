@@ -7,11 +7,8 @@
 import { jobOrder } from './plan';
 import { Plan, numbered } from './plans';
 import { JobName, PipelineSpec, durationMs } from './spec';
-import { JobRecord, Observation, RestorePoint, isTerminal } from './types';
+import { JobRecord, Observation, RestorePoint, isLive } from './types';
 import { bestRestorePoint, foldObservation } from './watch';
-
-/** A job Flink runs (or is bringing up) under the id the workflow knows. */
-export const isLive = (r: JobRecord) => r.jobId !== null && r.flinkState !== null && !isTerminal(r.flinkState);
 
 /** Upstream first. */
 const ORDER = jobOrder() as JobName[];

@@ -7,7 +7,7 @@
  */
 import type { CheckpointingStats, ClusterOverview, CompletedCheckpoint, JobExceptions, JobOverview } from '../flink/rest-schemas';
 import type { PlannedJob } from './plan';
-import { ClusterObservation, JobInstance, JobObservation, Observation, RestorePoint, TERMINAL_JOB_STATES } from './types';
+import { ClusterObservation, JobInstance, JobObservation, Observation, RestorePoint, isLiveState } from './types';
 
 export function toRestorePoint(kind: RestorePoint['kind'], c: CompletedCheckpoint, jobId: string): RestorePoint {
   return { kind, path: c.externalPath, at: c.latestAckTimestamp, jobId };
@@ -28,7 +28,7 @@ export function instancesOf(planned: PlannedJob, listed: readonly JobOverview[])
 export function trackedInstance(instances: readonly JobInstance[], recorded: string | null | undefined): JobInstance | null {
   return (
     instances.find((i) => i.jobId === recorded) ??
-    instances.filter((i) => !TERMINAL_JOB_STATES.has(i.state)).pop() ??
+    instances.filter((i) => isLiveState(i.state)).pop() ??
     null
   );
 }

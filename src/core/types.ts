@@ -47,7 +47,10 @@ export type Progress = (message: string) => void;
 
 /** Globally terminal states: the job will not run again under this id. */
 export const TERMINAL_JOB_STATES: ReadonlySet<FlinkJobState> = new Set<FlinkJobState>(['FAILED', 'CANCELED', 'FINISHED']);
-export const isTerminal = (s: FlinkJobState) => TERMINAL_JOB_STATES.has(s);
+/** Any other state is live: Flink runs the job, or is bringing it up, restarting or stopping it. */
+export const isLiveState = (s: FlinkJobState) => !TERMINAL_JOB_STATES.has(s);
+/** The record names a live job: one Flink runs (or is bringing up) under the id the workflow knows. */
+export const isLive = (r: JobRecord) => r.jobId !== null && r.flinkState !== null && isLiveState(r.flinkState);
 
 export interface RestorePoint {
   kind: 'savepoint' | 'checkpoint';

@@ -13,7 +13,7 @@
  */
 import { bestRestorePoint } from './watch';
 import { JobName } from './spec';
-import { JobRecord, RestorePoint, isTerminal } from './types';
+import { JobRecord, RestorePoint, isLive } from './types';
 
 export const UPGRADE_MODES = ['savepoint', 'last-state', 'stateless'] as const;
 export type UpgradeMode = (typeof UPGRADE_MODES)[number];
@@ -33,9 +33,9 @@ export type JobUpgradeStep =
 /** Plan one job's move. `requested` is what the operator asked for; fallbacks are explained. */
 export function planJobUpgrade(requested: UpgradeMode, record: JobRecord): JobUpgradeStep {
   const running = record.jobId !== null && record.flinkState === 'RUNNING';
-  const alive = record.jobId !== null && record.flinkState !== null && !isTerminal(record.flinkState);
-  const stop = alive ? ('cancel' as const) : ('none' as const);
-  const jobId = alive ? record.jobId : null;
+  const live = isLive(record);
+  const stop = live ? ('cancel' as const) : ('none' as const);
+  const jobId = live ? record.jobId : null;
 
   if (requested === 'savepoint') {
     if (running) return { job: record.job, mode: 'savepoint', stop: 'stop-with-savepoint', jobId: record.jobId!, fallback: null };

@@ -6,7 +6,7 @@
  * Observe, decide, act: nothing here talks to anything. No Node built-ins (workflow sandbox).
  */
 import { JobName, PipelineSpec, durationMs } from './spec';
-import { FlinkJobState, JobObservation, JobRecord, Observation, PipelineState, RestorePoint, isTerminal } from './types';
+import { FlinkJobState, JobObservation, JobRecord, Observation, PipelineState, RestorePoint, isLiveState } from './types';
 
 export type WatchAction =
   | { kind: 'cancel-duplicate'; job: JobName; jobId: string }
@@ -58,8 +58,6 @@ export function isFlussDataLoss(error: string): boolean {
   return /fetching offset \d+ is out of range|LogOffsetOutOfRange|OffsetOutOfRange/i.test(error);
 }
 
-const LIVE = (s: string) => !isTerminal(s as never);
-
 /** The newest usable restore point: recorded checkpoint or savepoints, minus those that failed before. */
 export function bestRestorePoint(record: JobRecord, extra: (RestorePoint | null)[] = []): RestorePoint | null {
   const candidates = [record.lastCheckpoint, ...record.savepoints, ...extra].filter(
@@ -81,7 +79,7 @@ export function foldObservation(record: JobRecord, obs: JobObservation, now: num
   const tracked = obs.instances.find((i) => i.jobId === r.jobId);
   if (!tracked) {
     // Our instance is gone (JobManager restarted) or we never had one: adopt a live instance by name.
-    const live = obs.instances.filter((i) => LIVE(i.state));
+    const live = obs.instances.filter((i) => isLiveState(i.state));
     if (live.length) {
       const oldest = live[live.length - 1];
       r.jobId = oldest.jobId;
@@ -137,7 +135,7 @@ export function decideWatch(
     }
 
     // Never two jobs for one name: keep ours, cancel the rest.
-    for (const dup of o.instances.filter((i) => LIVE(i.state) && i.jobId !== r.jobId)) {
+    for (const dup of o.instances.filter((i) => isLiveState(i.state) && i.jobId !== r.jobId)) {
       actions.push({ kind: 'cancel-duplicate', job: o.job, jobId: dup.jobId });
       notes.push(`${o.job}: cancelling duplicate instance ${dup.jobId} (keeping ${r.jobId})`);
     }
@@ -148,7 +146,7 @@ export function decideWatch(
       }
       continue;
     }
-    const live = r.flinkState !== null && LIVE(r.flinkState);
+    const live = r.flinkState !== null && isLiveState(r.flinkState);
     if (!live) {
       const restore = bestRestorePoint(r);
       const why =

@@ -10,7 +10,7 @@ import { FlinkRestClient, TERMINAL_JOB_STATES } from '../flink/rest';
 import { truncateWarehouse } from '../postgres/sink';
 import { Connections, renderFlussDdl, renderJob } from './render';
 import { JobName, PipelineSpec } from '../core/spec';
-import type { Progress } from '../core/types';
+import { Progress, isLiveState } from '../core/types';
 
 export interface FlinkClients {
   rest: FlinkRestClient;
@@ -153,7 +153,7 @@ export async function submitJob(
   progress: Progress = () => undefined,
 ): Promise<Submitted> {
   const rendered = renderJob(spec, job, conns, restorePath ?? undefined);
-  const live = (await flink.rest.findJobsByName(rendered.flinkName)).filter((j) => !TERMINAL_JOB_STATES.has(j.state));
+  const live = (await flink.rest.findJobsByName(rendered.flinkName)).filter((j) => isLiveState(j.state));
   if (live.length) {
     const oldest = live[live.length - 1];
     return { jobId: oldest.jid, reused: true, fingerprint: rendered.fingerprint, submittedAt: oldest.startTime };

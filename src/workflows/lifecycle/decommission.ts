@@ -4,10 +4,9 @@
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import { planDecommission } from '../../core/decommission';
-import { isLive } from '../../core/deploy';
 import { Plan } from '../../core/plans';
 import { JOB_NAMES, JobName } from '../../core/spec';
-import { RestorePoint } from '../../core/types';
+import { RestorePoint, isLive } from '../../core/types';
 import { drainRecords, event, transition } from '../events';
 import { failureMessage } from '../failure-message';
 import type { PipelineModel } from '../pipeline-state';

@@ -5,12 +5,12 @@
  * slots, submitting one job, waiting for jobs to run.
  */
 import { ActivityOptions } from '@temporalio/workflow';
-import { absorbObservation, decideStart, isLive, jobsToStart, lookForRecordedPoints, planDeploy, voidRestorePoints } from '../../core/deploy';
+import { absorbObservation, decideStart, jobsToStart, lookForRecordedPoints, planDeploy, voidRestorePoints } from '../../core/deploy';
 import type { ResumeDecision } from '../../core/resume';
 import { slotsNeeded } from '../../core/plan';
 import { Plan } from '../../core/plans';
 import { JOB_NAMES, JobName, PipelineSpec, durationMs } from '../../core/spec';
-import { Observation, RestorePoint } from '../../core/types';
+import { Observation, RestorePoint, isLive } from '../../core/types';
 import { bestRestorePoint } from '../../core/watch';
 import { event, transition } from '../events';
 import { failureMessage } from '../failure-message';

@@ -1,11 +1,10 @@
 /** Savepoints: periodic and on request, and stop-with-savepoint (pause, redeploy, decommission). */
 import { stopOrder } from '../../core/plan';
 import { JobName } from '../../core/spec';
-import { RestorePoint } from '../../core/types';
+import { RestorePoint, isLive } from '../../core/types';
 import { savepointsToDispose } from '../../core/watch';
 import { failureMessage } from '../failure-message';
 import type { PipelineModel } from '../pipeline-state';
-import { isLive } from '../../core/deploy';
 import { event, keepSavepointRecord } from '../events';
 import { PATCHES, retired } from '../patches';
 import { act, actSay, triggerId } from '../proxies';
