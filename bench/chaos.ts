@@ -33,7 +33,7 @@ import { runLoad } from '../src/load/runner';
 import { compareAll } from '../src/postgres/reconcile';
 import { layout } from '../src/stack/layout';
 import { components, createContext, stackStatus } from '../src/stack/manager';
-import { isAlive, readPid } from '../src/stack/process';
+import { isProcessAlive, readPid } from '../src/stack/process';
 import { localSpec } from '../src/stack/local-spec';
 import { flinkJobName } from '../src/constants';
 import { JOB_NAMES, JobName } from '../src/core/spec';
@@ -208,7 +208,7 @@ async function runRound(round: number, fault: string, opts: { rate: number; load
   if (victim.startsWith('job-')) return finishRound(r, await loseJob(fault), load, opts);
   const pidFile = paths.pidFile(victim);
   const pid = readPid(pidFile);
-  if (!pid || !isAlive(pid)) {
+  if (!pid || !isProcessAlive(pid)) {
     r.error = `${victim} was not running before the fault`;
     await load;
     return r;
@@ -228,8 +228,8 @@ async function runRound(round: number, fault: string, opts: { rate: number; load
     const now = readPid(pidFile);
     const back =
       victim === 'worker'
-        ? now !== undefined && now !== pid && isAlive(now)
-        : now !== undefined && now !== pid && isAlive(now) && ((await stackStatus(ctx)).find((x) => x.component === victim)?.restarts ?? 0) > restartsBefore;
+        ? now !== undefined && now !== pid && isProcessAlive(now)
+        : now !== undefined && now !== pid && isProcessAlive(now) && ((await stackStatus(ctx)).find((x) => x.component === victim)?.restarts ?? 0) > restartsBefore;
     if (back) r.backS = secondsSince(t0);
     else await sleep(500);
   }

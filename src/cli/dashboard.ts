@@ -9,7 +9,7 @@ import { GridflowConfig, loadConfig, repoRoot } from '../config';
 import { IDENTIFIER } from '../constants';
 import { DashboardAddressInUse, runDashboard } from '../dashboard/run';
 import { layout } from '../stack/layout';
-import { isAlive, readPid, startDetached, stopProcess } from '../stack/process';
+import { isProcessAlive, readPid, startDetached, stopProcess } from '../stack/process';
 import { ParsedArgs, UsageError, Values, bind, defineCommand } from './args';
 import { Out } from './output';
 
@@ -99,7 +99,7 @@ export async function ensureDetachedDashboard(out: Out, a: DashboardArgs): Promi
   const f = dashboardFiles(config);
   const url = urlOf(a);
   const running = readPid(f.pid);
-  if (isAlive(running)) {
+  if (isProcessAlive(running)) {
     const same = fs.existsSync(f.args) && fs.readFileSync(f.args, 'utf8').trim() === JSON.stringify(a);
     if (same && (await answers(url))) {
       out.progress(`dashboard already running (pid ${running}) at ${url}`);
@@ -114,7 +114,7 @@ export async function ensureDetachedDashboard(out: Out, a: DashboardArgs): Promi
   const pid = startDetached({ command: process.execPath, args: detachedCommand(a), logFile: f.log, pidFile: f.pid });
   out.progress(`dashboard starting (pid ${pid}), log ${f.log}`);
   for (let i = 0; i < 60; i++) {
-    if (!isAlive(pid)) throw new Error(`the dashboard exited during start; see ${f.log}`);
+    if (!isProcessAlive(pid)) throw new Error(`the dashboard exited during start; see ${f.log}`);
     if (await answers(url)) return { pid, url };
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -178,8 +178,8 @@ export async function dashboardCommand(args: ParsedArgs, out: Out): Promise<numb
       const url = saved ? urlOf(saved) : urlOf({ host: '127.0.0.1', port: config.stack.ports.dashboard, pipelines: [] });
       const ok = await answers(url);
       out.result(
-        { url, answering: ok, detachedPid: isAlive(pid) ? pid : null },
-        ok ? `dashboard answering at ${url}/${isAlive(pid) ? ` (pid ${pid})` : ''}` : `no dashboard answers at ${url}${isAlive(pid) ? ` (pid ${pid} runs but does not answer; log ${f.log})` : ''}`,
+        { url, answering: ok, detachedPid: isProcessAlive(pid) ? pid : null },
+        ok ? `dashboard answering at ${url}/${isProcessAlive(pid) ? ` (pid ${pid})` : ''}` : `no dashboard answers at ${url}${isProcessAlive(pid) ? ` (pid ${pid} runs but does not answer; log ${f.log})` : ''}`,
       );
       return ok ? 0 : 1;
     }

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig, repoRoot } from '../config';
 import { layout } from '../stack/layout';
-import { isAlive, readPid, startDetached, stopProcess } from '../stack/process';
+import { isProcessAlive, readPid, startDetached, stopProcess } from '../stack/process';
 import { runWorker } from '../worker';
 import { ParsedArgs, UsageError, bind, defineCommand } from './args';
 import { temporalClient, workerPollers } from './common';
@@ -48,7 +48,7 @@ export async function ensureDetachedWorker(out: Out): Promise<number> {
   const config = loadConfig();
   const f = files();
   const running = readPid(f.pid);
-  if (isAlive(running)) {
+  if (isProcessAlive(running)) {
     if (readBuild(f.build) === buildId()) {
       out.progress(`worker already running (pid ${running}), log ${f.log}`);
       return running!;
@@ -64,7 +64,7 @@ export async function ensureDetachedWorker(out: Out): Promise<number> {
   const { client, close } = await temporalClient(config);
   try {
     for (let i = 0; i < 120; i++) {
-      if (!isAlive(pid)) throw new Error(`the worker exited during start; see ${f.log}`);
+      if (!isProcessAlive(pid)) throw new Error(`the worker exited during start; see ${f.log}`);
       if ((await workerPollers(client, config.temporal.namespace)).length) {
         out.progress('worker is polling the gridflow task queue');
         return pid;
@@ -104,7 +104,7 @@ export async function workerCommand(args: ParsedArgs, out: Out): Promise<number>
         const pollers = await workerPollers(client, config.temporal.namespace);
         const pid = readPid(files().pid);
         out.result(
-          { pollers, detachedPid: isAlive(pid) ? pid : null },
+          { pollers, detachedPid: isProcessAlive(pid) ? pid : null },
           pollers.length ? `${pollers.length} worker(s) polling: ${pollers.join(', ')}` : 'no worker is polling the gridflow task queue',
         );
         return pollers.length ? 0 : 1;

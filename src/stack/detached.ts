@@ -16,7 +16,7 @@ import { TASK_QUEUE } from '../constants';
 import { StackContext } from './component';
 import { Health, healthy, statusWord, unhealthy } from './health';
 import { Layout } from './layout';
-import { isAlive, readPid, stopProcess } from './process';
+import { isProcessAlive, readPid, stopProcess } from './process';
 
 export type DetachedName = 'worker' | 'dashboard';
 
@@ -138,7 +138,7 @@ function processStartMs(pid: number): number | undefined {
 /** The pid in the file when that process still runs; `stale` when the pid now belongs to another process. */
 export function detachedPid(p: Pick<DetachedProcess, 'pidFile'>): { pid: number | undefined; stale?: number } {
   const pid = readPid(p.pidFile);
-  if (!isAlive(pid)) return { pid: undefined };
+  if (!isProcessAlive(pid)) return { pid: undefined };
   try {
     const started = processStartMs(pid!);
     if (started !== undefined && !startedBeforePidFile(started, fs.statSync(p.pidFile).mtimeMs)) return { pid: undefined, stale: pid };

@@ -21,7 +21,7 @@ export interface WaitOptions {
   timeoutMs: number;
   intervalMs?: number;
   /** Checked between attempts: a process that died will never become healthy, so stop waiting. */
-  alive?: () => boolean;
+  processAlive?: () => boolean;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   /** Called with each failed attempt's health (progress output for long starts). */
@@ -39,7 +39,7 @@ export async function waitHealthy(check: () => Promise<Health>, opts: WaitOption
     last = await safeCheck(check);
     const elapsedMs = now() - started;
     if (last.ok) return { kind: 'healthy', health: last, elapsedMs };
-    if (opts.alive && !opts.alive()) return { kind: 'exited', health: last, elapsedMs };
+    if (opts.processAlive && !opts.processAlive()) return { kind: 'exited', health: last, elapsedMs };
     if (elapsedMs >= opts.timeoutMs) return { kind: 'timeout', health: last, elapsedMs };
     opts.onAttempt?.(last, elapsedMs);
     await sleep(Math.min(interval, Math.max(0, opts.timeoutMs - elapsedMs)));

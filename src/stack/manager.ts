@@ -25,7 +25,7 @@ import { ServiceUser, runtimePath, serviceUser } from './privilege';
 import { ensureSupervisor, readSupervision, stopSupervisor, supervisorPid } from './supervision';
 import { DetachedStatus, detachedPid, detachedProcesses, detachedStatus, stopDetachedProcesses } from './detached';
 import { describeSupervision } from '../core/supervise';
-import { isAlive, processRss, readPid, stopProcess, tailFile, treeRss } from './process';
+import { isProcessAlive, processRss, readPid, stopProcess, tailFile, treeRss } from './process';
 
 interface StackState {
   /** TaskManagers started beyond the configured count (by `stack add-taskmanager` or a workflow). */
@@ -87,7 +87,7 @@ function numberedIndices(ctx: StackContext, prefix: string, first: number, wante
     const pidFile = new RegExp(`^${prefix}(\\d+)\\.pid$`);
     for (const f of fs.readdirSync(ctx.layout.run)) {
       const m = pidFile.exec(f);
-      if (m && isAlive(readPid(ctx.layout.pidFile(`${prefix}${m[1]}`)))) indices.add(Number(m[1]));
+      if (m && isProcessAlive(readPid(ctx.layout.pidFile(`${prefix}${m[1]}`)))) indices.add(Number(m[1]));
     }
   }
   return [...indices].sort((x, y) => x - y);
@@ -160,7 +160,7 @@ async function withStartLock<T>(ctx: StackContext, name: string, fn: () => Promi
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = readPid(lock);
-      if (!isAlive(holder) || holder === process.pid) {
+      if (!isProcessAlive(holder) || holder === process.pid) {
         fs.rmSync(lock, { force: true });
         continue;
       }
@@ -184,11 +184,11 @@ async function bringUpUnlocked(ctx: StackContext, c: Component): Promise<'starte
   const pid = c.pid(ctx);
   const before = await safeCheck(() => c.health(ctx));
   if (before.ok) {
-    ctx.progress(`${pad(c.name, 18)} already running${isAlive(pid) ? ` (pid ${pid})` : ' (not started by this stack)'}: ${before.detail}`);
+    ctx.progress(`${pad(c.name, 18)} already running${isProcessAlive(pid) ? ` (pid ${pid})` : ' (not started by this stack)'}: ${before.detail}`);
     await c.afterHealthy?.(ctx);
     return 'running';
   }
-  if (!isAlive(pid)) {
+  if (!isProcessAlive(pid)) {
     ctx.progress(`${pad(c.name, 18)} starting`);
     await c.start(ctx);
   } else {
@@ -199,7 +199,7 @@ async function bringUpUnlocked(ctx: StackContext, c: Component): Promise<'starte
   const outcome = await waitHealthy(() => c.health(ctx), {
     timeoutMs: ctx.config.stack.startTimeoutSeconds * 1000,
     intervalMs: 500,
-    alive: () => isAlive(c.pid(ctx)),
+    processAlive: () => isProcessAlive(c.pid(ctx)),
     onAttempt: (h, elapsed) => {
       if (elapsed - lastNote >= 15_000) {
         lastNote = elapsed;
@@ -256,7 +256,7 @@ export async function stackUp(ctx: StackContext, only?: string[], opts: { superv
   const tablets = flussTabletIndices(ctx).length;
   if (tablets !== readState(ctx).flussTablets) writeState(ctx, { ...readState(ctx), flussTablets: tablets });
   const rf = flussReplicationFactor(tablets, ctx.config.stack.flussReplicationFactor);
-  const coordinatorRf = isAlive(readPid(ctx.layout.pidFile('fluss-coordinator'))) ? startedReplicationFactor(ctx.layout.fluss, 'fluss-coordinator') : undefined;
+  const coordinatorRf = isProcessAlive(readPid(ctx.layout.pidFile('fluss-coordinator'))) ? startedReplicationFactor(ctx.layout.fluss, 'fluss-coordinator') : undefined;
   if (coordinatorRf !== undefined && coordinatorRf !== rf) {
     ctx.progress(`fluss-coordinator runs with default.replication.factor ${coordinatorRf}, not ${rf}: new tables get ${coordinatorRf} copies until it restarts (stack down, then stack up)`);
   }
@@ -341,7 +341,7 @@ export async function stackStatus(ctx: StackContext): Promise<ComponentStatus[]>
   });
   for (const c of components(ctx)) {
     const pid = c.pid(ctx);
-    const running = isAlive(pid);
+    const running = isProcessAlive(pid);
     const health: Health = await safeCheck(() => c.health(ctx));
     rows.push({
       component: c.name,
@@ -393,13 +393,13 @@ export async function stackStatus(ctx: StackContext): Promise<ComponentStatus[]>
 export async function addTaskManager(ctx: StackContext): Promise<string> {
   const tms = () => components(ctx).filter((c) => c.name.startsWith('taskmanager-'));
   for (const tm of tms()) {
-    if (isAlive(tm.pid(ctx)) && !(await safeCheck(() => tm.health(ctx))).ok) {
+    if (isProcessAlive(tm.pid(ctx)) && !(await safeCheck(() => tm.health(ctx))).ok) {
       ctx.progress(`${tm.name} runs but is not registered with the JobManager: waiting for it`);
       await bringUp(ctx, tm);
       return tm.name;
     }
   }
-  const dead = tms().find((tm) => !isAlive(tm.pid(ctx)));
+  const dead = tms().find((tm) => !isProcessAlive(tm.pid(ctx)));
   const index = dead ? Number(dead.name.slice('taskmanager-'.length)) : Math.max(0, ...taskManagerIndices(ctx)) + 1;
   writeState(ctx, { ...readState(ctx), taskManagers: Math.max(index, readState(ctx).taskManagers ?? 0) });
   const tm = components(ctx).find((c) => c.name === `taskmanager-${index}`)!;

@@ -45,7 +45,7 @@ export function readPid(pidFile: string): number | undefined {
   }
 }
 
-export function isAlive(pid: number | undefined): boolean {
+export function isProcessAlive(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
@@ -74,15 +74,15 @@ export async function stopProcess(
   graceMs = 20_000,
   gentle: NodeJS.Signals = 'SIGTERM',
 ): Promise<'stopped' | 'killed' | 'not-running'> {
-  if (!isAlive(pid)) return 'not-running';
+  if (!isProcessAlive(pid)) return 'not-running';
   signal(pid, gentle);
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
-    if (!isAlive(pid)) return 'stopped';
+    if (!isProcessAlive(pid)) return 'stopped';
     await sleep(200);
   }
   signal(pid, 'SIGKILL');
-  for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+  for (let i = 0; i < 50 && isProcessAlive(pid); i++) await sleep(100);
   return 'killed';
 }
 

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { repoRoot } from '../config';
 import { SupervisedRecord } from '../core/supervise';
 import { StackContext } from './component';
-import { isAlive, readPid, startDetached, stopProcess } from './process';
+import { isProcessAlive, readPid, startDetached, stopProcess } from './process';
 
 export const SUPERVISOR = 'supervisor';
 
@@ -37,7 +37,7 @@ export function writeSupervision(ctx: StackContext, state: SupervisionState): vo
 /** The supervisor's pid, if it runs. */
 export function supervisorPid(ctx: StackContext): number | undefined {
   const pid = readPid(ctx.layout.pidFile(SUPERVISOR));
-  return isAlive(pid) ? pid : undefined;
+  return isProcessAlive(pid) ? pid : undefined;
 }
 
 /** Start the detached supervisor unless it runs. Forgets earlier give-ups: `stack up` is the operator saying "try again". */

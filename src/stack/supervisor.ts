@@ -16,7 +16,7 @@ import { StackContext } from './component';
 import { dashboardArgsFile } from './detached';
 import { bringUp, components, failureReport } from './manager';
 import { safeCheck } from './health';
-import { isAlive, readPid, startDetached } from './process';
+import { isProcessAlive, readPid, startDetached } from './process';
 import { readSupervision, writeSupervision } from './supervision';
 
 // What callers (tests, benchmarks) have always imported from here; they live in supervision.ts, which
@@ -28,7 +28,7 @@ const TICK_MS = 2000;
 
 interface Watched {
   name: string;
-  alive(): boolean;
+  processAlive(): boolean;
   /**
    * Start again and wait until it serves; throws when it does not. 'stale': its address still answers
    * for the dead process (the JobManager lists a killed TaskManager until its heartbeat times out), so
@@ -42,12 +42,12 @@ interface Watched {
 function watched(ctx: StackContext): Watched[] {
   const list: Watched[] = components(ctx).map((c) => ({
     name: c.name,
-    alive: () => isAlive(c.pid(ctx)),
+    processAlive: () => isProcessAlive(c.pid(ctx)),
     restart: async () => {
       if ((await safeCheck(() => c.health(ctx))).ok) return 'stale';
       // The check can race the registry: the dead process's registration (a Fluss tablet server's
       // ZooKeeper session) may answer again by the time bringUp asks. Then nothing was started.
-      if ((await bringUp(ctx, c)) === 'running' && !isAlive(c.pid(ctx))) return 'stale';
+      if ((await bringUp(ctx, c)) === 'running' && !isProcessAlive(c.pid(ctx))) return 'stale';
       return 'restarted';
     },
     report: (why) => failureReport(ctx, c, why),
@@ -56,11 +56,11 @@ function watched(ctx: StackContext): Watched[] {
   if (fs.existsSync(workerPid)) {
     list.push({
       name: 'worker',
-      alive: () => isAlive(readPid(workerPid)),
+      processAlive: () => isProcessAlive(readPid(workerPid)),
       restart: async () => {
         startDetached({ command: process.execPath, args: [path.join(repoRoot(), 'bin', 'gridflow'), 'worker'], logFile: ctx.layout.logFile('worker'), pidFile: workerPid });
         await new Promise((r) => setTimeout(r, 3000));
-        if (!isAlive(readPid(workerPid))) throw new Error('the worker exited right after its start');
+        if (!isProcessAlive(readPid(workerPid))) throw new Error('the worker exited right after its start');
         return 'restarted' as const;
       },
       report: (why) => `worker ${why} (log ${ctx.layout.logFile('worker')})`,
@@ -72,13 +72,13 @@ function watched(ctx: StackContext): Watched[] {
     // Started by `gridflow dashboard start`, which kept its arguments beside the pid file.
     list.push({
       name: 'dashboard',
-      alive: () => isAlive(readPid(dashboardPid)),
+      processAlive: () => isProcessAlive(readPid(dashboardPid)),
       restart: async () => {
         const a = JSON.parse(fs.readFileSync(dashboardArgs, 'utf8')) as { host: string; port: number; pipelines: string[] };
         const args = [path.join(repoRoot(), 'bin', 'gridflow'), 'dashboard', '--host', a.host, '--port', String(a.port), '--name', a.pipelines.join(',')];
         startDetached({ command: process.execPath, args, logFile: ctx.layout.logFile('dashboard'), pidFile: dashboardPid });
         await new Promise((r) => setTimeout(r, 3000));
-        if (!isAlive(readPid(dashboardPid))) throw new Error('the dashboard exited right after its start');
+        if (!isProcessAlive(readPid(dashboardPid))) throw new Error('the dashboard exited right after its start');
         return 'restarted' as const;
       },
       report: (why) => `dashboard ${why} (log ${ctx.layout.logFile('dashboard')})`,
@@ -103,7 +103,7 @@ export async function runSupervisor(ctx: StackContext, log: (line: string) => vo
     for (const w of watched(ctx)) {
       if (stopping || restarting.has(w.name)) continue;
       const rec = state[w.name] ?? emptyRecord();
-      if (rec.gaveUp || w.alive()) continue;
+      if (rec.gaveUp || w.processAlive()) continue;
       const now = Date.now();
       if (rec.restartDueAt === undefined) {
         const { decision, record } = onExit(rec, now);

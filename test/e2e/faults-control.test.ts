@@ -19,7 +19,7 @@ import type { PipelineStatus } from '../../src/core/state';
 import { runLoad } from '../../src/load/runner';
 import { createContext } from '../../src/stack/manager';
 import { layout } from '../../src/stack/layout';
-import { isAlive, readPid } from '../../src/stack/process';
+import { isProcessAlive, readPid } from '../../src/stack/process';
 import { readSupervision, supervisorPid } from '../../src/stack/supervisor';
 import { statusQuery } from '../../src/workflows/definitions';
 import type { PipelineWorkflow } from '../../src/workflows/pipeline';
@@ -121,11 +121,11 @@ async function killAndAwaitRestart(victim: Victim): Promise<void> {
   const pidFile = layout(loadConfig()).pidFile(victim);
   const restartsBefore = readSupervision(ctx())[victim]?.restarts ?? 0;
   const pid = readPid(pidFile)!;
-  expect(isAlive(pid)).toBe(true);
+  expect(isProcessAlive(pid)).toBe(true);
   process.kill(pid, 'SIGKILL');
   await until(`${victim} started again by the supervisor`, () => {
     const now = readPid(pidFile);
-    return now !== undefined && now !== pid && isAlive(now) && (readSupervision(ctx())[victim]?.restarts ?? 0) > restartsBefore;
+    return now !== undefined && now !== pid && isProcessAlive(now) && (readSupervision(ctx())[victim]?.restarts ?? 0) > restartsBefore;
   });
 }
 

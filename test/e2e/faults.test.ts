@@ -13,7 +13,7 @@ import { runLoad } from '../../src/load/runner';
 import { startedReplicationFactor } from '../../src/stack/components/fluss';
 import { components, createContext, stackStatus } from '../../src/stack/manager';
 import { layout } from '../../src/stack/layout';
-import { isAlive, readPid } from '../../src/stack/process';
+import { isProcessAlive, readPid } from '../../src/stack/process';
 import { readSupervision, supervisorPid } from '../../src/stack/supervisor';
 import { statusQuery } from '../../src/workflows/definitions';
 import { VerifyPipelineWorkflow } from '../../src/workflows/verify';
@@ -104,7 +104,7 @@ async function killAndHeal(
   await new Promise((r) => setTimeout(r, 4000));
   const pidFile = layout(loadConfig()).pidFile(component);
   const pid = readPid(pidFile)!;
-  expect(isAlive(pid)).toBe(true);
+  expect(isProcessAlive(pid)).toBe(true);
   // Watched from the moment of the fault (a freeze's symptoms are over once it ends).
   const t0 = Date.now();
   const observing = observe((s) => noticed(s, before));
@@ -113,7 +113,7 @@ async function killAndHeal(
     // The supervisor starts it again (a new process) and counts the restart; stack status says so.
     await until(`${component} restarted by the supervisor`, () => {
       const now = readPid(pidFile);
-      return now !== undefined && now !== pid && isAlive(now) && (readSupervision(ctx())[component]?.restarts ?? 0) > restartsBefore;
+      return now !== undefined && now !== pid && isProcessAlive(now) && (readSupervision(ctx())[component]?.restarts ?? 0) > restartsBefore;
     });
     const row = (await stackStatus(ctx())).find((r) => r.component === component)!;
     expect(row.status).toBe('healthy');

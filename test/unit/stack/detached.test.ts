@@ -10,7 +10,7 @@ import { loadConfig } from '../../../src/config';
 import { dashboardUrl, detachedPid, detachedStatus, startedBeforePidFile, stopDetachedProcesses, workerPollHealth } from '../../../src/stack/detached';
 import { healthy, unhealthy } from '../../../src/stack/health';
 import { createContext, stackDown } from '../../../src/stack/manager';
-import { isAlive, startDetached } from '../../../src/stack/process';
+import { isProcessAlive, startDetached } from '../../../src/stack/process';
 
 describe('status words', () => {
   test('running: healthy or unhealthy by its request', () => {
@@ -90,8 +90,8 @@ describe('stack down stops the detached worker and dashboard', () => {
     const dashboard = fake('dashboard');
     const lines: string[] = [];
     await stackDown(context(lines), { purge: true });
-    expect(isAlive(worker)).toBe(false);
-    expect(isAlive(dashboard)).toBe(false);
+    expect(isProcessAlive(worker)).toBe(false);
+    expect(isProcessAlive(dashboard)).toBe(false);
     expect(lines[0]).toMatch(new RegExp(`^worker +stopped \\(pid ${worker}\\)`));
     expect(lines[1]).toMatch(new RegExp(`^dashboard +stopped \\(pid ${dashboard}\\)`));
     expect(lines[2]).toMatch(/^temporal +not running/); // then the components, in reverse start order

@@ -35,7 +35,7 @@ describe('waitHealthy', () => {
         alive = false;
         return unhealthy('refused');
       },
-      { timeoutMs: 60_000, alive: () => alive, ...c },
+      { timeoutMs: 60_000, processAlive: () => alive, ...c },
     );
     expect(outcome.kind).toBe('exited');
   });
