@@ -113,14 +113,17 @@ describe('the stack user (components run unprivileged when gridflow runs as root
   });
 });
 
-test('start chains: independent components side by side, dependencies in order', () => {
+test('start chains: independent components side by side, dependencies in order, a stage side by side', () => {
   const { startChains, components, createContext } = require('../../../src/stack/manager') as typeof import('../../../src/stack/manager');
   const ctx = createContext(loadConfig({ GRIDFLOW_HOME: '/nonexistent/gridflow-chains', GRIDFLOW_TASKMANAGERS: '2' }), () => undefined);
-  expect(startChains(components(ctx)).map((chain) => chain.map((c) => c.name))).toEqual([
-    ['postgres-source'],
-    ['postgres-sink'],
-    ['zookeeper', 'fluss-coordinator', 'fluss-tablet-0', 'fluss-tablet-1', 'fluss-tablet-2'],
-    ['flink-jobmanager', 'taskmanager-1', 'taskmanager-2', 'sql-gateway'],
-    ['temporal'],
+  const names = (cs: ReturnType<typeof components>) => startChains(cs).map((chain) => chain.map((stage) => stage.map((c) => c.name)));
+  expect(names(components(ctx))).toEqual([
+    [['postgres-source']],
+    [['postgres-sink']],
+    [['zookeeper'], ['fluss-coordinator'], ['fluss-tablet-0', 'fluss-tablet-1', 'fluss-tablet-2']],
+    [['flink-jobmanager'], ['taskmanager-1', 'taskmanager-2', 'sql-gateway']],
+    [['temporal']],
   ]);
+  // Only some components asked for: the order holds, no empty stage.
+  expect(names(components(ctx).filter((c) => ['zookeeper', 'fluss-tablet-1'].includes(c.name)))).toEqual([[['zookeeper'], ['fluss-tablet-1']]]);
 });
