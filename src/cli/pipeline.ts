@@ -7,6 +7,7 @@ import { alertsConfigureSignal, alertsWorkflowId } from '../workflows/alerts-def
 import { pipelineWorkflowId } from '../constants';
 import { JOB_NAMES, JobName, PipelineSpec } from '../core/spec';
 import type { PipelineStatus } from '../core/state';
+import type { Plan } from '../core/plans';
 import { OPERATOR_UPGRADE_MODES, UpgradeMode } from '../core/upgrade';
 import {
   decommissionSignal,
@@ -119,13 +120,24 @@ export function renderStatus(out: Out, s: PipelineStatus): void {
   const plan = s.redeployPlan;
   if (plan && (s.state === 'REDEPLOYING' || s.state === 'ROLLING_BACK' || (s.lastRedeploy && ['failed', 'rolled-back'].includes(s.lastRedeploy.outcome)))) {
     out.text(`redeploy plan v${plan.fromVersion} → v${plan.toVersion} (${plan.mode})${plan.requestId ? ` request ${plan.requestId}` : ''}:`);
-    const mark = { pending: '·', done: '✓', failed: '✗', skipped: '-' } as const;
-    for (const st of plan.steps.filter((x) => x.status !== 'skipped')) {
-      out.text(`  ${mark[st.status]} ${st.n}. ${st.rollback ? 'rollback: ' : ''}${st.what}${st.note ? ` — ${st.note.slice(0, 160)}` : ''}`);
-    }
+    planSteps(out, plan);
+  }
+  // A deploy or decommission in progress, or one that stopped on a step: where it is.
+  const other = s.plan;
+  if (other && (s.state === 'DEPLOYING' || s.state === 'DECOMMISSIONING' || other.steps.some((x) => x.status === 'failed'))) {
+    out.text(`${other.kind ?? 'change'} plan:`);
+    planSteps(out, other);
   }
   for (const r of (s.redeployRejections ?? []).slice(0, 3)) out.text(`redeploy rejected ${ago(now, r.at)}${r.requestId ? ` (${r.requestId})` : ''}: ${r.reason}`);
   for (const a of s.alerts.slice(0, 5)) out.text(`alert ${ago(now, a.at)} [${a.kind}] ${a.message.split('\n')[0]}`);
+}
+
+/** A plan's steps, one line each (skipped ones left out): ✓ done, ✗ failed with why, · pending. */
+function planSteps(out: Out, plan: Plan): void {
+  const mark = { pending: '·', done: '✓', failed: '✗', skipped: '-' } as const;
+  for (const st of plan.steps.filter((x) => x.status !== 'skipped')) {
+    out.text(`  ${mark[st.status]} ${st.n}. ${st.rollback ? 'rollback: ' : ''}${st.what}${st.note ? ` — ${st.note.slice(0, 160)}` : ''}`);
+  }
 }
 
 /** "freshness 1.2 s (measured 4s ago)" — or how long a probe has been on its way, when that is worse. */

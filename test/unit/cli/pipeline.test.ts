@@ -3,6 +3,7 @@ import { observedLine, renderStatus, settledStatus } from '../../../src/cli/pipe
 import { Out } from '../../../src/cli/output';
 import { markStep, skipPending } from '../../../src/core/plans';
 import { planRedeploy } from '../../../src/core/redeploy';
+import { planDeploy } from '../../../src/core/deploy';
 import { parseSpec } from '../../../src/core/spec';
 import { testSpec } from '../../workflows/doubles';
 import { newJobRecord } from '../../../src/core/types';
@@ -78,4 +79,22 @@ test('status prints a failed redeploy’s plan, step by step, and the rejected r
   expect(text).not.toContain('3. 3 task slot');
   expect(text).toContain('  · 6. rollback: cancel what was submitted of v2');
   expect(text).toContain('redeploy rejected 0s ago (ci-9): mode "x" is not one of savepoint, last-state');
+});
+
+test('status prints a deploy stopped on a step: where it is and why', () => {
+  let plan = planDeploy(parseSpec(testSpec()));
+  plan = markStep(markStep(plan, 1, 'done'), 2, 'failed', 'dw is owned by pipeline other');
+  plan = skipPending(plan, false, 'not run: dw is owned by pipeline other');
+  const lines: string[] = [];
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (lines.push(String(chunk)), true));
+  try {
+    renderStatus(new Out(false), { ...status('BLOCKED', NOW), plan });
+  } finally {
+    write.mockRestore();
+  }
+  const text = lines.join('');
+  expect(text).toContain('deploy plan:');
+  expect(text).toMatch(/ {2}✓ 1\. source ready for CDC/);
+  expect(text).toContain('  ✗ 2. claim wf and dw_wf for wf — dw is owned by pipeline other');
+  expect(text).not.toContain('3. observe Flink');
 });
