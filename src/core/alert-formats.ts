@@ -27,7 +27,7 @@ const KIND_ZH: Record<Notification['kind'], string> = { firing: '告警', resolv
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 /** "[gridflow sgcc] 告警 region overloaded": the same head line on every platform. */
-export function headline(n: Notification): string {
+function headline(n: Notification): string {
   return `[${KEYWORD} ${n.pipeline}] ${KIND_ZH[n.kind]} ${n.title}`;
 }
 
@@ -64,7 +64,7 @@ function detailLines(n: Notification): string[] {
   return [...lines, '', ...meta.map((m) => `> ${m}`)];
 }
 
-export interface GenericMessage {
+interface GenericMessage {
   source: 'gridflow';
   version: 1;
   id: string;
@@ -112,7 +112,7 @@ export function wecomMessage(n: Notification): { msgtype: 'markdown'; markdown: 
   return { msgtype: 'markdown', markdown: { content: truncateBytes(text, WECOM_MAX_BYTES) } };
 }
 
-export interface FeishuCard {
+interface FeishuCard {
   msg_type: 'interactive';
   card: {
     config: { wide_screen_mode: true };
@@ -156,7 +156,7 @@ export function formatMessage(n: Notification, format: WebhookFormat): object {
 // ---------------------------------------------------------------------------------------- answers
 
 /** What a webhook's answer means: delivered, try again later, or never (a retry cannot help). */
-export type Verdict = { ok: true } | { ok: false; retry: boolean; reason: string };
+type Verdict = { ok: true } | { ok: false; retry: boolean; reason: string };
 
 /** Platform codes that mean "too many messages, slow down": worth retrying. */
 const RATE_LIMITED: Record<WebhookFormat, ReadonlySet<number>> = {

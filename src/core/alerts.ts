@@ -15,7 +15,7 @@
 import type { AlertsSpec, WebhookFormat } from './spec';
 import type { PipelineState } from './types';
 
-export type AlertRule =
+type AlertRule =
   | 'overload'
   | 'equipment-alarm'
   | 'alarm-count'
@@ -46,7 +46,7 @@ const SOURCE: Record<AlertRule, 'warehouse' | 'pipeline' | 'none'> = {
 };
 
 /** Pipeline alert kinds (src/workflows/pipeline-state.ts alert()) that are one-shot events worth a message. */
-export const EVENT_KINDS: Readonly<Record<string, AlertRule>> = {
+const EVENT_KINDS: Readonly<Record<string, AlertRule>> = {
   'redeploy-rolled-back': 'redeploy-rolled-back',
   'redeploy-failed': 'redeploy-failed',
   'stateless-start': 'stateless-start',
@@ -123,7 +123,7 @@ const failed = (o: object): o is { error: string } => 'error' in o;
 
 // ------------------------------------------------------------------------------------------ conditions
 
-export interface Condition {
+interface Condition {
   /** Stable while the condition holds: `overload:华北`, `equipment-alarm:GEN-0001`, `pipeline:DEGRADED`. */
   key: string;
   rule: AlertRule;
@@ -179,7 +179,7 @@ export function conditionsOf(obs: AlertObservation, rules: AlertRules): Conditio
 
 // ------------------------------------------------------------------------------------------ notifications
 
-export type NotificationKind = 'firing' | 'resolved' | 'event' | 'test';
+type NotificationKind = 'firing' | 'resolved' | 'event' | 'test';
 
 export interface Notification {
   /** Unique and deterministic: `firing:overload:华北:<at>`. */
@@ -353,7 +353,7 @@ export interface DeliveryRecord {
 }
 
 /** Deliveries waiting at most (oldest are dropped beyond it, and recorded as dropped). */
-export const MAX_OUTBOX = 200;
+const MAX_OUTBOX = 200;
 
 export function deliveriesFor(notifications: readonly Notification[], webhooks: readonly WebhookRef[]): Delivery[] {
   return notifications.flatMap((n) => webhooks.map((w) => ({ id: `${n.id}>${w.name}`, webhook: w, notification: n })));

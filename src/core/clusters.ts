@@ -6,11 +6,11 @@
  */
 import { PipelineSpec } from './spec';
 
-export interface FlinkCluster {
+interface FlinkCluster {
   restUrl: string;
   gatewayUrl: string;
 }
-export interface FlussCluster {
+interface FlussCluster {
   /** host:port[,host:port] of the coordinator(s), as Flink reaches them. */
   bootstrap: string;
 }
@@ -45,7 +45,7 @@ export function resolveEndpoints(spec: Pick<PipelineSpec, 'flink' | 'fluss'>, cl
   return { flink: resolveFlink(spec.flink, clusters), fluss: resolveFluss(spec.fluss, clusters) };
 }
 
-export function resolveFlink(flink: PipelineSpec['flink'], clusters: Clusters): Endpoints['flink'] {
+function resolveFlink(flink: PipelineSpec['flink'], clusters: Clusters): Endpoints['flink'] {
   if (flink.cluster !== undefined) {
     const hit = Object.prototype.hasOwnProperty.call(clusters.flink, flink.cluster) ? clusters.flink[flink.cluster] : undefined;
     if (!hit) throw new ClusterError(`flink: cluster "${flink.cluster}" is not configured on this worker (${known('Flink', clusters.flink)}); add it to GRIDFLOW_CLUSTERS`);
@@ -61,7 +61,7 @@ export function resolveFlink(flink: PipelineSpec['flink'], clusters: Clusters): 
   return { name: match[0], ...match[1] };
 }
 
-export function resolveFluss(fluss: PipelineSpec['fluss'], clusters: Clusters): Endpoints['fluss'] {
+function resolveFluss(fluss: PipelineSpec['fluss'], clusters: Clusters): Endpoints['fluss'] {
   if (fluss.cluster !== undefined) {
     const hit = Object.prototype.hasOwnProperty.call(clusters.fluss, fluss.cluster) ? clusters.fluss[fluss.cluster] : undefined;
     if (!hit) throw new ClusterError(`fluss: cluster "${fluss.cluster}" is not configured on this worker (${known('Fluss', clusters.fluss)}); add it to GRIDFLOW_CLUSTERS`);

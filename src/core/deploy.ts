@@ -49,7 +49,7 @@ export function absorbObservation(spec: PipelineSpec, records: Record<JobName, J
 }
 
 /** No job is live and none has a restore point of its own. */
-export function nothingToContinue(records: Record<JobName, JobRecord>): boolean {
+function nothingToContinue(records: Record<JobName, JobRecord>): boolean {
   return ORDER.every((job) => !isLive(records[job]) && bestRestorePoint(records[job]) === null);
 }
 
@@ -61,7 +61,7 @@ export function lookForRecordedPoints(records: Record<JobName, JobRecord>, creat
   return nothingToContinue(records) && createdSlots.length === 0;
 }
 
-export interface StartDecision {
+interface StartDecision {
   /** Rebuild the outputs from the source snapshot, every recorded restore point void. */
   fresh: boolean;
   /** Restore points found in the sink's records, to put first in each job's list. */

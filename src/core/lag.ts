@@ -31,7 +31,7 @@ export interface FreshnessObservation {
   at: number;
 }
 
-export interface Bottleneck {
+interface Bottleneck {
   job: string;
   vertex: string;
   busyMsPerSecond: number;
@@ -40,7 +40,7 @@ export interface Bottleneck {
 }
 
 /** Busy above this is what Flink calls a bottleneck (its web UI colours it). */
-export const SATURATED_BUSY_MS = 500;
+const SATURATED_BUSY_MS = 500;
 /** Below this, no operator is worth naming: the time is spent outside Flink's operators. */
 const NAMEABLE_BUSY_MS = 200;
 const BACKPRESSURED_MS = 100;

@@ -13,7 +13,7 @@
 import { JOB_STATES, PIPELINE_STATES } from './types';
 import type { PipelineStatus } from './state';
 
-export interface MetricDef {
+interface MetricDef {
   name: string;
   help: string;
   labelNames: readonly string[];

@@ -9,7 +9,7 @@ import type { CheckpointingStats, ClusterOverview, CompletedCheckpoint, JobExcep
 import type { PlannedJob } from './plan';
 import { ClusterObservation, JobInstance, JobObservation, Observation, RestorePoint, isLiveState } from './types';
 
-export function toRestorePoint(kind: RestorePoint['kind'], c: CompletedCheckpoint, jobId: string): RestorePoint {
+function toRestorePoint(kind: RestorePoint['kind'], c: CompletedCheckpoint, jobId: string): RestorePoint {
   return { kind, path: c.externalPath, at: c.latestAckTimestamp, jobId };
 }
 

@@ -8,8 +8,7 @@
  */
 import { PipelineSpec } from './spec';
 
-export const OWNED_KINDS = ['fluss-database', 'sink-schema', 'replication-slot', 'publication', 'savepoint-folder', 'flink-jobs', 'probe'] as const;
-export type OwnedKind = (typeof OWNED_KINDS)[number];
+type OwnedKind = 'fluss-database' | 'sink-schema' | 'replication-slot' | 'publication' | 'savepoint-folder' | 'flink-jobs' | 'probe';
 
 export interface OwnedObject {
   kind: OwnedKind;
@@ -58,7 +57,7 @@ export function ownedObjects(spec: PipelineSpec, capturedTables: readonly string
 }
 
 /** The sentence for an object another pipeline holds. */
-export function conflictSentence(pipeline: string, claim: Claim): string {
+function conflictSentence(pipeline: string, claim: Claim): string {
   const field = claim.kind === 'fluss-database' ? ' (spec field fluss.database)' : claim.kind === 'sink-schema' ? ' (spec field sink.schema)' : '';
   return (
     `${WHAT[claim.kind]} ${claim.name}${field} belongs to pipeline ${claim.pipeline} (claimed ${claim.claimedAt}); ` +

@@ -7,17 +7,17 @@
  */
 import type { JobName } from './spec';
 
-export type PlanKind = 'deploy' | 'redeploy' | 'decommission';
+type PlanKind = 'deploy' | 'redeploy' | 'decommission';
 
 /** Every step kind, by the plan that uses it. */
-export const STEP_KINDS = {
-  deploy: ['preflight', 'claim', 'adopt', 'slots', 'prepare-source', 'prepare-sink', 'start-point', 'tables', 'submit', 'await'],
-  redeploy: ['stop', 'tables', 'slots', 'submit', 'await', 'cancel-new', 'slots-old', 'restore-old', 'await-old'],
-  decommission: ['stop-all', 'source-positions', 'drop-source', 'drain-records'],
-} as const;
-export type StepKind = (typeof STEP_KINDS)[PlanKind][number];
+interface StepKinds {
+  deploy: 'preflight' | 'claim' | 'adopt' | 'slots' | 'prepare-source' | 'prepare-sink' | 'start-point' | 'tables' | 'submit' | 'await';
+  redeploy: 'stop' | 'tables' | 'slots' | 'submit' | 'await' | 'cancel-new' | 'slots-old' | 'restore-old' | 'await-old';
+  decommission: 'stop-all' | 'source-positions' | 'drop-source' | 'drain-records';
+}
+export type StepKind = StepKinds[PlanKind];
 
-export type StepStatus = 'pending' | 'done' | 'failed' | 'skipped';
+type StepStatus = 'pending' | 'done' | 'failed' | 'skipped';
 
 export interface PlanStep {
   n: number;
@@ -63,9 +63,4 @@ export function skipPending<P extends Plan>(plan: P, rollback: boolean, note?: s
 /** Forward steps that completed (the compensations undo only these). */
 export function doneSteps(plan: Plan, kind: StepKind): PlanStep[] {
   return plan.steps.filter((s) => !s.rollback && s.kind === kind && s.status === 'done');
-}
-
-/** The failure notes of the plan's steps, forward or compensations. */
-export function failures(plan: Plan, rollback: boolean): string[] {
-  return plan.steps.filter((s) => s.rollback === rollback && s.status === 'failed').map((s) => s.note ?? `${s.kind} failed`);
 }

@@ -16,7 +16,7 @@ import { bestRestorePoint } from './watch';
  * the cluster or the data under the watch; that is a new pipeline (or decommission --drop-slots, then
  * deploy), not a redeploy.
  */
-export const FIXED_FIELDS: ReadonlyArray<{ path: string; get: (s: PipelineSpec) => string }> = [
+const FIXED_FIELDS: ReadonlyArray<{ path: string; get: (s: PipelineSpec) => string }> = [
   { path: 'source.connection', get: (s) => s.source.connection },
   { path: 'source.cdcConnection', get: (s) => s.source.cdcConnection },
   { path: 'source.schema', get: (s) => s.source.schema },
@@ -40,7 +40,7 @@ export function refusedChange(previous: PipelineSpec, next: PipelineSpec): strin
 }
 
 /** Largest request accepted (a spec is a few KB; anything near this is not a spec). */
-export const MAX_REQUEST_BYTES = 64 * 1024;
+const MAX_REQUEST_BYTES = 64 * 1024;
 
 /** A `jobs` list of a request (redeploy, savepoint): known jobs, each once. */
 export function jobsProblem(jobs: unknown): string | null {

@@ -31,7 +31,7 @@ export interface RecordedSavepoint {
   sourcePositions: Record<string, string> | null;
 }
 
-export interface SlotPosition {
+interface SlotPosition {
   name: string;
   active: boolean;
   confirmedFlushLsn: string | null;

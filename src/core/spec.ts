@@ -42,7 +42,7 @@ export type JobName = (typeof JOB_NAMES)[number];
  * Flink options a job's `config` may not set, each with why: the control plane relies on them, or the
  * warehouse is wrong with them. Keys match exactly, or by prefix when they end in a dot.
  */
-export const RESERVED_JOB_CONFIG: ReadonlyArray<{ key: string; why: string }> = [
+const RESERVED_JOB_CONFIG: ReadonlyArray<{ key: string; why: string }> = [
   { key: 'pipeline.name', why: 'gridflow finds its jobs by this name (gridflow/<pipeline>/<job>); another name would make it submit a duplicate' },
   { key: 'parallelism.default', why: 'set jobs.<job>.parallelism instead (the slot count is planned from it)' },
   { key: 'execution.state-recovery.path', why: 'gridflow chooses the restore point of every submission' },
@@ -61,7 +61,7 @@ export const RESERVED_JOB_CONFIG: ReadonlyArray<{ key: string; why: string }> = 
   { key: 'table.local-time-zone', why: 'the sink job writes timestamps in UTC, the zone the JDBC driver reads them in' },
 ];
 
-export function reservedJobConfig(key: string): string | null {
+function reservedJobConfig(key: string): string | null {
   const hit = RESERVED_JOB_CONFIG.find((r) => (r.key.endsWith('.') ? key.startsWith(r.key) : key === r.key));
   return hit ? hit.why : null;
 }
@@ -81,7 +81,7 @@ const JobSpec = z
       }),
   })
   .strict();
-export type JobSpec = z.infer<typeof JobSpec>;
+type JobSpec = z.infer<typeof JobSpec>;
 
 /** Why a spec names clusters, not addresses: said with every refusal of an address. */
 const ADDRESSES_ELSEWHERE = "addresses live in the worker's configuration (GRIDFLOW_CLUSTERS), so a spec cannot send the pipeline's credentials elsewhere";
@@ -170,7 +170,7 @@ function flussField(form: EndpointForm) {
 }
 
 /** The message formats a webhook speaks (src/core/alert-formats.ts). */
-export const WEBHOOK_FORMATS = ['generic', 'dingtalk', 'wecom', 'feishu'] as const;
+const WEBHOOK_FORMATS = ['generic', 'dingtalk', 'wecom', 'feishu'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 /** Why webhooks are names: said with every refusal of an address. */
@@ -333,12 +333,12 @@ export const PipelineSpec = specSchema('names');
 const PipelineSpecWithAddresses = specSchema('addresses-too');
 
 /** The contract's pipeline, whose names (`dw`, Fluss `sgcc`) ../shared/PIPELINE.md uses. */
-export const CONTRACT_PIPELINE = 'sgcc';
+const CONTRACT_PIPELINE = 'sgcc';
 
 /** Task slots the local provisioner may start in all (16 TaskManagers of 8 slots). */
-export const MAX_LOCAL_SLOTS = 128;
+const MAX_LOCAL_SLOTS = 128;
 
-export function defaultSinkSchema(pipeline: string): string {
+function defaultSinkSchema(pipeline: string): string {
   return pipeline === CONTRACT_PIPELINE ? 'dw' : `dw_${pipeline}`;
 }
 
@@ -356,7 +356,7 @@ export function parseSpec(input: unknown, form: EndpointForm = 'names'): Pipelin
   throw new SpecError(describeSpecError(result.error));
 }
 
-export function describeSpecError(error: z.ZodError): string {
+function describeSpecError(error: z.ZodError): string {
   const issue = error.issues[0];
   const field = issue.path.length ? issue.path.join('.') : '(spec)';
   if (issue.code === 'unrecognized_keys') {

@@ -11,7 +11,7 @@ import type { RedeployPlan } from './redeploy';
 import { JOB_NAMES, JobName, PipelineSpecInput } from './spec';
 import { Alert, JobRecord, JobStatus, PipelineState, RedeployOutcome, VerificationSummary, newJobRecord } from './types';
 
-export interface Rejection {
+interface Rejection {
   at: number;
   requestId: string | null;
   reason: string;

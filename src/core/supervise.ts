@@ -5,7 +5,7 @@
  * forever. Pure: the supervisor (src/stack/supervisor.ts) feeds it exits and the clock.
  */
 
-export interface RestartPolicy {
+interface RestartPolicy {
   initialBackoffMs: number;
   maxBackoffMs: number;
   /** Exits within the window before giving up. */
@@ -31,7 +31,7 @@ export interface SupervisedRecord {
 
 export const emptyRecord = (): SupervisedRecord => ({ restarts: 0, recentExits: [] });
 
-export type ExitDecision = { action: 'restart'; at: number; delayMs: number } | { action: 'give-up'; reason: string };
+type ExitDecision = { action: 'restart'; at: number; delayMs: number } | { action: 'give-up'; reason: string };
 
 /** An exit was seen at `now`: restart after a backoff, or give up. Returns the decision and the record after it. */
 export function onExit(record: SupervisedRecord, now: number, policy: RestartPolicy = DEFAULT_RESTART_POLICY): { decision: ExitDecision; record: SupervisedRecord } {

@@ -15,8 +15,7 @@ import { bestRestorePoint } from './watch';
 import { JobName } from './spec';
 import { JobRecord, RestorePoint, isLive } from './types';
 
-export const UPGRADE_MODES = ['savepoint', 'last-state', 'stateless'] as const;
-export type UpgradeMode = (typeof UPGRADE_MODES)[number];
+export type UpgradeMode = 'savepoint' | 'last-state' | 'stateless';
 
 /**
  * What an operator may ask for. Stateless is only a fallback: a dws, ads or sink job started empty never

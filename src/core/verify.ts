@@ -59,7 +59,7 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
-export interface VerifyLimits {
+interface VerifyLimits {
   probeTimeoutMs: number;
   maxFreshnessMs: number;
   compareRetryWaitMs: number;
@@ -87,7 +87,7 @@ export interface ProbeSent {
 }
 
 /** The ADS tables the probe comes out of (src/postgres/probe.ts PROBE_HOPS). */
-export type ProbeHopsMs = Record<'health' | 'capacity' | 'dashboard', number | null>;
+type ProbeHopsMs = Record<'health' | 'capacity' | 'dashboard', number | null>;
 
 export interface ProbeArrival {
   probeId: string;
@@ -126,7 +126,7 @@ export interface WarehouseComparison {
   at: number;
 }
 
-export interface SlotHealth {
+interface SlotHealth {
   name: string;
   table: string;
   exists: boolean;
@@ -136,7 +136,7 @@ export interface SlotHealth {
   retainedBytes: number | null;
 }
 
-export interface PublicationHealth {
+interface PublicationHealth {
   name: string;
   table: string;
   exists: boolean;
@@ -228,7 +228,7 @@ export function formatBytes(bytes: number): string {
 }
 
 const show = (v: unknown) => (v === null || v === undefined ? 'NULL' : typeof v === 'string' ? v : JSON.stringify(v));
-export const formatKey = (key: Record<string, unknown>) =>
+const formatKey = (key: Record<string, unknown>) =>
   Object.entries(key)
     .map(([k, v]) => `${k}=${show(v)}`)
     .join(', ');

@@ -8,14 +8,14 @@
 import { JobName, PipelineSpec, durationMs } from './spec';
 import { FlinkJobState, JobObservation, JobRecord, Observation, PipelineState, RestorePoint, isLiveState } from './types';
 
-export type WatchAction =
+type WatchAction =
   | { kind: 'cancel-duplicate'; job: JobName; jobId: string }
   | { kind: 'resubmit'; job: JobName; restore: RestorePoint | null; reason: string }
   | { kind: 'provision'; missingSlots: number }
   | { kind: 'savepoint'; job: JobName; jobId: string }
   | { kind: 'dispose'; job: JobName; path: string };
 
-export interface WatchDecision {
+interface WatchDecision {
   records: Record<JobName, JobRecord>;
   health: { state: 'RUNNING' | 'DEGRADED'; reason: string | null };
   /**
@@ -28,7 +28,7 @@ export interface WatchDecision {
   notes: string[];
 }
 
-export interface WatchMemory {
+interface WatchMemory {
   /** Epoch ms of the last round of periodic savepoints (0: never). */
   lastPeriodicSavepointAt: number;
   /**
