@@ -16,7 +16,7 @@ export interface DeliveryPolicy {
 
 export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = { initialIntervalMs: 5_000, maximumIntervalMs: 10 * 60_000, giveUpAfterMs: 24 * 3_600_000 };
 
-export interface AlertsCarried {
+interface AlertsCarried {
   alerts: AlertState;
   outbox: Delivery[];
   recent: DeliveryRecord[];

@@ -19,7 +19,7 @@ export async function event(p: PipelineModel, kind: string, message: string): Pr
 }
 
 /** Notes kept while the sink cannot take them; beyond this the oldest are dropped (and that is said). */
-export const MAX_PENDING_EVENTS = 500;
+const MAX_PENDING_EVENTS = 500;
 
 /**
  * Write what a step left to record: savepoint records the sink could not take earlier first (in order;

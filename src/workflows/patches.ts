@@ -21,7 +21,7 @@
  */
 import { deprecatePatch, patched } from '@temporalio/workflow';
 
-export interface PatchEntry {
+interface PatchEntry {
   id: string;
   why: string;
   /** The date the patch shipped (runs started before may lack its marker). */

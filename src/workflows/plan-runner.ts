@@ -18,7 +18,7 @@ export type StepResult = void | { note?: string; skip?: false } | { skip: true; 
 
 export type Performers = Partial<Record<StepKind, (step: PlanStep) => Promise<StepResult>>>;
 
-export interface PlanRun {
+interface PlanRun {
   /** The failure that stopped the forward steps (and started the compensations), or null. */
   failure: string | null;
   /** Why the plan halted without failing, or null. */
@@ -28,7 +28,7 @@ export interface PlanRun {
 }
 
 /** Where the plan lives while it runs (the model's field, written back after every mark). */
-export interface PlanSlot<P extends Plan> {
+interface PlanSlot<P extends Plan> {
   get(): P;
   set(plan: P): void;
 }

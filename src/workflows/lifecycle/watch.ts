@@ -114,7 +114,7 @@ export async function watch(p: PipelineModel): Promise<void> {
  * limit: the sentence that says so, naming the operator Flink shows saturated. A failed measurement
  * keeps the last one (shown with its age) and judges nothing.
  */
-export async function watchFreshness(p: PipelineModel): Promise<string | null> {
+async function watchFreshness(p: PipelineModel): Promise<string | null> {
   try {
     p.s.freshness = await observe.measureFreshness({ spec: p.spec });
   } catch (err) {
@@ -133,7 +133,7 @@ export async function watchFreshness(p: PipelineModel): Promise<string | null> {
 }
 
 /** Remove the retained checkpoints of instances a running job has left behind (checkpointDirToDispose). */
-export async function disposeOldCheckpoints(p: PipelineModel): Promise<void> {
+async function disposeOldCheckpoints(p: PipelineModel): Promise<void> {
   for (const job of JOB_NAMES) {
     const dir = checkpointDirToDispose(p.spec, p.s.records[job]);
     if (!dir) continue;
