@@ -238,5 +238,3 @@ function actActivities(deps: ActivityDeps) {
     },
   };
 }
-
-export type ActActivities = ReturnType<typeof actActivities>;

@@ -22,9 +22,9 @@ import { Webhook, resolveWebhook } from '../webhooks';
 import { statusQuery } from '../workflows/definitions';
 
 /** At most this many equipment in 告警 are read per evaluation (the message lists 20 and counts the rest). */
-export const ALARM_READ_LIMIT = 2000;
+const ALARM_READ_LIMIT = 2000;
 /** One POST gives up after this long (the retry policy tries again). */
-export const DELIVERY_TIMEOUT_MS = 10_000;
+const DELIVERY_TIMEOUT_MS = 10_000;
 
 export interface AlertDeps {
   /** The pipeline workflow's status query; throws when there is no such workflow. */
@@ -35,7 +35,7 @@ export interface AlertDeps {
   timeoutMs?: number;
 }
 
-export const DELIVERY_ERRORS = { refused: 'WebhookRefused', notConfigured: 'WebhookNotConfigured' } as const;
+const DELIVERY_ERRORS = { refused: 'WebhookRefused', notConfigured: 'WebhookNotConfigured' } as const;
 
 /** An error's sentence with its cause (fetch says "fetch failed"; the cause says ECONNREFUSED). Duck-typed: undici's errors may come from another realm. */
 function message(err: unknown): string {

@@ -25,7 +25,7 @@ export async function classified<T>(what: string, fn: () => Promise<T>): Promise
   }
 }
 
-export function classify(what: string, err: unknown): unknown {
+function classify(what: string, err: unknown): unknown {
   if (err instanceof ApplicationFailure) return err;
   // Every sentence an activity hands back (to history, status, events, logs) goes through the redactor.
   const message = redact(`${what}: ${err instanceof Error ? err.message : String(err)}`, knownSecrets());

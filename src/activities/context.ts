@@ -39,7 +39,7 @@ export function connectionsFor(deps: ActivityDeps, spec: PipelineSpec): Connecti
 }
 
 /** Resolve, turning "not configured here" into a failure no retry repeats (the operator must act). */
-export function endpointsOrFail(spec: Pick<PipelineSpec, 'flink' | 'fluss'>, clusters: Clusters): Endpoints {
+function endpointsOrFail(spec: Pick<PipelineSpec, 'flink' | 'fluss'>, clusters: Clusters): Endpoints {
   try {
     return resolveEndpoints(spec, clusters);
   } catch (err) {

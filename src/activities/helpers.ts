@@ -17,7 +17,7 @@ export const heartbeat = (details?: unknown) => {
 };
 
 /** How often a running act activity tells Temporal it is alive (its heartbeat timeout is 1 minute). */
-export const KEEPALIVE_MS = 10_000;
+const KEEPALIVE_MS = 10_000;
 
 /**
  * Run `fn` heartbeating every `everyMs` until it settles: an attempt that is still running (a slow

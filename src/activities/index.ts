@@ -19,11 +19,10 @@ export function createActivities(deps: ActivityDeps, alertDeps?: AlertDeps) {
   };
 }
 
-export type Activities = ReturnType<typeof createActivities>;
 /** Everything the pipeline workflow calls (observe, act, record, and the freshness probe). */
 export type PipelineActivities = ReturnType<typeof createObserveActivities> &
   ReturnType<typeof createActActivities> &
   ReturnType<typeof createRecordActivities> &
   ReturnType<typeof createLagActivities>;
 export { defaultDeps };
-export type { ActivityDeps, Provisioner };
+export type { Provisioner };

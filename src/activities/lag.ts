@@ -13,7 +13,7 @@ import { ActivityDeps } from './context';
 import { classified } from './classify';
 
 /** Probes the watch keeps in the source (one per watch round): enough to see a backlog minutes long. */
-export const WATCH_PROBES_KEPT = 60;
+const WATCH_PROBES_KEPT = 60;
 
 const LOAD_METRICS = ['busyTimeMsPerSecond', 'backPressuredTimeMsPerSecond'] as const;
 

@@ -139,5 +139,3 @@ export function createObserveActivities(deps: ActivityDeps) {
     },
   };
 }
-
-export type ObserveActivities = ReturnType<typeof createObserveActivities>;

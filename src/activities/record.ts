@@ -58,5 +58,3 @@ export function createRecordActivities(deps: ActivityDeps) {
     },
   };
 }
-
-export type RecordActivities = ReturnType<typeof createRecordActivities>;
