@@ -6,7 +6,7 @@
 import { redact } from '../core/redact';
 
 /** What kind of failure this was; `transient` is derived from it (plus the HTTP status and Flink's text). */
-export type FlinkErrorKind =
+type FlinkErrorKind =
   /** Nothing answered: connection refused/reset, DNS failure. */
   | 'connection'
   /** The request was sent but no complete answer arrived within the timeout. */
@@ -20,7 +20,7 @@ export type FlinkErrorKind =
   /** Refused before anything was sent (e.g. a malformed triggerId). */
   | 'invalid-request';
 
-export interface FlinkApiErrorInit {
+interface FlinkApiErrorInit {
   method: string;
   path: string;
   kind: FlinkErrorKind;

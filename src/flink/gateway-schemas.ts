@@ -7,9 +7,8 @@ import { z } from 'zod';
 export const sessionHandleSchema = z.object({ sessionHandle: z.string().uuid() }).transform((r) => r.sessionHandle);
 export const sessionConfigSchema = z.object({ properties: z.record(z.string(), z.string()) }).transform((r) => r.properties);
 export const operationHandleSchema = z.object({ operationHandle: z.string().uuid() }).transform((r) => r.operationHandle);
-export const emptyObjectSchema = z.object({});
 
-export const OPERATION_STATUSES = [
+const OPERATION_STATUSES = [
   'INITIALIZED',
   'PENDING',
   'RUNNING',
@@ -24,8 +23,8 @@ export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 export const operationStatusSchema = z.object({ status: z.enum(OPERATION_STATUSES) }).transform((r) => r.status);
 
 /** Flink's RowKind in JSON row format: +I, -U, +U, -D. */
-export const ROW_KINDS = ['INSERT', 'UPDATE_BEFORE', 'UPDATE_AFTER', 'DELETE'] as const;
-export type RowKind = (typeof ROW_KINDS)[number];
+const ROW_KINDS = ['INSERT', 'UPDATE_BEFORE', 'UPDATE_AFTER', 'DELETE'] as const;
+type RowKind = (typeof ROW_KINDS)[number];
 
 const columnSchema = z
   .object({

@@ -11,7 +11,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FlinkApiError } from './errors';
 import { redact } from '../core/redact';
 import {
-  emptyObjectSchema,
   GatewayInfo,
   infoSchema,
   OperationStatus,
@@ -24,9 +23,7 @@ import {
   sessionConfigSchema,
   sessionHandleSchema,
 } from './gateway-schemas';
-import { endpoint, fillPath, FlinkHttp, HttpClientOptions } from './http';
-
-export type { GatewayInfo, OperationStatus, ResultColumn, ResultPage, ResultRow, RowKind } from './gateway-schemas';
+import { emptyObjectSchema, endpoint, fillPath, FlinkHttp, HttpClientOptions } from './http';
 
 const S = '/v2/sessions/:session';
 const OP = `${S}/operations/:operation` as const;
@@ -47,33 +44,33 @@ const api = {
 } as const;
 
 /** Flink configuration for one statement's job, e.g. `pipeline.name`, `execution.state-recovery.path`. */
-export type ExecutionConfig = Readonly<Record<string, string>>;
+type ExecutionConfig = Readonly<Record<string, string>>;
 
-export interface GatewayClientOptions extends HttpClientOptions {
+interface GatewayClientOptions extends HttpClientOptions {
   /** First wait between status polls; grows to 1 s. */
   pollIntervalMs?: number;
 }
 
-export interface RunStatementOptions {
+interface RunStatementOptions {
   /** Applies to this statement's job only (a `SET` would stick to the session and every later job). */
   executionConfig?: ExecutionConfig;
   /** Until FINISHED and all result pages are read. Default 60 s. */
   timeoutMs?: number;
 }
 
-export interface StatementResult {
+interface StatementResult {
   /** The submitted Flink job, for INSERT / STATEMENT SET (and a SELECT). */
   readonly jobId: string | null;
   readonly columns: readonly ResultColumn[];
   readonly rows: readonly ResultRow[];
 }
 
-export interface QueryOptions extends RunStatementOptions {
+interface QueryOptions extends RunStatementOptions {
   /** Stop after this many rows (default 1000). */
   maxRows?: number;
 }
 
-export interface QueryResult extends StatementResult {
+interface QueryResult extends StatementResult {
   /** Why reading stopped: end of a bounded result, the row cap, or the time limit (partial rows). */
   readonly end: 'eos' | 'max-rows' | 'timeout';
 }

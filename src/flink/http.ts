@@ -10,10 +10,10 @@ import { z } from 'zod';
 import { FlinkApiError, isTransientNetworkCode } from './errors';
 import { parseJsonLossless } from './json';
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** A response schema: whatever came over the wire in, a typed value out. */
-export type ResponseSchema<T> = z.ZodType<T, z.ZodTypeDef, unknown>;
+type ResponseSchema<T> = z.ZodType<T, z.ZodTypeDef, unknown>;
 
 /** `'/jobs/:jobId/savepoints/:triggerId'` -> `'jobId' | 'triggerId'` */
 type ParamNames<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
@@ -22,9 +22,9 @@ type ParamNames<P extends string> = P extends `${string}:${infer Name}/${infer R
     ? Name
     : never;
 
-export type PathParams<P extends string> = { readonly [K in ParamNames<P>]: string };
+type PathParams<P extends string> = { readonly [K in ParamNames<P>]: string };
 
-export interface Endpoint<P extends string, T> {
+interface Endpoint<P extends string, T> {
   readonly method: HttpMethod;
   /** Path template relative to the base URL, with `:name` placeholders. */
   readonly path: P;
@@ -32,6 +32,9 @@ export interface Endpoint<P extends string, T> {
   /** Keep numbers a double cannot hold exactly as strings (SQL result rows). */
   readonly losslessNumbers?: boolean;
 }
+
+/** The answer of an endpoint that answers `{}` (or nothing gridflow reads). */
+export const emptyObjectSchema = z.object({});
 
 export function endpoint<P extends string, T>(
   method: HttpMethod,
@@ -42,7 +45,7 @@ export function endpoint<P extends string, T>(
   return { method, path, response, ...options };
 }
 
-export interface CallInit {
+interface CallInit {
   body?: unknown;
   query?: Readonly<Record<string, string>>;
 }
@@ -52,7 +55,7 @@ export interface HttpClientOptions {
   timeoutMs?: number;
 }
 
-export const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_TIMEOUT_MS = 10_000;
 
 export class FlinkHttp {
   private readonly axios: AxiosInstance;
@@ -144,7 +147,7 @@ function queryString(query: Readonly<Record<string, string>> | undefined): strin
 }
 
 /** `latest.completed.external_path: Expected string, received number` */
-export function formatIssues(error: z.ZodError): string[] {
+function formatIssues(error: z.ZodError): string[] {
   return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`);
 }
 

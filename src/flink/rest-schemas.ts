@@ -9,13 +9,12 @@
  */
 import { z } from 'zod';
 
-import { FlinkJobState, JOB_STATES } from '../core/types';
+import { JOB_STATES } from '../core/types';
 import { summarizeJavaTrace } from './errors';
 
+export { TERMINAL_JOB_STATES } from '../core/types';
 /** Flink's JobStatus (defined once, in core/types.ts). A state outside it is a parse error, not a silent "unknown". */
-export { JOB_STATES, TERMINAL_JOB_STATES } from '../core/types';
-export type JobState = FlinkJobState;
-export const jobState = z.enum(JOB_STATES);
+const jobState = z.enum(JOB_STATES);
 
 
 /** Flink writes -1 for "not yet" (end-time of a running job). */
@@ -112,7 +111,6 @@ const vertexSchema = z
     startTime: v['start-time'],
     tasks: v.tasks,
   }));
-export type JobVertex = z.output<typeof vertexSchema>;
 
 export const jobDetailSchema = z
   .object({
@@ -242,9 +240,9 @@ const toFailed = (c: z.infer<typeof rawFailed>) => ({
 const toInProgress = (c: z.infer<typeof rawInProgress>) => ({ ...common(c), status: c.status });
 
 export type CompletedCheckpoint = ReturnType<typeof toCompleted>;
-export type FailedCheckpoint = ReturnType<typeof toFailed>;
-export type InProgressCheckpoint = ReturnType<typeof toInProgress>;
-export type CheckpointEntry = CompletedCheckpoint | FailedCheckpoint | InProgressCheckpoint;
+type FailedCheckpoint = ReturnType<typeof toFailed>;
+type InProgressCheckpoint = ReturnType<typeof toInProgress>;
+type CheckpointEntry = CompletedCheckpoint | FailedCheckpoint | InProgressCheckpoint;
 
 const checkpointEntrySchema = z
   .discriminatedUnion('status', [rawCompleted, rawFailed, rawInProgress])
@@ -268,7 +266,6 @@ const restoredCheckpointSchema = z
     /** The checkpoint/savepoint this run started from. */
     externalPath: r.external_path,
   }));
-export type RestoredCheckpoint = z.output<typeof restoredCheckpointSchema>;
 
 export const checkpointsSchema = z
   .object({
@@ -334,8 +331,6 @@ export type CheckpointConfig = z.output<typeof checkpointConfigSchema>;
 // ---- savepoint / stop operations --------------------------------------------------------------------
 
 export const triggerResponseSchema = z.object({ 'request-id': z.string() }).transform((r) => r['request-id']);
-
-export const emptyObjectSchema = z.object({});
 
 export const savepointStatusSchema = z
   .object({

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { FlinkApiError } from './errors';
-import { endpoint, FlinkHttp, HttpClientOptions } from './http';
+import { emptyObjectSchema, endpoint, FlinkHttp, HttpClientOptions } from './http';
 import {
   CheckpointConfig,
   checkpointConfigSchema,
@@ -17,7 +17,6 @@ import {
   CheckpointingStats,
   checkpointsSchema,
   ClusterOverview,
-  emptyObjectSchema,
   JobDetail,
   jobDetailSchema,
   JobExceptions,
@@ -33,26 +32,7 @@ import {
   triggerResponseSchema,
 } from './rest-schemas';
 
-export { JOB_STATES, TERMINAL_JOB_STATES } from './rest-schemas';
-export type {
-  DisposalStatus,
-  CheckpointConfig,
-  CheckpointEntry,
-  CheckpointingStats,
-  ClusterOverview,
-  CompletedCheckpoint,
-  FailedCheckpoint,
-  InProgressCheckpoint,
-  JobDetail,
-  JobExceptions,
-  JobOverview,
-  JobState,
-  JobVertex,
-  RestoredCheckpoint,
-  SavepointFormat,
-  SavepointStatus,
-  TaskManagerInfo,
-} from './rest-schemas';
+export { TERMINAL_JOB_STATES } from './rest-schemas';
 
 /** The JobManager endpoints gridflow uses. */
 const api = {
@@ -73,7 +53,7 @@ const api = {
   disposalStatus: endpoint('GET', '/savepoint-disposal/:triggerId', disposalStatusSchema),
 } as const;
 
-export interface SavepointOptions {
+interface SavepointOptions {
   /** e.g. "file:///tmp/st/sp"; omitted = the cluster's `execution.checkpointing.savepoint-dir`. */
   targetDirectory?: string;
   /** Cancel the job once the savepoint is taken. Prefer stopWithSavepoint for a graceful stop. */
@@ -83,7 +63,7 @@ export interface SavepointOptions {
   triggerId?: string;
 }
 
-export interface StopOptions {
+interface StopOptions {
   targetDirectory?: string;
   /** Emit MAX_WATERMARK first (fires all event-time timers). Not for a job that will be resumed. */
   drain?: boolean;
@@ -92,7 +72,7 @@ export interface StopOptions {
 }
 
 /** `cancelling`: Flink accepted the cancel (also for an already CANCELED job). */
-export type CancelOutcome = 'cancelling' | 'already-terminal';
+type CancelOutcome = 'cancelling' | 'already-terminal';
 
 const TRIGGER_ID = /^[0-9a-f]{32}$/;
 
