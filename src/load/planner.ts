@@ -30,8 +30,8 @@ export const UPDATE_KINDS = ['type', 'region', 'voltage', 'status', 'capacityToN
 export type UpdateKind = (typeof UPDATE_KINDS)[number];
 
 /** Value domains (the open sets include one value the sample data never uses, so groups appear and vanish). */
-export const EQUIPMENT_TYPES = ['发电机', '变压器', '输电线路', '配电设备', '储能设备'] as const;
-export const REGIONS = ['华北', '华东', '华中', '东北', '西北', '西南', '华南'] as const;
+const EQUIPMENT_TYPES = ['发电机', '变压器', '输电线路', '配电设备', '储能设备'] as const;
+const REGIONS = ['华北', '华东', '华中', '东北', '西北', '西南', '华南'] as const;
 export const VOLTAGE_LEVELS_KV = [10, 35, 110, 220, 500, 1000] as const;
 export const STATUSES = ['运行', '检修', '停运', '备用'] as const;
 const TYPE_PREFIX: Record<string, string> = { 发电机: 'GEN', 变压器: 'TRF', 输电线路: 'LIN', 配电设备: 'DST', 储能设备: 'ESS' };
@@ -56,7 +56,7 @@ export interface EquipmentRow extends EquipmentState {
   lastMaintenanceOn: string | null;
 }
 
-export interface ReadingValues {
+interface ReadingValues {
   equipmentId: string;
   loadMw: string;
   temperatureC: string;

@@ -12,7 +12,7 @@ import { ChangeOp, DEFAULT_LOAD_MIX, EquipmentRow, LOAD_KINDS, LoadKind, LoadMix
 // Runner
 // ---------------------------------------------------------------------------------------------------
 
-export interface LoadOptions {
+interface LoadOptions {
   ratePerSecond: number;
   durationSeconds: number;
   seed: number;

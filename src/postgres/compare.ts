@@ -17,19 +17,19 @@ import { Row, TableRows, WAREHOUSE_TABLES, WAREHOUSE_TABLE_NAMES, WarehouseTable
 
 export const MAX_EXAMPLES = 5;
 
-export interface RowExample {
+interface RowExample {
   key: Record<string, unknown>;
   row: Row;
 }
 
-export interface CellDifference {
+interface CellDifference {
   key: Record<string, unknown>;
   column: string;
   expected: unknown;
   actual: unknown;
 }
 
-export interface TableComparison {
+interface TableComparison {
   table: WarehouseTable;
   ok: boolean;
   expectedCount: number;
@@ -45,7 +45,7 @@ export interface TableComparison {
 /** Fingerprints carried from one attempt to the next (through workflow history): at most this many. */
 export const MAX_TRACKED = 1000;
 
-export interface DiffCell {
+interface DiffCell {
   /** Identifies (table, key, kind, column, expected, actual): equal in two attempts = the same difference. */
   fp: string;
   kind: 'missing' | 'extra' | 'different';
@@ -120,7 +120,7 @@ export function differingCells(table: WarehouseTable, expectedRows: readonly Row
 }
 
 /** A table's comparison from its (persisting) cells, in reconcile's shape, plus the moving count. */
-export function tableFromCells(table: WarehouseTable, expectedCount: number, actualCount: number, cells: readonly DiffCell[], moving: number): TrackedComparison {
+function tableFromCells(table: WarehouseTable, expectedCount: number, actualCount: number, cells: readonly DiffCell[], moving: number): TrackedComparison {
   const missing = cells.filter((c) => c.kind === 'missing');
   const extra = cells.filter((c) => c.kind === 'extra');
   const different = cells.filter((c) => c.kind === 'different');
@@ -144,7 +144,7 @@ export function tableFromCells(table: WarehouseTable, expectedCount: number, act
   };
 }
 
-export interface TrackedResult {
+interface TrackedResult {
   /** This attempt found every table equal to the contract. */
   consistent: boolean;
   /** Per table: the differences that persisted through every attempt so far (all, without `track`). */

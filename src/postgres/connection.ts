@@ -18,7 +18,7 @@ import { PostgresError, mapPostgresError } from './errors';
 // Connections
 // ---------------------------------------------------------------------------------------------------
 
-export interface ClientOptions {
+interface ClientOptions {
   /** Give up connecting after this long (default 5 s). */
   connectTimeoutMs?: number;
   /** Server-side statement_timeout (default 30 s). */
@@ -43,7 +43,7 @@ const TEXT_ARRAY_OIDS = new Set([1016 /* int8[] */, 1231 /* numeric[] */, 1182 /
 const parseTextArray = (types.getTypeParser as (oid: number, format: 'text') => (value: string) => string[])(1009 /* text[] */, 'text');
 
 /** Per-client type parsers: nothing global, so another library's setTypeParser cannot change our values. */
-export const EXACT_TYPES: ClientConfig['types'] = {
+const EXACT_TYPES: ClientConfig['types'] = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (TEXT_OIDS.has(oid)) return (value: string) => value;
     if (TEXT_ARRAY_OIDS.has(oid)) return parseTextArray;

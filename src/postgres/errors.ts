@@ -12,7 +12,7 @@ import { PgConnection } from '../config';
 // ---------------------------------------------------------------------------------------------------
 
 /** What went wrong, in domain terms. Derived from the SQLSTATE (or the network error code). */
-export type PostgresErrorKind =
+type PostgresErrorKind =
   /** Nothing answered, the connection broke, or the server is shutting down / starting (08xxx, 57P0x, ECONNREFUSED...). */
   | 'connection'
   /** Wrong password or no pg_hba entry (28xxx). */
@@ -124,7 +124,7 @@ export function classifyCode(code: string): Classification {
   return { kind: 'other', transient: false, label: 'error' };
 }
 
-export interface PostgresErrorInit {
+interface PostgresErrorInit {
   /** SQLSTATE, or the Node error code for network failures; undefined when neither exists. */
   code: string | undefined;
   kind: PostgresErrorKind;
@@ -206,7 +206,7 @@ export function isPostgresError(err: unknown, kind?: PostgresErrorKind): err is 
   return err instanceof PostgresError && (kind === undefined || err.kind === kind);
 }
 
-export interface ErrorContext {
+interface ErrorContext {
   connection?: PgConnection;
   operation?: string;
   /**

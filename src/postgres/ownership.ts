@@ -9,7 +9,7 @@ import { applySqlFile, inTransaction, query, withClient } from './connection';
 import type { Client } from 'pg';
 
 /** Another pipeline owns something this one would create or destroy: retrying cannot help. */
-export class OwnershipError extends Error {
+class OwnershipError extends Error {
   override readonly name = 'OwnershipError';
   readonly transient = false;
   constructor(readonly conflicts: readonly string[]) {

@@ -17,7 +17,7 @@ import { quoteIdent, query, withClient } from './connection';
 
 /** The ADS tables the probe comes out of, in the sink job (sql/flink/sink.sql). */
 export const PROBE_HOPS = ['health', 'capacity', 'dashboard'] as const;
-export type ProbeHop = (typeof PROBE_HOPS)[number];
+type ProbeHop = (typeof PROBE_HOPS)[number];
 
 export interface SentProbe {
   readingId: string;
@@ -28,7 +28,7 @@ export interface SentProbe {
 }
 
 /** When the probe (or a newer one) came out of each hop, epoch ms of the sink's clock; null: not yet. */
-export type HopArrivals = Record<ProbeHop, number | null>;
+type HopArrivals = Record<ProbeHop, number | null>;
 
 export function probeSentAt(value: string | number): number {
   return Math.round((PROBE_EPOCH_S + Number(value)) * 1000);
@@ -81,7 +81,7 @@ export async function probeArrivals(sink: PgConnection, pipeline: string, value:
   });
 }
 
-export interface ProbeLag {
+interface ProbeLag {
   /** How far behind the sink is, by the probes: see measureProbeLag. Null: no probe sent yet. */
   lagMs: number | null;
   /** The newest probe that has come out of every hop, and how long it took. */

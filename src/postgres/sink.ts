@@ -25,7 +25,7 @@ export async function applySinkSchema(sinkConn: PgConnection, schema: string): P
 }
 
 /** The sink cannot be prepared as the spec says: retrying cannot help. */
-export class SinkSchemaError extends Error {
+class SinkSchemaError extends Error {
   override readonly name = 'SinkSchemaError';
   readonly transient = false;
 }
@@ -81,7 +81,7 @@ const EventInput = z.object({
    */
   at: instant,
 });
-export type EventInput = z.input<typeof EventInput>;
+type EventInput = z.input<typeof EventInput>;
 
 const EventRow = z.object({
   id: z.string(),
@@ -90,7 +90,7 @@ const EventRow = z.object({
   kind: z.string(),
   message: z.string(),
 });
-export type StoredEvent = z.output<typeof EventRow>;
+type StoredEvent = z.output<typeof EventRow>;
 
 /**
  * Append an event. Idempotent: the same (pipeline, at, kind, message) is written once. gridflow.events has
@@ -180,7 +180,7 @@ const SavepointInput = z.object({
   /** Replication slot → confirmed_flush_lsn once the ingest job had stopped (stop-with-savepoint only). */
   sourcePositions: z.record(z.string().regex(IDENTIFIER, 'a slot name'), z.string().regex(/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i, 'an LSN')).optional(),
 });
-export type SavepointInput = z.input<typeof SavepointInput>;
+type SavepointInput = z.input<typeof SavepointInput>;
 
 const SavepointRow = z.object({
   id: z.string(),
@@ -193,7 +193,7 @@ const SavepointRow = z.object({
   fingerprint: z.string().nullable(),
   source_positions: z.record(z.string()).nullable(),
 });
-export interface StoredSavepoint {
+interface StoredSavepoint {
   id: string;
   pipeline: string;
   job: string;
@@ -276,7 +276,7 @@ const VerificationInput = z.object({
   freshnessMs: z.number().finite().nonnegative().optional(),
   details: z.record(z.unknown()).optional(),
 });
-export type VerificationInput = z.input<typeof VerificationInput>;
+type VerificationInput = z.input<typeof VerificationInput>;
 
 const VerificationRow = z.object({
   id: z.string(),
@@ -303,7 +303,7 @@ export interface StoredVerificationRun {
  * "started" call never erases a result. The same id under another pipeline is refused.
  */
 /** Verification runs older than this are deleted when a newer run of the pipeline is recorded. */
-export const VERIFICATION_RETENTION_DAYS = 30;
+const VERIFICATION_RETENTION_DAYS = 30;
 
 export async function writeVerificationRun(sinkConn: PgConnection, input: VerificationInput): Promise<string> {
   const v = parseInput(VerificationInput, input, 'verification run');

@@ -11,9 +11,9 @@
  * - decimal: within 0.01; ratio: within 0.0001; timestamp: within 1 ms;
  * - NULL equals only NULL.
  */
-export type ColumnKind = 'text' | 'int' | 'decimal' | 'ratio' | 'timestamp' | 'boolean';
+type ColumnKind = 'text' | 'int' | 'decimal' | 'ratio' | 'timestamp' | 'boolean';
 
-export interface TableDescription {
+interface TableDescription {
   name: WarehouseTable;
   /** The primary key columns (also in `columns`). */
   key: readonly string[];
@@ -111,7 +111,7 @@ export const WAREHOUSE_TABLES: Readonly<Record<WarehouseTable, TableDescription>
 };
 
 /** Tolerances from PIPELINE.md, as exact decimals: |expected − actual| ≤ tolerance passes. */
-export const TOLERANCES = { decimal: '0.01', ratio: '0.0001', timestampMicros: 1000 } as const;
+const TOLERANCES = { decimal: '0.01', ratio: '0.0001', timestampMicros: 1000 } as const;
 
 /** A row as read: column → value (strings for NUMERIC/BIGINT/timestamps, numbers, booleans, null). */
 export type Row = Record<string, unknown>;

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from '../config';
 
-export class SqlFileError extends Error {
+class SqlFileError extends Error {
   override name = 'SqlFileError';
   readonly transient = false;
 }

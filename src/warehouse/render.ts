@@ -20,7 +20,7 @@ export interface Connections {
   flussBootstrap: string;
 }
 
-export interface RenderedJob {
+interface RenderedJob {
   job: JobName;
   flinkName: string;
   /** Session-scoped statements run before the job: the Fluss catalog, then temporary tables. */
@@ -88,7 +88,7 @@ export function renderFlussDdl(spec: PipelineSpec, conns: Connections): string[]
   return [...render('flink/catalog.sql', spec, conns, false), ...render('flink/ddl.sql', spec, conns, false)];
 }
 
-export function jobExecutionConfig(spec: PipelineSpec, job: JobName, restorePath?: string): Record<string, string> {
+function jobExecutionConfig(spec: PipelineSpec, job: JobName, restorePath?: string): Record<string, string> {
   const config: Record<string, string> = {
     'pipeline.name': flinkJobName(spec.name, job),
     'parallelism.default': String(spec.jobs[job].parallelism),

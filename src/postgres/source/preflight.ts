@@ -15,7 +15,7 @@ import { CHANGELOG_MODE, artifactName, checkIdentifier } from './names';
 // Preflight: gather facts (read-only), judge them (pure)
 // ---------------------------------------------------------------------------------------------------
 
-export interface SourcePreflightInput {
+interface SourcePreflightInput {
   schema: string;
   tables: readonly string[];
   /** The role the CDC connector logs in as. */
@@ -28,9 +28,9 @@ export interface SourcePreflightInput {
   pipeline?: string;
 }
 
-export type ReplicaIdentity = 'default' | 'nothing' | 'full' | 'index';
+type ReplicaIdentity = 'default' | 'nothing' | 'full' | 'index';
 
-export interface TableFacts {
+interface TableFacts {
   table: string;
   exists: boolean;
   hasPrimaryKey: boolean;
@@ -67,7 +67,7 @@ export interface SourceFacts {
   };
 }
 
-export interface PreflightProblem {
+interface PreflightProblem {
   check:
     | 'server-version'
     | 'wal-level'
@@ -94,7 +94,7 @@ export interface PreflightProblem {
   fixedByPrepare: boolean;
 }
 
-export interface PreflightResult {
+interface PreflightResult {
   /** No problem at all. */
   ok: boolean;
   /** Every problem is one prepareSource fixes: deploying may go on. */

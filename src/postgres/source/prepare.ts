@@ -19,14 +19,14 @@ import { ObservedPublication, ReplicationTarget, observePublications, observeSlo
 // Prepare
 // ---------------------------------------------------------------------------------------------------
 
-export interface PrepareSourceInput {
+interface PrepareSourceInput {
   schema: string;
   tables: readonly string[];
   pipeline: string;
   cdcRole: string;
 }
 
-export interface PrepareSourceResult {
+interface PrepareSourceResult {
   /** What changed, one sentence each; empty when everything was already in place. */
   actions: string[];
   publications: Array<{ name: string; table: string; status: 'created' | 'unchanged' | 'corrected'; previousTables?: string[] }>;
@@ -217,7 +217,7 @@ async function retireArtifacts(client: Client, pipeline: string, result: Prepare
 // Drop
 // ---------------------------------------------------------------------------------------------------
 
-export interface DropSourceResult {
+interface DropSourceResult {
   droppedSlots: string[];
   droppedPublications: string[];
 }
