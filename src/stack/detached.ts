@@ -18,9 +18,9 @@ import { Health, healthy, statusWord, unhealthy } from './health';
 import { Layout } from './layout';
 import { isProcessAlive, readPid, stopProcess } from './process';
 
-export type DetachedName = 'worker' | 'dashboard';
+type DetachedName = 'worker' | 'dashboard';
 
-export interface DetachedProcess {
+interface DetachedProcess {
   name: DetachedName;
   pidFile: string;
   logFile: string;

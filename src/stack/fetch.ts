@@ -168,7 +168,7 @@ function ensureLib(config: GridflowConfig, name: string, artifacts: MavenArtifac
   return jars;
 }
 
-export function requireTool(command: string, why: string, install: string): void {
+function requireTool(command: string, why: string, install: string): void {
   try {
     run('sh', ['-c', `command -v ${command}`]);
   } catch {
@@ -191,7 +191,7 @@ function javaMajor(): number {
   return match[1] === '1' ? Number(match[2]) : Number(match[1]);
 }
 
-export function ensureJava(): void {
+function ensureJava(): void {
   const major = javaMajor();
   if (major < VERSIONS.java) {
     throw new PrerequisiteError(

@@ -12,12 +12,12 @@ export interface Health {
 export const healthy = (detail: string): Health => ({ ok: true, detail });
 export const unhealthy = (detail: string): Health => ({ ok: false, detail });
 
-export type WaitOutcome =
+type WaitOutcome =
   | { kind: 'healthy'; health: Health; elapsedMs: number }
   | { kind: 'exited'; health: Health; elapsedMs: number }
   | { kind: 'timeout'; health: Health; elapsedMs: number };
 
-export interface WaitOptions {
+interface WaitOptions {
   timeoutMs: number;
   intervalMs?: number;
   /** Checked between attempts: a process that died will never become healthy, so stop waiting. */

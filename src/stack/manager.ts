@@ -216,7 +216,7 @@ async function bringUpUnlocked(ctx: StackContext, c: Component): Promise<'starte
   return 'started';
 }
 
-export interface UpResult {
+interface UpResult {
   started: string[];
   alreadyRunning: string[];
   seconds: number;
@@ -308,7 +308,7 @@ export async function stackDown(ctx: StackContext, opts: { purge?: boolean } = {
   }
 }
 
-export interface ComponentStatus {
+interface ComponentStatus {
   component: string;
   pid: number | null;
   address: string;

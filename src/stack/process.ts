@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export interface DetachedSpec {
+interface DetachedSpec {
   command: string;
   args: string[];
   /** stdout and stderr are appended here (JVM crash output, Go panics). */
@@ -61,7 +61,7 @@ export function isProcessAlive(pid: number | undefined): boolean {
   }
 }
 
-export function sleep(ms: number): Promise<void> {
+function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 

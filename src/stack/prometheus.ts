@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { GridflowConfig } from '../config';
 import { flinkMetricsPort } from './components/flink';
 
-export interface ScrapeTargets {
+interface ScrapeTargets {
   /** host:port of the dashboard (its /metrics). */
   dashboard: string[];
   /** host:port of the JobManager's reporter. */

@@ -11,11 +11,11 @@ import { SupervisedRecord } from '../core/supervise';
 import { StackContext } from './component';
 import { isProcessAlive, readPid, startDetached, stopProcess } from './process';
 
-export const SUPERVISOR = 'supervisor';
+const SUPERVISOR = 'supervisor';
 
-export type SupervisionState = Record<string, SupervisedRecord>;
+type SupervisionState = Record<string, SupervisedRecord>;
 
-export function supervisionFile(ctx: StackContext): string {
+function supervisionFile(ctx: StackContext): string {
   return path.join(ctx.layout.run, 'supervisor.json');
 }
 

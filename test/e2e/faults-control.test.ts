@@ -20,7 +20,7 @@ import { runLoad } from '../../src/load/runner';
 import { createContext } from '../../src/stack/manager';
 import { layout } from '../../src/stack/layout';
 import { isProcessAlive, readPid } from '../../src/stack/process';
-import { readSupervision, supervisorPid } from '../../src/stack/supervisor';
+import { readSupervision, supervisorPid } from '../../src/stack/supervision';
 import { statusQuery } from '../../src/workflows/definitions';
 import type { PipelineWorkflow } from '../../src/workflows/pipeline';
 import { expectNoDuplicateNoLeak, flinkRest, liveByName, until } from '../support/faults';

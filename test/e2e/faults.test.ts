@@ -14,7 +14,7 @@ import { startedReplicationFactor } from '../../src/stack/components/fluss';
 import { components, createContext, stackStatus } from '../../src/stack/manager';
 import { layout } from '../../src/stack/layout';
 import { isProcessAlive, readPid } from '../../src/stack/process';
-import { readSupervision, supervisorPid } from '../../src/stack/supervisor';
+import { readSupervision, supervisorPid } from '../../src/stack/supervision';
 import { statusQuery } from '../../src/workflows/definitions';
 import { VerifyPipelineWorkflow } from '../../src/workflows/verify';
 import { RunningPipeline, allRunning, runPipeline } from '../support/pipeline';

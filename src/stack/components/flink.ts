@@ -82,7 +82,7 @@ export function flinkMetricsPort(config: GridflowConfig, component: 'jobmanager'
   return component === 'jobmanager' ? ports.flinkJobManagerMetrics : ports.flinkTaskManagerMetrics + component.taskManager - 1;
 }
 
-export function writeFlinkConfig(config: GridflowConfig, paths: Layout): string {
+function writeFlinkConfig(config: GridflowConfig, paths: Layout): string {
   fs.mkdirSync(paths.flinkConf, { recursive: true });
   for (const dir of [paths.flinkTmp, path.join(paths.flinkTmp, 'rocksdb-logs'), paths.checkpoints, paths.savepoints]) fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(paths.flinkConf, 'config.yaml'), stringify(flinkConfig(config, paths)));

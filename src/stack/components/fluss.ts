@@ -11,7 +11,7 @@ import { Health, healthy, unhealthy } from '../health';
 import { readPid } from '../process';
 import { startJava } from './java';
 
-export interface FlussServerNode {
+interface FlussServerNode {
   type: 'COORDINATOR' | 'TABLET_SERVER';
   id: number;
   address: string;
@@ -27,7 +27,7 @@ export function parseProbeOutput(text: string): FlussServerNode[] {
   return nodes;
 }
 
-export function probeFluss(ctx: StackContext, bootstrap: string): Promise<FlussServerNode[]> {
+function probeFluss(ctx: StackContext, bootstrap: string): Promise<FlussServerNode[]> {
   return new Promise((resolve, reject) => {
     execFile(
       'java',
@@ -47,7 +47,7 @@ export function probeFluss(ctx: StackContext, bootstrap: string): Promise<FlussS
 
 type Role = 'coordinator' | 'tablet';
 
-export const flussTabletName = (index: number) => `fluss-tablet-${index}`;
+const flussTabletName = (index: number) => `fluss-tablet-${index}`;
 
 /** Server settings beside the addresses, identical in docker/compose.yml (test/unit/stack/compose.test.ts). */
 export const FLUSS_SERVER_TUNING = ['log.replica.fetch.wait-max-time: 100ms'];

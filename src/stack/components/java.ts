@@ -10,7 +10,7 @@ import { ensureReachable, handOver, userEnv } from '../privilege';
  * The --add-exports/--add-opens list Flink's scripts take from `env.java.opts.all` on Java 17
  * (Kryo, the planner's Janino code generation and Arrow reach into these packages).
  */
-export const JAVA17_OPTS = [
+const JAVA17_OPTS = [
   '--add-exports=java.base/sun.net.util=ALL-UNNAMED',
   '--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED',
   '--add-exports=jdk.compiler/com.sun.tools.javac.api=ALL-UNNAMED',
@@ -67,7 +67,7 @@ logger.netty.name = org.apache.flink.shaded.netty4
 logger.netty.level = WARN
 `;
 
-export function log4jConfig(paths: Layout): string {
+function log4jConfig(paths: Layout): string {
   const file = path.join(paths.home, 'conf', 'log4j2.properties');
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, LOG4J);
@@ -79,7 +79,7 @@ export function stdoutFile(paths: Layout, component: string): string {
   return path.join(paths.logs, `${component}.out`);
 }
 
-export interface JavaLaunch {
+interface JavaLaunch {
   component: string;
   /** Folders the JVM writes (besides the logs and the temp folder): handed to the stack's user. */
   writes: string[];

@@ -15,7 +15,7 @@ import { readPid, run, startDetached } from '../process';
 import { ensureReachable } from '../privilege';
 import { VERSIONS } from '../versions';
 
-export type PgInstance = 'source' | 'sink';
+type PgInstance = 'source' | 'sink';
 
 export function postgresBinDir(env = process.env): string {
   const dir = env.GRIDFLOW_PG_BIN ?? `/usr/lib/postgresql/${VERSIONS.postgres}/bin`;

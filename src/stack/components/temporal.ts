@@ -23,14 +23,14 @@ async function withConnection<T>(address: string, fn: (c: Connection) => Promise
 }
 
 /** Custom search attributes gridflow needs that the namespace does not have yet. */
-export async function missingSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+async function missingSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
   const res = await connection.operatorService.listSearchAttributes({ namespace });
   const have = new Set(Object.keys(res.customAttributes ?? {}));
   return Object.keys(SEARCH_ATTRIBUTE_TYPES).filter((name) => !have.has(name));
 }
 
 /** Idempotent: registers only what is missing (for a shared Temporal cluster as much as the local one). */
-export async function ensureSearchAttributes(address: string, namespace: string): Promise<string[]> {
+async function ensureSearchAttributes(address: string, namespace: string): Promise<string[]> {
   return withConnection(address, async (connection) => {
     const missing = await missingSearchAttributes(connection, namespace);
     if (missing.length) {

@@ -9,7 +9,7 @@ import { ZOOKEEPER_MAIN } from '../versions';
 import { startJava } from './java';
 
 /** Send a four-letter word and read the whole answer (a real request, not an open port). */
-export function fourLetterWord(host: string, port: number, word: string, timeoutMs = 3000): Promise<string> {
+function fourLetterWord(host: string, port: number, word: string, timeoutMs = 3000): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     let answer = '';
