@@ -41,7 +41,7 @@ export async function stopAlerts(client: Client, pipeline: string, reason?: stri
 }
 
 /** A delivery still retrying, as Temporal's pending-activity view shows it. */
-export interface PendingDelivery {
+interface PendingDelivery {
   id: string;
   attempt: number;
   lastError: string | null;

@@ -9,7 +9,7 @@ import { statusQuery } from './workflows/definitions';
 import type { PipelineWorkflow } from './workflows/pipeline';
 
 export const PIPELINE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.pipeline, 'KEYWORD');
-export const STATE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.state, 'KEYWORD');
+const STATE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.state, 'KEYWORD');
 
 export interface GridflowClient {
   client: Client;

@@ -53,7 +53,7 @@ const toBoolean = (v: unknown) =>
   typeof v === 'string' ? ({ '1': true, true: true, yes: true, on: true, '0': false, false: false, no: false, off: false, '': false } as Record<string, boolean>)[v.toLowerCase()] ?? v : v;
 const switchValue = z.preprocess(toBoolean, z.boolean({ invalid_type_error: 'true or false (1/0, yes/no)' }));
 
-export const StackSettings = z.object({
+const StackSettings = z.object({
   host: z.string().default('127.0.0.1'),
   ports: z
     .object({
@@ -96,7 +96,7 @@ export const StackSettings = z.object({
   /** How long `stack up` waits for one component to answer its health request. */
   startTimeoutSeconds: count(5, 3600).default(180),
 });
-export type StackSettings = z.infer<typeof StackSettings>;
+type StackSettings = z.infer<typeof StackSettings>;
 
 export const GridflowConfig = z.object({
   /** Stack folder: data dirs, configs, logs, pid files, local connection credentials. */
@@ -282,10 +282,10 @@ export interface PgConnection {
  * the CLI) and pgjdbc / Debezium (inside Flink). `allow` and `prefer` (try TLS, fall back to plain)
  * cannot be done by node-postgres and are refused rather than silently weakened.
  */
-export const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
-export type SslMode = (typeof SSL_MODES)[number];
+const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+type SslMode = (typeof SSL_MODES)[number];
 
-export interface PgTls {
+interface PgTls {
   mode: SslMode;
   /** CA certificate file (PEM) the server's certificate must chain to; the same path must exist where Flink runs. */
   rootCert?: string;
@@ -339,7 +339,7 @@ export function parseEnvFile(text: string): Record<string, string> {
   return out;
 }
 
-export function connectionsFile(config: Pick<GridflowConfig, 'home'>): string {
+function connectionsFile(config: Pick<GridflowConfig, 'home'>): string {
   return path.join(config.home, 'connections.env');
 }
 

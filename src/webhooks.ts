@@ -22,7 +22,7 @@ export interface Webhook {
   secret?: string;
 }
 
-export const webhookEnvName = (name: string) => `GRIDFLOW_WEBHOOK_${name.toUpperCase()}`;
+const webhookEnvName = (name: string) => `GRIDFLOW_WEBHOOK_${name.toUpperCase()}`;
 
 const WebhooksFile = z.record(
   z.string().regex(IDENTIFIER, 'a webhook name'),
@@ -30,7 +30,7 @@ const WebhooksFile = z.record(
 );
 
 /** Every piece of a webhook URL that could be a credential: the whole URL, its query values, its path segments. */
-export function rememberWebhookSecrets(hook: Pick<Webhook, 'url' | 'secret'>): void {
+function rememberWebhookSecrets(hook: Pick<Webhook, 'url' | 'secret'>): void {
   rememberSecret(hook.url);
   rememberSecret(hook.secret);
   try {

@@ -20,7 +20,7 @@ import { addTaskManager, createContext } from './stack/manager';
  * TaskManagers from the local stack, for specs that say provisioner: 'local'. Progress lines heartbeat
  * the calling activity (waiting for a TaskManager to register can take longer than a heartbeat).
  */
-export function localProvisioner(config: GridflowConfig): Provisioner {
+function localProvisioner(config: GridflowConfig): Provisioner {
   const progress = (message: string) => {
     try {
       Context.current().heartbeat(message);
@@ -34,7 +34,7 @@ export function localProvisioner(config: GridflowConfig): Provisioner {
   };
 }
 
-export interface WorkerOptions {
+interface WorkerOptions {
   config?: GridflowConfig;
   /** A prebuilt workflow bundle (tests bundle once per run); default: bundle src/workflows. */
   workflowBundle?: { codePath: string };

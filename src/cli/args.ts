@@ -29,7 +29,7 @@ export class UsageError extends Error {
 // Declarations
 // ---------------------------------------------------------------------------------------------------
 
-export interface OptionDef {
+interface OptionDef {
   readonly type: 'boolean' | 'string' | 'integer';
   readonly description: string;
   /** One letter: -f for --follow. A one-letter option (n) is written -n anyway. */
@@ -51,7 +51,7 @@ export interface OptionDef {
 
 export type OptionDefs = Readonly<Record<string, OptionDef>>;
 
-export interface SubcommandDef<K extends string = string> {
+interface SubcommandDef<K extends string = string> {
   /** The word after the command ('' for the command alone: `gridflow worker`, `gridflow load`). */
   readonly name: string;
   /** What it does: the first line of its help and its entry in the command's help. */
@@ -79,7 +79,7 @@ export interface Command {
 }
 
 /** A command declared with its options' types (defineCommand), for typed values from bind(). */
-export interface CommandDef<O extends OptionDefs> extends Command {
+interface CommandDef<O extends OptionDefs> extends Command {
   readonly options: O;
   readonly subcommands: readonly SubcommandDef<Extract<keyof O, string>>[];
 }
@@ -97,7 +97,7 @@ export function defineCommand<O extends OptionDefs>(def: CommandDef<O>): Command
 }
 
 /** Options every command takes. */
-export const COMMON_OPTIONS = {
+const COMMON_OPTIONS = {
   json: { type: 'boolean', description: 'machine-readable output on stdout (progress stays on stderr)' },
   help: { type: 'boolean', short: 'h', description: 'this help' },
 } as const satisfies OptionDefs;
@@ -113,7 +113,7 @@ export type Values<O extends OptionDefs> = {
 } & { json: boolean };
 
 /** What the command line asks for: a subcommand to run, or help to print (exit code 0, or 2 when nothing was asked). */
-export type Invocation<O extends OptionDefs> =
+type Invocation<O extends OptionDefs> =
   | { kind: 'run'; sub: string; args: string[]; values: Values<O> }
   | { kind: 'help'; text: string; code: number };
 
@@ -122,7 +122,7 @@ export type Invocation<O extends OptionDefs> =
 // ---------------------------------------------------------------------------------------------------
 
 /** How an option is written: -n for one-letter names, --name otherwise. */
-export const flagName = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
+const flagName = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
 
 type NodeOptions = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
@@ -286,7 +286,7 @@ function optionText(d: OptionDef): string {
 }
 
 /** The usage line of a subcommand: `gridflow verify now [--spec FILE] [--timeout S] [--name NAME]`. */
-export function synopsis(def: Command, sub: SubcommandDef): string {
+function synopsis(def: Command, sub: SubcommandDef): string {
   const parts = [`gridflow ${path(def, sub)}`.trimEnd()];
   if (sub.args) parts.push(sub.args);
   for (const name of sub.options) {
@@ -298,14 +298,14 @@ export function synopsis(def: Command, sub: SubcommandDef): string {
 }
 
 /** The usage line(s) an error prints: the subcommand's, or every subcommand's. */
-export function usage(def: Command, sub?: SubcommandDef): string {
+function usage(def: Command, sub?: SubcommandDef): string {
   const more = `gridflow ${sub && def.subcommands.length > 1 ? path(def, sub) : def.name || sub?.name || ''} --help`.replace(/ +/g, ' ');
   const lines = (sub ? [sub] : def.subcommands).map((s) => synopsis(def, s));
   return `${lines.length === 1 ? `usage: ${lines[0]}` : `usage:\n${lines.map((l) => `  ${l}`).join('\n')}`}\n(more: ${more})`;
 }
 
 /** Words wrapped to `width` columns after `indent` spaces; explicit line breaks are kept. */
-export function wrap(text: string, indent: number, width = WIDTH): string[] {
+function wrap(text: string, indent: number, width = WIDTH): string[] {
   const lines: string[] = [];
   for (const paragraph of text.split('\n')) {
     let line = '';
@@ -346,7 +346,7 @@ function block(title: string, body: string | undefined): string[] {
 }
 
 /** `gridflow <command> --help`: every subcommand's usage and summary, every option once, then the notes. */
-export function commandHelp(def: Command): string {
+function commandHelp(def: Command): string {
   const [only] = def.subcommands.length === 1 ? def.subcommands : [];
   const uses = only
     ? [`Usage: ${synopsis(def, only)}`, '', ...wrap(only.summary, 0)]
@@ -363,7 +363,7 @@ export function commandHelp(def: Command): string {
 }
 
 /** `gridflow <command> <subcommand> --help`: its usage line, summary, options, the command's notes. */
-export function subcommandHelp(def: Command, sub: SubcommandDef): string {
+function subcommandHelp(def: Command, sub: SubcommandDef): string {
   const examples = (def.examples ?? []).filter((e) => e === `gridflow ${path(def, sub)}` || e.startsWith(`gridflow ${path(def, sub)} `));
   const others = def.subcommands.filter((s) => s !== sub && s.name).map((s) => s.name);
   const parts = [

@@ -46,9 +46,9 @@ state through Temporal. Pages, API and options: docs/DASHBOARD.md.`,
   examples: ['gridflow dashboard start', 'gridflow dashboard start --host 0.0.0.0 --port 8100 --name sgcc,other'],
 });
 
-export const DASHBOARD = 'dashboard';
+const DASHBOARD = 'dashboard';
 
-export interface DashboardArgs {
+interface DashboardArgs {
   host: string;
   port: number;
   pipelines: string[];
@@ -66,7 +66,7 @@ export function dashboardArgs(values: DashboardValues, config: GridflowConfig): 
   return { host, port, pipelines: [...new Set(names)] };
 }
 
-export function dashboardFiles(config: Pick<GridflowConfig, 'home'>) {
+function dashboardFiles(config: Pick<GridflowConfig, 'home'>) {
   const paths = layout(config);
   return { pid: paths.pidFile(DASHBOARD), log: paths.logFile(DASHBOARD), args: path.join(paths.run, 'dashboard.json') };
 }
@@ -122,7 +122,7 @@ export async function ensureDetachedDashboard(out: Out, a: DashboardArgs): Promi
 }
 
 /** The detached dashboard's arguments as saved at its start (for the supervisor's restart). */
-export function savedDashboardArgs(config: Pick<GridflowConfig, 'home'>): DashboardArgs | null {
+function savedDashboardArgs(config: Pick<GridflowConfig, 'home'>): DashboardArgs | null {
   try {
     return JSON.parse(fs.readFileSync(dashboardFiles(config).args, 'utf8')) as DashboardArgs;
   } catch {

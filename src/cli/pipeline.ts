@@ -141,7 +141,7 @@ function planSteps(out: Out, plan: Plan): void {
 }
 
 /** "freshness 1.2 s (measured 4s ago)" — or how long a probe has been on its way, when that is worse. */
-export function freshnessLine(f: NonNullable<PipelineStatus['freshness']>, now: number): string {
+function freshnessLine(f: NonNullable<PipelineStatus['freshness']>, now: number): string {
   const age = `measured ${ago(now, f.at)}`;
   if (f.lagMs === null) return `freshness: no probe has come out yet (${age})`;
   const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

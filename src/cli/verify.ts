@@ -62,7 +62,7 @@ export function everyFlag(args: ParsedArgs): { text: string; ms: number } {
   return { text: raw, ms };
 }
 
-export interface ScheduleOutcome {
+interface ScheduleOutcome {
   scheduleId: string;
   outcome: 'created' | 'updated';
   everyMs: number;
@@ -115,7 +115,7 @@ export async function scheduleVerification(client: Client, spec: PipelineSpec, e
 }
 
 /** Delete the schedule; false when there was none. */
-export async function unscheduleVerification(client: Client, name: string): Promise<boolean> {
+async function unscheduleVerification(client: Client, name: string): Promise<boolean> {
   try {
     await client.schedule.getHandle(verifyScheduleId(name)).delete();
     return true;
