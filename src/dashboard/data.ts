@@ -5,11 +5,12 @@
  * updated_at), so a skewed server clock cannot make old numbers look new.
  */
 import type { Pool, QueryResultRow } from 'pg';
+import type { Client } from '@temporalio/client';
+import type { GridflowConfig } from '../config';
 import { IDENTIFIER, PROBE_EPOCH_S, pipelineWorkflowId } from '../constants';
 import type { PipelineStatus } from '../core/state';
 import { mapPostgresError } from '../postgres/errors';
 import { statusQuery } from '../workflows/definitions';
-import type { DashboardDeps } from './server';
 import {
   HttpError,
   CapacityRow,
@@ -24,6 +25,27 @@ import {
   num,
   parseTimestamp,
 } from './view';
+
+/** Where the dashboard reads from: the server's routes (./server), these panels and the scrape (./metrics). */
+export interface DashboardDeps {
+  config: GridflowConfig;
+  /** The sink database, connected as the read-only dashboard role. */
+  sink: Pool;
+  /** Temporal, for the pipeline's status query; null when it was unreachable at start. */
+  temporal: Client | null;
+  /** Pipeline names the dashboard shows (the first is the default). */
+  pipelines: string[];
+  /** Epoch ms now; tests pass a fixed clock. */
+  now(): number;
+  /** The pipeline's status; default: the status query of its workflow (`workflowId`) through `temporal` (data.ts queryStatus). */
+  status?(pipeline: string): Promise<PipelineStatus>;
+  /** The pipeline's workflow: the one its status query asks (when `status` is not given) and the Temporal UI link shows; default `pipeline:<name>`. */
+  workflowId?(pipeline: string): string;
+  /** How often the live stream looks at the sink (default 1000 ms). */
+  liveIntervalMs?: number;
+  /** Base URLs of the UIs the pipeline page links to; default the local stack's. */
+  links?: { temporalUi?: string; flinkUi?: string };
+}
 
 async function q<R extends QueryResultRow>(pool: Pool, what: string, sql: string, params: unknown[] = []): Promise<R[]> {
   try {

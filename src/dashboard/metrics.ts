@@ -19,8 +19,7 @@ import { inTransaction, withClient } from '../postgres/connection';
 import { observeSlots } from '../postgres/source/replication';
 import { CAPTURED_TABLES, artifactName } from '../postgres/source/names';
 import { LOCAL_CONNECTIONS } from '../stack/credentials';
-import { queryStatus } from './data';
-import type { DashboardDeps } from './server';
+import { DashboardDeps, queryStatus } from './data';
 
 /**
  * Where the slots are read, beyond DashboardDeps (whose optional `status` and `workflowId` say where the

@@ -8,7 +8,8 @@ import { GridflowConfig, resolveConnection } from '../config';
 import { connectClient, pipelineStatus } from '../client';
 import { createPool } from '../postgres/connection';
 import { LOCAL_CONNECTIONS } from '../stack/credentials';
-import { DashboardDeps, DashboardServer, startDashboard } from './server';
+import type { DashboardDeps } from './data';
+import { DashboardServer, startDashboard } from './server';
 
 /** The connection the dashboard reads the sink with: GRIDFLOW_DASHBOARD_SINK_CONNECTION, else `sink_reader`. */
 export function dashboardSinkConnection(env: NodeJS.ProcessEnv = process.env): string {

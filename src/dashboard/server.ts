@@ -10,11 +10,9 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import type { Pool } from 'pg';
-import type { Client } from '@temporalio/client';
-import { GridflowConfig, repoRoot } from '../config';
-import type { PipelineStatus } from '../core/state';
+import { repoRoot } from '../config';
 import {
+  DashboardDeps,
   gridBreakdowns,
   gridCapacity,
   gridHealth,
@@ -28,29 +26,6 @@ import {
 } from './data';
 import { PAGE_SCRIPTS, pageScripts } from './bundle';
 import { HttpError, QueryError, flinkJobLink, intParam, parseHealthQuery, rejectUnknownParams, stateLevel, temporalWorkflowLink } from './view';
-
-export { HttpError };
-
-/** What the server reads from: shared with ./metrics (renderMetrics(deps)). */
-export interface DashboardDeps {
-  config: GridflowConfig;
-  /** The sink database, connected as the read-only dashboard role. */
-  sink: Pool;
-  /** Temporal, for the pipeline's status query; null when it was unreachable at start. */
-  temporal: Client | null;
-  /** Pipeline names the dashboard shows (the first is the default). */
-  pipelines: string[];
-  /** Epoch ms now; tests pass a fixed clock. */
-  now(): number;
-  /** The pipeline's status; default: the status query of its workflow (`workflowId`) through `temporal` (data.ts queryStatus). */
-  status?(pipeline: string): Promise<PipelineStatus>;
-  /** The pipeline's workflow: the one its status query asks (when `status` is not given) and the Temporal UI link shows; default `pipeline:<name>`. */
-  workflowId?(pipeline: string): string;
-  /** How often the live stream looks at the sink (default 1000 ms). */
-  liveIntervalMs?: number;
-  /** Base URLs of the UIs the pipeline page links to; default the local stack's. */
-  links?: { temporalUi?: string; flinkUi?: string };
-}
 
 export interface RouteResult {
   status?: number;

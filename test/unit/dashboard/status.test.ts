@@ -6,8 +6,7 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { loadConfig } from '../../../src/config';
-import { queryStatus, readStatus } from '../../../src/dashboard/data';
-import type { DashboardDeps } from '../../../src/dashboard/server';
+import { DashboardDeps, queryStatus, readStatus } from '../../../src/dashboard/data';
 
 /** A Temporal client whose only workflow is `id`; it records which workflows were asked. */
 function temporalWith(id: string, answer: () => unknown) {
