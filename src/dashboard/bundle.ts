@@ -21,7 +21,7 @@ import { repoRoot } from '../config';
 
 /** The pages' entry points in src/dashboard/browser, each served as /static/<name>.js. */
 export const PAGE_SCRIPTS = ['grid', 'pipeline'] as const;
-export type PageScript = (typeof PAGE_SCRIPTS)[number];
+type PageScript = (typeof PAGE_SCRIPTS)[number];
 
 interface Bundle {
   scripts: Record<PageScript, string>;

@@ -56,7 +56,7 @@ async function q<R extends QueryResultRow>(pool: Pool, what: string, sql: string
 }
 
 /** The sink schema of a pipeline: what it claimed (gridflow.ownership), else what its status says. */
-export async function sinkSchemaOf(deps: DashboardDeps, pipeline: string): Promise<string> {
+async function sinkSchemaOf(deps: DashboardDeps, pipeline: string): Promise<string> {
   const rows = await q<{ name: string }>(
     deps.sink,
     'find the pipeline\'s sink schema',
@@ -72,15 +72,6 @@ export async function sinkSchemaOf(deps: DashboardDeps, pipeline: string): Promi
 
 /** Age columns computed by the sink's clock. */
 const AGE = (col: string) => `(extract(epoch FROM clock_timestamp() - ${col}) * 1000)::float8`;
-
-export interface Aged {
-  /** Epoch ms this server read it. */
-  readAt: number;
-  /** Epoch ms the newest row shown was written by the pipeline (sink clock); null without rows. */
-  updatedAt: number | null;
-  /** ms between that write and the read, by the sink's clock; null without rows. */
-  ageMs: number | null;
-}
 
 export async function gridKpis(deps: DashboardDeps, pipeline: string) {
   const s = await sinkSchemaOf(deps, pipeline);
@@ -240,7 +231,7 @@ export async function gridBreakdowns(deps: DashboardDeps, pipeline: string) {
 // The pipeline: its status query, freshness, verifications, events
 // ---------------------------------------------------------------------------------------------------
 
-export interface StatusRead {
+interface StatusRead {
   status: PipelineStatus | null;
   /** Epoch ms this server last got an answer (the status's own observedAt says when the workflow looked). */
   readAt: number | null;
@@ -249,7 +240,7 @@ export interface StatusRead {
 }
 
 const lastStatus = new WeakMap<DashboardDeps, Map<string, { status: PipelineStatus; readAt: number }>>();
-export const STATUS_TIMEOUT_MS = 5_000;
+const STATUS_TIMEOUT_MS = 5_000;
 
 /** The pipeline's workflow: `deps.workflowId` when given (the e2e tests' own ids, another deployment's), else `pipeline:<name>`. */
 export function statusWorkflowId(deps: DashboardDeps, pipeline: string): string {

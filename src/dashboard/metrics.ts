@@ -25,13 +25,13 @@ import { DashboardDeps, queryStatus } from './data';
  * Where the slots are read, beyond DashboardDeps (whose optional `status` and `workflowId` say where the
  * pipeline's status comes from: tests, a deployment whose workflow is not `pipeline:<name>`).
  */
-export interface MetricsSources {
+interface MetricsSources {
   /** The connection name whose server holds the replication slots; default `sourceConnectionName()`. */
   sourceConnection?: string;
 }
 
 /** Each read gets this long: Prometheus' default scrape timeout is 10 s and the three run side by side. */
-export const READ_TIMEOUT_MS = 5_000;
+const READ_TIMEOUT_MS = 5_000;
 /** Verification runs read per pipeline: the newest finished one is almost always among the first. */
 const VERIFICATION_RUNS_READ = 20;
 
@@ -40,7 +40,7 @@ const VERIFICATION_RUNS_READ = 20;
  * role's (`source_cdc`). Reading pg_replication_slots and pg_current_wal_lsn() needs no privilege, so
  * the least privileged source role the stack has serves, never the admin's; the transaction is READ ONLY.
  */
-export function sourceConnectionName(env: NodeJS.ProcessEnv = process.env): string {
+function sourceConnectionName(env: NodeJS.ProcessEnv = process.env): string {
   return env.GRIDFLOW_METRICS_SOURCE_CONNECTION || LOCAL_CONNECTIONS.sourceCdc;
 }
 
@@ -96,7 +96,7 @@ export async function renderSamples(samples: Sample[]): Promise<{ contentType: s
 }
 
 /** Everything one scrape needs, every read bounded by READ_TIMEOUT_MS and allowed to fail alone. */
-export async function gatherFacts(deps: DashboardDeps & MetricsSources): Promise<ScrapeFacts> {
+async function gatherFacts(deps: DashboardDeps & MetricsSources): Promise<ScrapeFacts> {
   const started = Date.now();
   const pipelines = await Promise.all(deps.pipelines.map((p) => pipelineFacts(deps, p)));
   return { now: deps.now(), pipelines, gatherMs: Date.now() - started };

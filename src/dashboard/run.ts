@@ -16,14 +16,14 @@ export function dashboardSinkConnection(env: NodeJS.ProcessEnv = process.env): s
   return env.GRIDFLOW_DASHBOARD_SINK_CONNECTION || LOCAL_CONNECTIONS.sinkReader;
 }
 
-export interface RunOptions {
+interface RunOptions {
   host: string;
   port: number;
   pipelines: string[];
   progress?(message: string): void;
 }
 
-export interface RunningDashboard extends DashboardServer {
+interface RunningDashboard extends DashboardServer {
   deps: DashboardDeps;
 }
 

@@ -27,16 +27,16 @@ import {
 import { PAGE_SCRIPTS, pageScripts } from './bundle';
 import { HttpError, QueryError, flinkJobLink, intParam, parseHealthQuery, rejectUnknownParams, stateLevel, temporalWorkflowLink } from './view';
 
-export interface RouteResult {
+interface RouteResult {
   status?: number;
   contentType: string;
   body: string | Buffer;
   headers?: Record<string, string>;
 }
 
-export type Handler = (req: http.IncomingMessage, url: URL, res: http.ServerResponse) => Promise<RouteResult | 'streamed'>;
+type Handler = (req: http.IncomingMessage, url: URL, res: http.ServerResponse) => Promise<RouteResult | 'streamed'>;
 
-export interface DashboardOptions {
+interface DashboardOptions {
   host: string;
   port: number;
   deps: DashboardDeps;
@@ -53,7 +53,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const json = (body: unknown): RouteResult => ({ contentType: JSON_TYPE, body: JSON.stringify(body) });
 
 /** The pages, their stylesheet and ECharts, read from disk on each request; the pages' scripts are built (./bundle). */
-export function staticFiles(): Record<string, { file: string; type: string }> {
+function staticFiles(): Record<string, { file: string; type: string }> {
   const dir = path.join(repoRoot(), 'src', 'dashboard', 'static');
   const echarts = path.join(path.dirname(require.resolve('echarts/package.json')), 'dist', 'echarts.min.js');
   return {
@@ -124,7 +124,7 @@ async function pipelineView(deps: DashboardDeps, pipeline: string) {
   };
 }
 
-export function dashboardRoutes(deps: DashboardDeps): Record<string, Handler> {
+function dashboardRoutes(deps: DashboardDeps): Record<string, Handler> {
   const live = new LiveHub(deps);
   const routes: Record<string, Handler> = {
     '/healthz': async () => json({ ok: true, at: deps.now() }),

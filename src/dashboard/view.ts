@@ -34,7 +34,7 @@ export type RiskLevel = (typeof RISK_LEVELS)[number];
 const RISK_ALIASES: Record<string, RiskLevel> = { alarm: '告警', attention: '关注', normal: '正常' };
 
 /** Sortable columns of ads_equipment_health (the only names that ever reach ORDER BY). */
-export const HEALTH_SORT_COLUMNS = [
+const HEALTH_SORT_COLUMNS = [
   'health_score',
   'load_ratio',
   'latest_temperature_c',
@@ -47,7 +47,7 @@ export const HEALTH_SORT_COLUMNS = [
   'risk_level',
   'latest_measured_at',
 ] as const;
-export type HealthSortColumn = (typeof HEALTH_SORT_COLUMNS)[number];
+type HealthSortColumn = (typeof HEALTH_SORT_COLUMNS)[number];
 
 export interface HealthQuery {
   region: string | null;
@@ -59,8 +59,8 @@ export interface HealthQuery {
   offset: number;
 }
 
-export const HEALTH_DEFAULTS: HealthQuery = { region: null, type: null, risk: null, sort: 'health_score', order: 'asc', limit: 50, offset: 0 };
-export const HEALTH_MAX_LIMIT = 1000;
+const HEALTH_DEFAULTS: HealthQuery = { region: null, type: null, risk: null, sort: 'health_score', order: 'asc', limit: 50, offset: 0 };
+const HEALTH_MAX_LIMIT = 1000;
 const HEALTH_PARAMS = ['region', 'type', 'risk', 'sort', 'order', 'limit', 'offset', 'pipeline'];
 
 /** Parameters an API route takes; any other is refused (a typo must not silently return everything). */
@@ -168,7 +168,7 @@ export function describeAge(ageMs: number | null | undefined, lang: Lang): strin
   return lang === 'zh' ? `${d} 天前` : `${d} days ago`;
 }
 
-export type AgeLevel = 'fresh' | 'stale' | 'old' | 'none';
+type AgeLevel = 'fresh' | 'stale' | 'old' | 'none';
 
 /** How an age is coloured: fresh under 30 s, stale under 5 min, old beyond (limits configurable). */
 export function ageLevel(ageMs: number | null | undefined, staleMs = 30_000, oldMs = 300_000): AgeLevel {
@@ -204,7 +204,7 @@ export function num(v: string | number | null | undefined): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-export interface GridKpis {
+interface GridKpis {
   equipmentTotal: number;
   runningTotal: number;
   installedCapacityMw: number;
@@ -253,7 +253,7 @@ export interface CapacityRow {
   updated_at: string;
 }
 
-export interface CapacityRegion {
+interface CapacityRegion {
   region: string;
   installedCapacityMw: number;
   currentLoadMw: number;
@@ -265,7 +265,7 @@ export interface CapacityRegion {
   updatedAt: number | null;
 }
 
-export const TIGHT_UTILIZATION = 0.7;
+const TIGHT_UTILIZATION = 0.7;
 
 /** ads_capacity_planning → regions, the overloaded first, then by utilisation (highest first), then name. */
 export function capacityView(rows: readonly CapacityRow[]): { regions: CapacityRegion[]; overloaded: number; updatedAt: number | null } {
@@ -300,7 +300,7 @@ export interface ProbeLogRow {
   arrived_ms: number;
 }
 
-export interface FreshnessPoint {
+interface FreshnessPoint {
   /** Epoch ms the probe was sent (source clock). */
   sentAt: number;
   /** Epoch ms the last hop that logged it wrote it. */
