@@ -53,6 +53,7 @@ export function createAlertActivities(deps: AlertDeps) {
         reason: s.reason,
         lagMs: s.freshness?.lagMs ?? null,
         lastVerification: s.lastVerification ? { runId: s.lastVerification.runId, ok: s.lastVerification.ok, at: s.lastVerification.at, summary: s.lastVerification.summary } : null,
+        sinkDifference: s.sinkDifference ? { since: s.sinkDifference.since, rows: s.sinkDifference.rows, tables: s.sinkDifference.tables, summary: s.sinkDifference.summary } : null,
         events: (s.alerts ?? []).map((a) => ({ at: a.at, kind: a.kind, message: a.message })),
       };
     } catch (err) {

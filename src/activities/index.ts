@@ -5,6 +5,7 @@ import { AlertDeps, createAlertActivities } from './alerts';
 import { createLagActivities } from './lag';
 import { createObserveActivities } from './observe';
 import { createRecordActivities } from './record';
+import { createRepairActivities } from './repair';
 import { createVerifyActivities } from './verify';
 
 /** `alertDeps`: the alerts workflow's (a Temporal client for the status query, webhooks); without it, its activities are absent. */
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps, alertDeps?: AlertDeps) {
     ...createRecordActivities(deps),
     ...createVerifyActivities(deps),
     ...createLagActivities(deps),
+    ...createRepairActivities(deps),
   };
 }
 
@@ -23,6 +25,7 @@ export function createActivities(deps: ActivityDeps, alertDeps?: AlertDeps) {
 export type PipelineActivities = ReturnType<typeof createObserveActivities> &
   ReturnType<typeof createActActivities> &
   ReturnType<typeof createRecordActivities> &
-  ReturnType<typeof createLagActivities>;
+  ReturnType<typeof createLagActivities> &
+  ReturnType<typeof createRepairActivities>;
 export { defaultDeps };
 export type { Provisioner };

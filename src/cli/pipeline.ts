@@ -1,4 +1,4 @@
-/** `gridflow deploy | status | redeploy | pause | resume | savepoint | decommission` */
+/** `gridflow deploy | status | redeploy | repair | pause | resume | savepoint | decommission` */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { GridflowConfig, loadConfig } from '../config';
 import { pipelineHandle, startPipeline } from '../client';
@@ -9,10 +9,12 @@ import { JOB_NAMES, JobName, PipelineSpec } from '../core/spec';
 import type { PipelineStatus } from '../core/state';
 import type { Plan } from '../core/plans';
 import { OPERATOR_UPGRADE_MODES, UpgradeMode } from '../core/upgrade';
+import { REPAIR_SOURCES, RepairFrom, repairSentence } from '../core/repair';
 import {
   decommissionSignal,
   pauseUpdate,
   redeployUpdate,
+  repairUpdate,
   resumeUpdate,
   savepointUpdate,
   statusQuery,
@@ -40,7 +42,9 @@ export const PIPELINE_COMMANDS = defineCommand({
       type: 'boolean',
       description: 'also drop the replication slots and publications: the WAL position is lost, and the next deploy is a fresh start',
     },
-    reason: { type: 'string', value: 'TEXT', description: 'why, recorded with the decommission' },
+    reason: { type: 'string', value: 'TEXT', description: 'why, recorded with the decommission or repair' },
+    from: { type: 'string', value: 'LAYER', choices: REPAIR_SOURCES, defaultText: 'ads', description: 'the layer to rebuild from (ads: the sink from Fluss DWS/ADS)' },
+    'dry-run': { type: 'boolean', description: 'show the plan, change nothing' },
     name: PIPELINE_OPTIONS.name,
   },
   subcommands: [
@@ -61,6 +65,13 @@ export const PIPELINE_COMMANDS = defineCommand({
         "(the plan and each step's outcome are in status); a repeated --request-id is a no-op",
       options: ['spec', 'mode', 'jobs', 'request-id', 'name'],
     },
+    {
+      name: 'repair',
+      summary:
+        'rebuild the sink beside the tables readers use and switch readers to it once it is proven equal to the contract ' +
+        '(a verification that finds a difference starts this by itself under repair.policy auto); exit 0 when repaired',
+      options: ['from', 'dry-run', 'reason', 'request-id', 'name'],
+    },
     { name: 'pause', summary: 'stop every job with a savepoint', options: ['name'] },
     { name: 'resume', summary: 'start the paused jobs again from their savepoints', options: ['name'] },
     { name: 'savepoint', summary: 'take savepoints now (of every running job, or of --jobs)', options: ['jobs', 'name'] },
@@ -77,6 +88,8 @@ export const PIPELINE_COMMANDS = defineCommand({
     'gridflow status --name sgcc',
     'gridflow redeploy --spec new.yaml --jobs ads,sink',
     'gridflow redeploy --jobs ads',
+    'gridflow repair --dry-run',
+    'gridflow repair --from ads --reason "rows changed by hand"',
     'gridflow savepoint --jobs ingest',
     'gridflow decommission --name other --drop-slots --reason "rebuild from the source"',
   ],
@@ -128,14 +141,20 @@ export function renderStatus(out: Out, s: PipelineStatus): void {
     out.text(`${other.kind ?? 'change'} plan:`);
     planSteps(out, other);
   }
+  if (s.sinkDifference) out.text(`sink differs from the contract since ${ago(now, s.sinkDifference.since)}: ${s.sinkDifference.rows} row(s) in ${s.sinkDifference.tables.join(', ')}`);
+  if (s.lastEqualAt !== undefined) out.text(`sink last proven equal to the contract: ${s.lastEqualAt ? ago(now, s.lastEqualAt) : 'never yet'}`);
+  if (s.repair) {
+    out.text(repairSentence(s.repair));
+    if (s.repair.outcome === 'running' || s.repair.outcome === 'failed' || s.repair.outcome === 'not-equal') planSteps(out, s.repair.plan);
+  }
   for (const r of (s.redeployRejections ?? []).slice(0, 3)) out.text(`redeploy rejected ${ago(now, r.at)}${r.requestId ? ` (${r.requestId})` : ''}: ${r.reason}`);
   for (const a of s.alerts.slice(0, 5)) out.text(`alert ${ago(now, a.at)} [${a.kind}] ${a.message.split('\n')[0]}`);
 }
 
-/** A plan's steps, one line each (skipped ones left out): ✓ done, ✗ failed with why, · pending. */
-function planSteps(out: Out, plan: Plan): void {
+/** A plan's steps, one line each (skipped ones left out unless `all`): ✓ done, ✗ failed with why, · pending. */
+function planSteps(out: Out, plan: Plan, all = false): void {
   const mark = { pending: '·', done: '✓', failed: '✗', skipped: '-' } as const;
-  for (const st of plan.steps.filter((x) => x.status !== 'skipped')) {
+  for (const st of plan.steps.filter((x) => all || x.status !== 'skipped')) {
     out.text(`  ${mark[st.status]} ${st.n}. ${st.rollback ? 'rollback: ' : ''}${st.what}${st.note ? ` — ${st.note.slice(0, 160)}` : ''}`);
   }
 }
@@ -222,7 +241,7 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
   const jobs = jobsFlag(args);
   const mode = call.values.mode as UpgradeMode | undefined;
   const spec = command === 'deploy' || typeof args.flags.spec === 'string' ? specFromArgs(args, config) : undefined;
-  const requestId = command === 'redeploy' ? requestIdFlag(args) : undefined;
+  const requestId = command === 'redeploy' || command === 'repair' ? requestIdFlag(args) : undefined;
   const timeoutMs = call.values.timeout * 1000;
   const { client, close } = await temporalClient(config);
   try {
@@ -289,6 +308,17 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
         );
         if (spec && outcome.outcome === 'deployed') await configureAlerts(client, spec, out);
         return outcome.outcome === 'deployed' || outcome.outcome === 'no-change' ? 0 : 1;
+      }
+      case 'repair': {
+        const from = (call.values.from ?? 'ads') as RepairFrom;
+        const dryRun = call.values['dry-run'] === true;
+        out.progress(`${dryRun ? 'planning a repair of' : 'repairing'} ${name} from ${from} (the sink keeps serving its current tables meanwhile)…`);
+        const r = await handle
+          .executeUpdate(repairUpdate, { args: [{ from, dryRun, requestId, reason: call.values.reason }] })
+          .catch((err) => notRunning(unwrapUpdate(err)));
+        out.result(r, repairSentence(r));
+        if (!out.json) planSteps(out, r.plan, dryRun);
+        return r.outcome === 'repaired' || r.outcome === 'planned' ? 0 : 1;
       }
       case 'pause':
       case 'resume': {

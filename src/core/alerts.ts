@@ -26,6 +26,9 @@ type AlertRule =
   | 'redeploy-rolled-back'
   | 'redeploy-failed'
   | 'stateless-start'
+  | 'sink-differs'
+  | 'repaired'
+  | 'repair-failed'
   | 'test';
 
 export type Severity = 'critical' | 'warning' | 'info';
@@ -42,6 +45,9 @@ const SOURCE: Record<AlertRule, 'warehouse' | 'pipeline' | 'none'> = {
   'redeploy-rolled-back': 'pipeline',
   'redeploy-failed': 'pipeline',
   'stateless-start': 'pipeline',
+  'sink-differs': 'pipeline',
+  repaired: 'pipeline',
+  'repair-failed': 'pipeline',
   test: 'none',
 };
 
@@ -50,6 +56,9 @@ const EVENT_KINDS: Readonly<Record<string, AlertRule>> = {
   'redeploy-rolled-back': 'redeploy-rolled-back',
   'redeploy-failed': 'redeploy-failed',
   'stateless-start': 'stateless-start',
+  repaired: 'repaired',
+  'repair-failed': 'repair-failed',
+  'repair-not-equal': 'repair-failed',
 };
 
 /** On the first evaluation, pipeline events at most this old are sent (older ones were before alerts ran). */
@@ -107,6 +116,8 @@ export interface PipelineObservation {
   /** status.freshness.lagMs: how far behind the sink is; null when not measured. */
   lagMs: number | null;
   lastVerification: { runId: string; ok: boolean; at: number; summary: string } | null;
+  /** status.sinkDifference: what the sink differs in, while it does (absent: an older status). */
+  sinkDifference?: { since: number; rows: number; tables: string[]; summary: string } | null;
   /** status.alerts: the pipeline's own alerts, newest first. */
   events: Array<{ at: number; kind: string; message: string }>;
 }
@@ -173,6 +184,11 @@ export function conditionsOf(obs: AlertObservation, rules: AlertRules): Conditio
     if (p.lastVerification && !p.lastVerification.ok && !RESTING.has(p.state)) {
       out.push({ key: 'verification-failed', rule: 'verification-failed', severity: 'critical', summary: `verification ${p.lastVerification.runId} failed: ${p.lastVerification.summary}` });
     }
+    // Fires while the sink differs from the contract; resolved once a verification (or a repair's proof) finds it equal.
+    const d = p.sinkDifference;
+    if (d && !RESTING.has(p.state)) {
+      out.push({ key: 'sink-differs', rule: 'sink-differs', severity: 'critical', summary: `sink differs from the contract: ${d.rows} row(s) in ${d.tables.join(', ')} — ${d.summary}` });
+    }
   }
   return out;
 }
@@ -217,6 +233,9 @@ const RULE_TITLE: Record<AlertRule, string> = {
   'redeploy-rolled-back': 'redeploy rolled back',
   'redeploy-failed': 'redeploy failed',
   'stateless-start': 'job started without state',
+  'sink-differs': 'sink differs from the contract',
+  repaired: 'sink repaired',
+  'repair-failed': 'repair did not make the sink equal',
   test: 'test message',
 };
 

@@ -5,6 +5,7 @@
  */
 import type { JobName, PipelineSpec, PipelineSpecInput } from './spec';
 import type { RestorePoint } from './types';
+import type { RepairFrom } from './repair';
 import type { UpgradeMode } from './upgrade';
 
 export interface RedeployRequest {
@@ -34,4 +35,15 @@ export interface SavepointRecord {
   point: RestorePoint;
   fingerprint?: string | null;
   sourcePositions?: Record<string, string>;
+}
+
+export interface RepairRequest {
+  /** The layer to rebuild from (default ads: the sink from Fluss DWS/ADS). */
+  from?: RepairFrom;
+  /** Plan only: the plan is returned and shown, nothing is done. */
+  dryRun?: boolean;
+  /** A request id seen before is a no-op (the CLI sets one per invocation). */
+  requestId?: string;
+  /** Why (shown with the repair). */
+  reason?: string;
 }

@@ -7,6 +7,7 @@
  * Ages are relative to `now`, the workflow's time when the text was made ("as of <ISO time>"): the UI
  * shows the text as it was written, so a live counter would be wrong a minute later.
  */
+import { repairSentence } from './repair';
 import type { PipelineSpec } from './spec';
 import type { PipelineStatus } from './state';
 import type { VerificationResult } from './verify';
@@ -78,6 +79,10 @@ export function pipelineCurrentDetails(s: PipelineStatus, now: number): string {
   else lines.push(`- freshness: ${seconds(f.lagMs)} behind (measured ${age(now, f.at)} ago)`);
   const v = s.lastVerification;
   lines.push(v ? `- last verification: **${v.ok ? 'PASS' : 'FAIL'}** ${age(now, v.at)} ago — ${plain(cut(v.summary))}` : '- last verification: none yet');
+  if (s.sinkDifference) lines.push(`- sink: **differs** in ${s.sinkDifference.tables.join(', ')} since ${age(now, s.sinkDifference.since)} ago`);
+  if (s.lastEqualAt) lines.push(`- sink last proven equal to the contract ${age(now, s.lastEqualAt)} ago`);
+  const rep = s.repair;
+  if (rep) lines.push(`- repair: ${plain(cut(repairSentence(rep)))}`);
   const r = s.lastRedeploy;
   if (r) lines.push(`- last redeploy: v${r.fromVersion} → v${r.toVersion} **${r.outcome}**${r.jobs.length ? ` (${r.jobs.join(', ')})` : ''}${r.reason ? ` — ${plain(cut(r.reason))}` : ''}`);
   const rejected = s.redeployRejections?.[0];
@@ -108,10 +113,10 @@ export function verificationCurrentDetails(r: VerificationResult, now: number): 
     }`,
   );
   const c = r.compare;
-  const equal = c.tables.filter((t) => t.missing.count + t.extra.count + t.different.cells === 0).length;
+  const equal = c.tables.filter((t) => t.missing.count + t.extra.count + t.different.cells + (t.stale?.count ?? 0) === 0).length;
   lines.push(
     `- contract: ${
-      c.error !== null ? `not compared — ${plain(cut(c.error, 120))}` : `${equal} of ${c.tables.length} sink tables equal${c.consistent ? '' : `, ${c.moving} cells in flight`} (${c.attempts} attempt${c.attempts === 1 ? '' : 's'})`
+      c.error !== null ? `not compared — ${plain(cut(c.error, 120))}` : `${equal} of ${c.tables.length} sink tables equal${c.consistent ? '' : `, ${c.moving} ${c.cutMs === undefined ? 'cells' : 'keys'} in flight`} (${c.attempts} attempt${c.attempts === 1 ? '' : 's'})`
     }`,
   );
   const rep = r.replication;

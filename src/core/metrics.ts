@@ -42,6 +42,9 @@ export const METRICS = {
   probePending: def('gridflow_pipeline_probe_pending_seconds', 'For how long the oldest freshness probe still on its way had been travelling when measured.', 'pipeline'),
   alerts: def('gridflow_pipeline_alerts', 'Alerts the pipeline\'s status holds (its recent alerts), by kind.', 'pipeline', 'kind'),
   lastAlertAge: def('gridflow_pipeline_last_alert_age_seconds', 'Seconds since the newest alert the status holds, at the scrape.', 'pipeline'),
+  sinkDiffers: def('gridflow_sink_differs_rows', 'Rows the sink differs from the contract in, by the newest verifications (0: found equal, or not compared yet).', 'pipeline'),
+  sinkEqualAge: def('gridflow_sink_equal_age_seconds', 'Seconds since a verification (or a repair) last proved the sink equal to the contract, at the scrape (absent: never yet).', 'pipeline'),
+  repair: def('gridflow_pipeline_last_repair', 'The outcome of the last repair: 1 for its outcome (running, repaired, not-equal, failed, planned).', 'pipeline', 'outcome'),
   redeploy: def('gridflow_pipeline_last_redeploy', 'The outcome of the last redeploy: 1 for its outcome (deployed, rolled-back, failed, no-change).', 'pipeline', 'outcome'),
   jobState: def('gridflow_job_state', 'Each job\'s Flink state as the watch last saw it: 1 for the current state, 0 for every other (all 0: not seen yet).', 'pipeline', 'pipeline_job', 'state'),
   jobRestarts: def(
@@ -160,6 +163,9 @@ function statusSamples(s: PipelineStatus, pipeline: string, now: number, add: Ad
   for (const [kind, n] of [...byKind].sort(([a], [b]) => a.localeCompare(b))) add('alerts', { pipeline, kind }, n);
   if (s.alerts.length) add('lastAlertAge', { pipeline }, age(now, Math.max(...s.alerts.map((a) => a.at))));
   if (s.lastRedeploy) add('redeploy', { pipeline, outcome: s.lastRedeploy.outcome }, 1);
+  add('sinkDiffers', { pipeline }, s.sinkDifference?.rows ?? 0);
+  if (s.lastEqualAt) add('sinkEqualAge', { pipeline }, age(now, s.lastEqualAt));
+  if (s.repair) add('repair', { pipeline, outcome: s.repair.outcome }, 1);
   for (const j of s.jobs) {
     const labels = { pipeline, pipeline_job: j.job };
     for (const state of JOB_STATES) add('jobState', { ...labels, state }, j.flinkState === state ? 1 : 0);

@@ -7,13 +7,27 @@
  */
 import type { JobName } from './spec';
 
-type PlanKind = 'deploy' | 'redeploy' | 'decommission';
+type PlanKind = 'deploy' | 'redeploy' | 'decommission' | 'repair';
 
 /** Every step kind, by the plan that uses it. */
 interface StepKinds {
   deploy: 'preflight' | 'claim' | 'adopt' | 'slots' | 'prepare-source' | 'prepare-sink' | 'start-point' | 'tables' | 'submit' | 'await';
   redeploy: 'stop' | 'tables' | 'slots' | 'submit' | 'await' | 'cancel-new' | 'slots-old' | 'restore-old' | 'await-old';
   decommission: 'stop-all' | 'source-positions' | 'drop-source' | 'drain-records';
+  repair:
+    | 'claim-shadow'
+    | 'shadow-tables'
+    | 'shadow-submit'
+    | 'shadow-equal'
+    | 'shadow-stop'
+    | 'live-stop'
+    | 'switch'
+    | 'live-start'
+    | 'prove'
+    | 'cleanup'
+    | 'cancel-shadow'
+    | 'restart-live'
+    | 'drop-shadow';
 }
 export type StepKind = StepKinds[PlanKind];
 

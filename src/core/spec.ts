@@ -301,6 +301,19 @@ function specSchema(form: EndpointForm) {
       provisioner: z.enum(['local', 'none']).default('none'),
       /** Alerts to webhooks (optional; absent: none). */
       alerts: AlertsSpec.optional(),
+      /** What a verification that finds the sink different from the contract starts (src/core/repair.ts). */
+      repair: z
+        .object({
+          /**
+           * auto: rebuild the sink beside the one readers use, switch once it is proven equal (no person);
+           * ask: DEGRADED and an alert naming `gridflow repair`; off: the alert only.
+           */
+          policy: z.enum(['auto', 'ask', 'off']).default('auto'),
+          /** A rebuild not proven equal within this stops: DEGRADED with the reason, readers never switched. */
+          timeout: within(duration, '30s', '6h').default('15min'),
+        })
+        .strict()
+        .default({}),
     })
     .strict()
     .superRefine((spec, ctx) => {

@@ -8,6 +8,7 @@ import type { FreshnessObservation } from './lag';
 import type { SavepointRecord } from './messages';
 import type { Plan } from './plans';
 import type { RedeployPlan } from './redeploy';
+import type { RepairRecord, SinkDifference } from './repair';
 import { JOB_NAMES, JobName, PipelineSpecInput } from './spec';
 import { Alert, JobRecord, JobStatus, PipelineState, RedeployOutcome, VerificationSummary, newJobRecord } from './types';
 
@@ -46,6 +47,12 @@ export function initialState() {
     redeployRejections: [] as Rejection[],
     /** Savepoint records the sink could not take yet; written after the next step. */
     pendingRecords: [] as SavepointRecord[],
+    /** What the newest verifications found different from the contract, until one finds the sink equal (core/repair.ts). */
+    sinkDifference: null as SinkDifference | null,
+    /** Epoch ms of the newest verification that found the sink equal to the contract. */
+    lastEqualAt: null as number | null,
+    /** The repair in progress, or the last one. */
+    repair: null as RepairRecord | null,
   };
 }
 
@@ -95,4 +102,10 @@ export interface PipelineStatus {
   plan?: Plan | null;
   /** Redeploy requests refused or ignored (signals cannot be refused to the sender), newest first. */
   redeployRejections?: Rejection[];
+  /** What the sink differs in, while it does (core/repair.ts). */
+  sinkDifference?: SinkDifference | null;
+  /** When a verification last found the sink equal to the contract. */
+  lastEqualAt?: number | null;
+  /** The repair in progress, or the last one, with its plan. */
+  repair?: RepairRecord | null;
 }

@@ -4,6 +4,7 @@
  * No Node built-ins may be imported here (workflow sandbox).
  */
 import type { JobName } from './spec';
+import type { VerifiedDifference } from './repair';
 
 export const PIPELINE_STATES = [
   'DEPLOYING',
@@ -164,6 +165,8 @@ export interface VerificationSummary {
   ok: boolean;
   freshnessMs: number | null;
   summary: string;
+  /** What the comparison found (absent from runs made before repairs). */
+  difference?: VerifiedDifference;
 }
 
 export interface Alert {

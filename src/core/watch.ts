@@ -313,9 +313,11 @@ export function watchState(input: {
   actionFailures: readonly string[];
   /** The sentence of a sink behind its freshness limit, or null. */
   behind: string | null;
+  /** The sentence of a sink that differs from the contract (core/repair.ts differenceSentence), or null. */
+  differs?: string | null;
 }): { state: PipelineState; reason: string | null } | null {
   if (input.state === 'BLOCKED' && input.provisioned) return null;
-  const problems = [input.health.reason, ...input.failures, ...input.actionFailures].filter((x): x is string => Boolean(x));
+  const problems = [input.health.reason, ...input.failures, ...input.actionFailures, input.differs].filter((x): x is string => Boolean(x));
   if (!problems.length && input.notRunning.length) {
     return { state: 'RECOVERING', reason: [...input.notRunning.map((n) => `${n.job}: ${n.why}`), input.behind].filter(Boolean).join('; ') };
   }

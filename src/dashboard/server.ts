@@ -24,6 +24,7 @@ import {
   sinkVersion,
   statusWorkflowId,
 } from './data';
+import { repairSentence } from '../core/repair';
 import { PAGE_SCRIPTS, pageScripts } from './bundle';
 import { HttpError, QueryError, flinkJobLink, intParam, parseHealthQuery, rejectUnknownParams, stateLevel, temporalWorkflowLink } from './view';
 
@@ -107,6 +108,10 @@ async function pipelineView(deps: DashboardDeps, pipeline: string) {
       observedAt: s.observedAt,
       freshness: s.freshness ?? null,
       lastVerification: s.lastVerification,
+      // Whether the sink equals the contract (and since when it was last proven), and the last repair.
+      sinkDifference: s.sinkDifference ? { ...s.sinkDifference, ageMs: now - s.sinkDifference.since } : null,
+      lastEqual: s.lastEqualAt ? { at: s.lastEqualAt, ageMs: now - s.lastEqualAt } : null,
+      repair: s.repair ? { id: s.repair.id, outcome: s.repair.outcome, sentence: repairSentence(s.repair) } : null,
       alerts: [...s.alerts].sort((a, b) => b.at - a.at).map((a) => ({ ...a, ageMs: now - a.at })),
       jobs: s.jobs.map((j) => ({
         job: j.job,

@@ -93,3 +93,17 @@ export async function listOwnership(sink: PgConnection, pipeline?: string): Prom
     return res.rows.map(toClaim);
   });
 }
+
+/** Release some of a pipeline's claims (a repair's temporary schemas); another pipeline's are never touched. Idempotent. */
+export async function releaseNamed(sink: PgConnection, pipeline: string, objects: readonly OwnedObject[]): Promise<number> {
+  return withClient(sink, async (client) => {
+    const res = await query(
+      client,
+      'release claims',
+      `DELETE FROM gridflow.ownership o USING unnest($2::text[], $3::text[]) AS w(kind, name)
+        WHERE o.pipeline = $1 AND o.kind = w.kind AND o.name = w.name`,
+      [pipeline, objects.map((o) => o.kind), objects.map((o) => o.name)],
+    );
+    return res.rowCount ?? 0;
+  });
+}

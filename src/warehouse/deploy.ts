@@ -9,6 +9,7 @@ import { SqlGatewayClient } from '../flink/gateway';
 import { FlinkRestClient, TERMINAL_JOB_STATES } from '../flink/rest';
 import { truncateWarehouse } from '../postgres/sink';
 import { Connections, renderFlussDdl, renderJob } from './render';
+import type { RepairNames } from '../core/repair';
 import { JobName, PipelineSpec } from '../core/spec';
 import { Progress, isLiveState } from '../core/types';
 
@@ -151,8 +152,9 @@ export async function submitJob(
   conns: Connections,
   restorePath: string | null,
   progress: Progress = () => undefined,
+  variant?: RepairNames,
 ): Promise<Submitted> {
-  const rendered = renderJob(spec, job, conns, restorePath ?? undefined);
+  const rendered = renderJob(spec, job, conns, restorePath ?? undefined, variant);
   const live = (await flink.rest.findJobsByName(rendered.flinkName)).filter((j) => isLiveState(j.state));
   if (live.length) {
     const oldest = live[live.length - 1];

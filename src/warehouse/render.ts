@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { PgConnection } from '../config';
 import { PROBE_EQUIPMENT_ID, flinkJobName } from '../constants';
+import type { RepairNames } from '../core/repair';
 import { JobName, PipelineSpec, durationMs } from '../core/spec';
 import { PlaceholderValue, fillPlaceholders, flinkIdentifier, identifier, isDml, literal, splitStatements } from './sql';
 import { readSqlFile } from './files';
@@ -33,10 +34,11 @@ interface RenderedJob {
   fingerprint: string;
 }
 
-function values(spec: PipelineSpec, conns: Connections, mask: boolean): Record<string, PlaceholderValue> {
+function values(spec: PipelineSpec, conns: Connections, mask: boolean, variant?: RepairNames): Record<string, PlaceholderValue> {
   const secret = (s: string) => literal(mask ? '***' : s);
   return {
-    pipeline: identifier(spec.name),
+    // The repair's sink reports its probe arrivals under a name of its own (never the pipeline's).
+    pipeline: identifier(variant ? variant.probePipeline : spec.name),
     fluss_bootstrap: { kind: 'hostPorts', value: conns.flussBootstrap },
     fluss_database: flinkIdentifier(spec.fluss.database),
     /** The same name inside a string literal (a UDF argument), unquoted. */
@@ -79,8 +81,8 @@ function jdbcTls(conn: PgConnection): string {
   return `?${q.join('&')}`;
 }
 
-function render(file: string, spec: PipelineSpec, conns: Connections, mask: boolean): string[] {
-  return splitStatements(fillPlaceholders(readSqlFile(file), values(spec, conns, mask)));
+function render(file: string, spec: PipelineSpec, conns: Connections, mask: boolean, variant?: RepairNames): string[] {
+  return splitStatements(fillPlaceholders(readSqlFile(file), values(spec, conns, mask, variant)));
 }
 
 /** The catalog and Fluss tables (DWD, DWS, ADS): run once per deployment, idempotent. */
@@ -88,9 +90,9 @@ export function renderFlussDdl(spec: PipelineSpec, conns: Connections): string[]
   return [...render('flink/catalog.sql', spec, conns, false), ...render('flink/ddl.sql', spec, conns, false)];
 }
 
-function jobExecutionConfig(spec: PipelineSpec, job: JobName, restorePath?: string): Record<string, string> {
+function jobExecutionConfig(spec: PipelineSpec, job: JobName, restorePath?: string, variant?: RepairNames): Record<string, string> {
   const config: Record<string, string> = {
-    'pipeline.name': flinkJobName(spec.name, job),
+    'pipeline.name': variant ? variant.flinkName : flinkJobName(spec.name, job),
     'parallelism.default': String(spec.jobs[job].parallelism),
     'execution.checkpointing.interval': `${durationMs(spec.checkpointInterval)} ms`,
     // Explicit, so a cluster configured otherwise still keeps what a lost job must restart from.
@@ -99,27 +101,35 @@ function jobExecutionConfig(spec: PipelineSpec, job: JobName, restorePath?: stri
     'table.local-time-zone': 'UTC',
     ...spec.jobs[job].config,
   };
+  if (variant) config['pipeline.name'] = variant.flinkName;
   if (restorePath) config['execution.state-recovery.path'] = restorePath;
   return config;
 }
 
-export function renderJob(spec: PipelineSpec, job: JobName, conns: Connections, restorePath?: string): RenderedJob {
+/**
+ * One job of the pipeline, ready for the SQL Gateway. With `variant` (the repair's sink only): the same
+ * statements — the same operators, so its savepoint restores into the pipeline's sink job — writing the
+ * shadow schema, under its own Flink name and probe name (src/core/repair.ts repairNames).
+ */
+export function renderJob(spec: PipelineSpec, job: JobName, conns: Connections, restorePath?: string, variant?: RepairNames): RenderedJob {
+  if (variant && job !== 'sink') throw new Error(`only the sink job has a repair variant, not ${job}`);
+  if (variant) spec = { ...spec, sink: { ...spec.sink, schema: variant.shadowSchema } };
   const split = (statements: string[]) => {
     const dml = statements.filter(isDml);
     if (dml.length !== 1) throw new Error(`sql/flink/${job}.sql must hold exactly one INSERT or statement set, found ${dml.length}`);
     return { setup: statements.filter((s) => !isDml(s)), dml: dml[0] };
   };
   const catalog = render('flink/catalog.sql', spec, conns, false);
-  const real = split(render(`flink/${job}.sql`, spec, conns, false));
-  const masked = split(render(`flink/${job}.sql`, spec, conns, true));
-  const executionConfig = jobExecutionConfig(spec, job, restorePath);
+  const real = split(render(`flink/${job}.sql`, spec, conns, false, variant));
+  const masked = split(render(`flink/${job}.sql`, spec, conns, true, variant));
+  const executionConfig = jobExecutionConfig(spec, job, restorePath, variant);
   const fingerprint = createHash('sha256')
     .update(JSON.stringify({ sql: [...masked.setup, masked.dml], config: jobExecutionConfig(spec, job) }))
     .digest('hex')
     .slice(0, 16);
   return {
     job,
-    flinkName: flinkJobName(spec.name, job),
+    flinkName: variant ? variant.flinkName : flinkJobName(spec.name, job),
     setup: [...catalog, ...real.setup],
     dml: real.dml,
     executionConfig,

@@ -3,7 +3,8 @@
  * Clients, the CLI, the verification workflow and tests import these same definitions.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { DecommissionRequest, RedeployRequest, SavepointRequest } from '../core/messages';
+import type { DecommissionRequest, RedeployRequest, RepairRequest, SavepointRequest } from '../core/messages';
+import type { RepairRecord } from '../core/repair';
 import type { RedeployOutcome, RestorePoint, VerificationSummary } from '../core/types';
 import type { PipelineStatus } from '../core/state';
 
@@ -21,6 +22,13 @@ export const savepointUpdate = defineUpdate<RestorePoint[], [SavepointRequest]>(
  * (lastRedeploy, redeployRejections), events and alerts. A repeated requestId is a no-op.
  */
 export const redeploySignal = defineSignal<[RedeployRequest]>('redeploy');
+/**
+ * Rebuild the sink beside the tables readers use and switch them once proven equal (src/core/repair.ts).
+ * An update: `gridflow repair` waits for the outcome. `dryRun` returns the plan and does nothing.
+ */
+export const repairUpdate = defineUpdate<RepairRecord, [RepairRequest]>('repair');
+/** The same request as a signal (automation, the Temporal UI): the outcome lands in status, events and alerts. */
+export const repairSignal = defineSignal<[RepairRequest]>('repair');
 /** A signal: decommissioning is final and nobody needs to wait on the request itself. */
 export const decommissionSignal = defineSignal<[DecommissionRequest]>('decommission');
 /** From VerifyPipelineWorkflow: the result of a verification run (a failure raises an alert). */

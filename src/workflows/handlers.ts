@@ -4,16 +4,18 @@
  * Handlers that move jobs run under the workflow's FIFO lock, through `step`.
  */
 import { EndpointForm, JOB_NAMES, parseSpec } from '../core/spec';
-import type { DecommissionRequest, RedeployRequest, SavepointRequest } from '../core/messages';
+import type { DecommissionRequest, RedeployRequest, RepairRequest, SavepointRequest } from '../core/messages';
+import { RepairRecord, decideRepair, differenceSentence, foldVerification, repairRefusal } from '../core/repair';
 import { RequestContext, pauseRefusal, redeployRefusal, resumeRefusal, savepointRefusal, verificationAlerts } from '../core/requests';
 import type { PipelineStatus } from '../core/state';
 import type { RedeployOutcome, RestorePoint, VerificationSummary } from '../core/types';
-import { event, flushEvents } from './events';
+import { event, flushEvents, transition } from './events';
 import { pause, resume } from './lifecycle/pause';
 import { redeploy } from './lifecycle/redeploy';
+import { repair } from './lifecycle/repair';
 import { savepointNow } from './lifecycle/savepoints';
 import { WorkflowLock } from './lock';
-import { PATCHES, retired } from './patches';
+import { PATCHES, patch, retired } from './patches';
 import type { PipelineModel } from './pipeline-state';
 
 export class PipelineHandlers {
@@ -111,6 +113,53 @@ export class PipelineHandlers {
     const a = !summary.ok && verificationAlerts(p.s.state) ? p.alert(summary.at, 'verification-failed', summary.summary) : null;
     p.publish();
     if (a) await event(p, 'alert', a.message);
+    if (summary.difference && patch(PATCHES.repair)) await this.afterComparison(summary);
+  };
+
+  /**
+   * What the comparison found: a sink that differs is DEGRADED at once (the watch keeps saying it until a
+   * verification finds it equal), and by repair.policy a repair starts — once per difference.
+   */
+  private async afterComparison(summary: VerificationSummary): Promise<void> {
+    const p = this.p;
+    const folded = foldVerification(p.s.sinkDifference, p.s.lastEqualAt, summary);
+    p.s.sinkDifference = folded.difference;
+    p.s.lastEqualAt = folded.lastEqualAt;
+    p.publish();
+    const d = p.s.sinkDifference;
+    if (!d) return;
+    const decision = decideRepair({ policy: p.spec.repair.policy, state: p.s.state, difference: d, last: p.s.repair, busy: p.redeploying !== null });
+    await this.step('sink-difference', async () => {
+      if (p.s.state === 'RUNNING') await transition(p, 'DEGRADED', differenceSentence(d, p.s.lastEqualAt));
+      if (decision?.kind === 'ask') await event(p, 'repair', decision.why);
+    });
+    if (decision?.kind === 'start') await this.step('repair', () => repair(p, { from: 'ads' }, 'auto', `${differenceSentence(d, p.s.lastEqualAt)} (${decision.why})`));
+  }
+
+  validateRepair = (request: RepairRequest): void => refuse(repairRefusal({ ...this.context(), busy: this.p.redeploying !== null, running: this.p.s.repair }, request));
+
+  /** An operator's repair (a repeated request id returns the last repair). */
+  repair = (request: RepairRequest): Promise<RepairRecord> => {
+    const p = this.p;
+    if (!p.firstTime(request?.requestId) && p.s.repair) return Promise.resolve(p.s.repair);
+    const why = request?.reason ?? (p.s.sinkDifference ? differenceSentence(p.s.sinkDifference, p.s.lastEqualAt) : 'asked by an operator');
+    return this.step('repair', () => repair(p, request ?? {}, 'operator', why));
+  };
+
+  /** The same request as a signal: a refusal is recorded where operators look (events, alerts). */
+  repairSignal = async (request: RepairRequest): Promise<void> => {
+    const p = this.p;
+    const problem = repairRefusal({ ...this.context(), busy: p.redeploying !== null, running: p.s.repair }, request);
+    if (!problem) {
+      await this.repair(request);
+      return;
+    }
+    const a = p.alert(Date.now(), 'repair-rejected', `repair signal${request?.requestId ? ` ${request.requestId}` : ''} rejected: ${problem}`);
+    p.publish();
+    await this.lock.run('repair-rejected', async () => {
+      await event(p, 'alert', a.message);
+      await flushEvents(p);
+    });
   };
 }
 

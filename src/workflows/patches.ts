@@ -52,6 +52,8 @@ export const PATCHES = {
   actionFailures: entry('watch-action-failures', '2026-12-01', 'deprecated', RETIRED_ON, "the watch says DEGRADED when one of its actions failed, naming it; a few quick tries"),
   clusterNames: entry('cluster-names', '2026-12-01', 'deprecated', RETIRED_ON, 'a redeploy signal is refused when its spec names addresses instead of clusters'),
   flussDataLoss: entry('watch-fluss-data-loss', '2026-12-07', 'patched', '2027-02-15', 'a job that read past what Fluss still has makes the pipeline DEGRADED, naming the loss (issue 20)'),
+  repair: entry('sink-difference-repair', '2026-12-07', 'patched', '2027-02-15', 'a verification that finds the sink different makes the pipeline DEGRADED and starts a repair by repair.policy (issue 22)'),
+  verifyCut: entry('verify-at-a-cut', '2026-12-07', 'patched', '2027-02-15', 'verification compares the sink at a cut of the source: keys whose inputs held still, and stale ones (issue 22)'),
   verifyBottleneck: entry('verify-names-bottleneck', '2026-12-01', 'deprecated', RETIRED_ON, 'verification names the saturated operator when the probe is late'),
 } as const;
 

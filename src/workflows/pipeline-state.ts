@@ -118,6 +118,9 @@ export class PipelineModel {
       redeployPlan: s.redeployPlan,
       plan: s.plan,
       redeployRejections: s.redeployRejections,
+      sinkDifference: s.sinkDifference,
+      lastEqualAt: s.lastEqualAt,
+      repair: s.repair,
     };
   }
 }

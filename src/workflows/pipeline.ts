@@ -11,6 +11,9 @@
  *              the same savepoints
  *              (also as a `redeploy` signal with a request id, for automation and the Temporal UI)
  *   pause/resume (updates), savepoint (update), decommission (signal), status (query)
+ *   verification (signal) a verification that finds the sink different: DEGRADED, and by repair.policy
+ *              a repair (also an update and a signal, `gridflow repair`): the sink rebuilt beside the
+ *              tables readers use, switched once proven equal (lifecycle/repair.ts)
  *
  * Handlers that move jobs and the watch step are serialised by one FIFO lock. Continue-as-new when
  * Temporal suggests it, after every handler has finished. Workflow code decides only; every side
@@ -24,6 +27,8 @@ import {
   pauseUpdate,
   redeploySignal,
   redeployUpdate,
+  repairSignal,
+  repairUpdate,
   resumeUpdate,
   savepointUpdate,
   statusQuery,
@@ -64,6 +69,8 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
   setHandler(savepointUpdate, h.savepoint, { validator: h.validateSavepoint });
   setHandler(decommissionSignal, h.decommission);
   setHandler(verificationSignal, h.verification);
+  setHandler(repairUpdate, h.repair, { validator: h.validateRepair });
+  setHandler(repairSignal, h.repairSignal);
 
   // ------------------------------------------------------------------ lifecycle
   if (!p.s.deployed) await h.step('deploy', () => deploy(p));

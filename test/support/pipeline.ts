@@ -38,7 +38,8 @@ export interface RunningPipeline {
 
 export const allRunning = (s: PipelineStatus) => s.state === 'RUNNING' && s.jobs.every((j) => j.flinkState === 'RUNNING');
 
-export async function runPipeline(spec: PipelineSpec): Promise<RunningPipeline> {
+/** `workflowId`: the pipeline's own id (`pipeline:<name>`) when a test needs what reaches it by that id (verification's signal). */
+export async function runPipeline(spec: PipelineSpec, options: { workflowId?: string } = {}): Promise<RunningPipeline> {
   quietRuntime();
   const config = loadConfig();
   const taskQueue = `e2e-${randomUUID().slice(0, 8)}`;
@@ -46,8 +47,12 @@ export async function runPipeline(spec: PipelineSpec): Promise<RunningPipeline> 
   let running = worker.run();
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const start = (s: PipelineSpec) =>
-    client.workflow.start(PipelineWorkflow, { taskQueue, workflowId: `pipeline:${s.name}-${randomUUID().slice(0, 8)}`, args: [{ spec: s }], ...pipelineStartMetadata(s) });
+  let first = options.workflowId;
+  const start = (s: PipelineSpec) => {
+    const workflowId = first ?? `pipeline:${s.name}-${randomUUID().slice(0, 8)}`;
+    first = undefined;
+    return client.workflow.start(PipelineWorkflow, { taskQueue, workflowId, args: [{ spec: s }], ...pipelineStartMetadata(s) });
+  };
   const pipeline: RunningPipeline = {
     handle: await start(spec),
     client,

@@ -99,6 +99,16 @@ export class ClusterModel {
   claims: Claim[] = [];
   /** Extra delay inside awaitJobRunning (to hold a redeploy open). */
   runningDelayMs = 0;
+  /** The repair's shadow sink job: never among `jobs` (the watch finds jobs by the pipeline's names, not this one's). */
+  shadow: JobInstanceModel | null = null;
+  /** Rows each sink schema differs from the contract in, as the repair's comparisons find them (absent: 0). */
+  differs: Record<string, number> = {};
+  /** The shadow, once filled, differs in this many rows (0: it becomes equal). */
+  shadowDiffers = 0;
+  /** What the switch moved: live schema ← shadow rows. */
+  switches = 0;
+  /** createShadowTables fails with this (non-retryably) when set. */
+  failShadow: string | null = null;
   stallCheckpoints = false;
   /** The source's replication slots exist (prepareSource creates them the first time). */
   slotsExist = false;
@@ -186,7 +196,30 @@ export class ClusterModel {
       reason,
       version: j.version,
     });
-    const find = (jobId: string) => model.jobs.find((j) => j.jobId === jobId);
+    const find = (jobId: string) => model.jobs.find((j) => j.jobId === jobId) ?? (model.shadow?.jobId === jobId ? model.shadow : undefined);
+    const comparison = (rows: number) => ({
+      consistent: rows === 0,
+      tables: [
+        {
+          table: 'dws_region_stats' as const,
+          ok: rows === 0,
+          expectedCount: 6,
+          actualCount: 6,
+          missing: { count: 0, examples: [] },
+          extra: { count: 0, examples: [] },
+          different: { count: rows, cells: rows, columns: (rows ? { running_count: rows } : {}) as Record<string, number>, examples: [] },
+          moving: 0,
+          checked: 6,
+          movingKeys: 0,
+          stale: { count: 0, examples: [] },
+        },
+      ],
+      track: [],
+      cells: rows,
+      cutMs: 5,
+      readMs: 20,
+      at: model.now,
+    });
     const acts: PipelineActivities & LagActivities = {
       async measureFreshness() {
         model.freshnessMeasured++;
@@ -369,6 +402,38 @@ export class ClusterModel {
           savepointExists: {},
           version: input.spec.version,
         });
+      },
+      async claimShadow(spec: PipelineSpec) {
+        model.calls.push('claimShadow');
+        return { claimed: [`sink-schema ${spec.sink.schema}_repair`] };
+      },
+      async createShadowTables(spec: PipelineSpec) {
+        model.calls.push('createShadowTables');
+        if (model.failShadow) throw ApplicationFailure.nonRetryable(`create the shadow tables: ${model.failShadow}`, 'ShadowError');
+        model.differs[`${spec.sink.schema}_repair`] = model.shadowDiffers;
+      },
+      async submitShadowSink(input: { spec: PipelineSpec }) {
+        model.calls.push('submitShadowSink');
+        if (model.shadow && LIVE.includes(model.shadow.state)) return { jobId: model.shadow.jobId, reused: true, fingerprint: 'shadow', submittedAt: model.shadow.startTime };
+        const jobId = model.id();
+        model.shadow = new JobInstanceModel(jobId, `gridflow/${input.spec.name}/sink-repair`, 'sink', input.spec.version, 1, model.now, null);
+        return { jobId, reused: false, fingerprint: 'shadow', submittedAt: model.now };
+      },
+      async findShadowSink() {
+        return model.shadow && LIVE.includes(model.shadow.state) ? model.shadow.jobId : null;
+      },
+      async switchSinkTables(spec: PipelineSpec) {
+        model.calls.push('switchSinkTables');
+        model.switches++;
+        model.differs[spec.sink.schema] = model.differs[`${spec.sink.schema}_repair`] ?? 0;
+        return { switched: true };
+      },
+      async dropShadow() {
+        model.calls.push('dropShadow');
+      },
+      async compareSink(input: { spec: PipelineSpec }) {
+        model.calls.push(`compareSink ${input.spec.sink.schema}`);
+        return comparison(model.differs[input.spec.sink.schema] ?? 0);
       },
     };
     return acts;

@@ -27,6 +27,16 @@ function status(d: Status): void {
   state.textContent = s ? s.state : '—';
   state.className = `state lvl-${s ? s.level : 'unknown'}`;
   $('[data-testid="pipeline-reason"]').textContent = s ? s.reason ?? t('none') : '—';
+  // Whether the sink equals the contract, said with its age: "differs (2 rows in …) since …" or "proven equal … ago".
+  const diff = s ? s.sinkDifference : null;
+  $('[data-testid="pipeline-sink"]').textContent = !s
+    ? '—'
+    : diff
+      ? `${t('sinkDiffers')}: ${diff.rows} · ${diff.tables.join(', ')} · ${t('since')} ${timeAndAge({ at: diff.since, ageMs: diff.ageMs })}${s.lastEqual ? ` · ${t('lastEqual')} ${timeAndAge(s.lastEqual)}` : ''}`
+      : s.lastEqual
+        ? `${t('sinkEqual')} ${timeAndAge(s.lastEqual)}`
+        : t('notCompared');
+  $('[data-testid="pipeline-repair"]').textContent = s && s.repair ? `${t('repair')}: ${s.repair.sentence}` : '';
   const lag = s && s.freshness && s.freshness.lagMs !== null ? `${t('lag')} ${fmt(s.freshness.lagMs / 1000, 1)} s` : '';
   $('#pipeline-version').textContent = s ? [`${t('version')} ${s.version}`, lag].filter(Boolean).join(' · ') : '';
   $('[data-testid="jobs-table"] tbody').innerHTML = (s ? s.jobs : [])

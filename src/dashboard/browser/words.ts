@@ -18,6 +18,7 @@ const zh = {
   checkpoint: '最近检查点', savepoint: '最近保存点', restarts: '重启次数', lastError: '最近错误', freshness: '数据新鲜度（端到端延迟）',
   latency: '延迟 (秒)', verifications: '最近校验', started: '开始', result: '结果', summary: '摘要', pass: '通过', fail: '未通过', runningRun: '进行中',
   alerts: '告警', events: '事件日志', kind: '类型', message: '内容', at: '时间', none: '无', temporalUi: 'Temporal 界面', flinkUi: 'Flink 界面',
+  sink: '结果表', sinkDiffers: '与数据契约不一致', sinkEqual: '与数据契约一致，最近证明于', lastEqual: '最近一致于', since: '始于', notCompared: '尚未校验', repair: '修复',
   statusError: '状态查询失败', lag: '滞后', freshnessShort: '新鲜度', verificationDots: '校验', pipelineLabel: '管道',
   risks: { 告警: '告警', 关注: '关注', 正常: '正常' } satisfies Record<RiskLevel, string>,
 };
@@ -40,6 +41,7 @@ const en: Words = {
   checkpoint: 'Last checkpoint', savepoint: 'Last savepoint', restarts: 'Restarts', lastError: 'Last error', freshness: 'Freshness (end-to-end latency)',
   latency: 'latency (s)', verifications: 'Last verifications', started: 'Started', result: 'Result', summary: 'Summary', pass: 'pass', fail: 'FAIL', runningRun: 'running',
   alerts: 'Alerts', events: 'Event log', kind: 'Kind', message: 'Message', at: 'At', none: 'none', temporalUi: 'Temporal UI', flinkUi: 'Flink UI',
+  sink: 'Sink', sinkDiffers: 'differs from the contract', sinkEqual: 'equal to the contract, last proven', lastEqual: 'last equal', since: 'since', notCompared: 'not verified yet', repair: 'Repair',
   statusError: 'status query failed', lag: 'behind', freshnessShort: 'freshness', verificationDots: 'verifications', pipelineLabel: 'pipeline',
   risks: { 告警: 'alarm', 关注: 'attention', 正常: 'normal' },
 };

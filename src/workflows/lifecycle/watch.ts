@@ -3,6 +3,7 @@ import { log } from '@temporalio/workflow';
 import { findBottleneck, judgeLag } from '../../core/lag';
 import { JOB_NAMES, JobName, durationMs } from '../../core/spec';
 import { Observation } from '../../core/types';
+import { differenceSentence } from '../../core/repair';
 import { checkpointDirToDispose, decideWatch, isFlussDataLoss, watchState } from '../../core/watch';
 import { failureMessage } from '../failure-message';
 import type { PipelineModel } from '../pipeline-state';
@@ -105,7 +106,8 @@ export async function watch(p: PipelineModel): Promise<void> {
     const problems = Boolean(decision.health.reason) || failures.length > 0 || actionFailures.length > 0;
     if (!problems && decision.notRunning.length) retired(PATCHES.recovering);
   }
-  const next = watchState({ state: p.s.state, provisioned, health: decision.health, notRunning: decision.notRunning, failures, actionFailures, behind });
+  const differs = p.s.sinkDifference ? differenceSentence(p.s.sinkDifference, p.s.lastEqualAt) : null;
+  const next = watchState({ state: p.s.state, provisioned, health: decision.health, notRunning: decision.notRunning, failures, actionFailures, behind, differs });
   if (next) await transition(p, next.state, next.reason);
 }
 

@@ -1,0 +1,84 @@
+/**
+ * The repair's activities (src/workflows/lifecycle/repair.ts): the shadow sink's names in the
+ * ownership registry, its tables, its job, the switch, the cleanup, and the comparison with the
+ * contract (the verification's own, on whichever schema the spec names). Each is idempotent: a retry
+ * finds what the first attempt did (tables by name, the job by its Flink name, a switch already made).
+ */
+import { PipelineSpec } from '../core/spec';
+import { OwnedObject } from '../core/ownership';
+import { repairNames } from '../core/repair';
+import { claimObjects, releaseNamed } from '../postgres/ownership';
+import { createShadowTables, dropShadow, switchTables } from '../postgres/shadow';
+import { Submitted, submitJob } from '../warehouse/deploy';
+import { ActivityDeps, connectionsFor } from './context';
+import { classified, nonRetryable } from './classify';
+import { heartbeat, heartbeating } from './helpers';
+import { createVerifyActivities } from './verify';
+
+export function createRepairActivities(deps: ActivityDeps) {
+  return heartbeating(repairActivities(deps));
+}
+
+function repairActivities(deps: ActivityDeps) {
+  const sinkConn = (spec: PipelineSpec) => deps.connection(spec.sink.connection);
+  const verify = createVerifyActivities(deps);
+  const shadowObjects = (spec: PipelineSpec): OwnedObject[] => {
+    const n = repairNames(spec);
+    return [
+      { kind: 'sink-schema', name: n.shadowSchema },
+      { kind: 'sink-schema', name: n.replacedSchema },
+    ];
+  };
+
+  return {
+    /** The shadow and replaced schema names for this pipeline; refused (non-retryably) when another pipeline holds one. */
+    async claimShadow(spec: PipelineSpec): Promise<{ claimed: string[] }> {
+      const { claimed, conflicts } = await classified('claim the repair schemas', () => claimObjects(sinkConn(spec), spec.name, shadowObjects(spec)));
+      if (conflicts.length) throw nonRetryable('OwnershipConflict', conflicts.join(' '));
+      return { claimed: claimed.map((o) => `${o.kind} ${o.name}`) };
+    },
+
+    /** The empty shadow tables (a shadow a failed repair left behind is dropped first). */
+    async createShadowTables(spec: PipelineSpec): Promise<void> {
+      const n = repairNames(spec);
+      await classified('create the shadow tables', () => createShadowTables(sinkConn(spec), spec.sink.schema, n.shadowSchema));
+    },
+
+    /** The shadow sink job (Fluss DWS/ADS → the shadow schema), from a savepoint or a full read. Idempotent by its Flink name. */
+    async submitShadowSink(input: { spec: PipelineSpec }): Promise<Submitted> {
+      const { spec } = input;
+      return classified('submit the shadow sink', () =>
+        submitJob({ rest: deps.rest(spec), gateway: deps.gateway(spec) }, spec, 'sink', connectionsFor(deps, spec), null, heartbeat, repairNames(spec)),
+      );
+    },
+
+    /** The shadow job's id while it is live, or null (to cancel what a failed attempt may have started). */
+    async findShadowSink(input: { spec: PipelineSpec }): Promise<string | null> {
+      return classified('find the shadow sink', async () => {
+        const jobs = await deps.rest(input.spec).findJobsByName(repairNames(input.spec).flinkName);
+        const live = jobs.filter((j) => !['FINISHED', 'CANCELED', 'FAILED'].includes(j.state));
+        return live[0]?.jid ?? null;
+      });
+    },
+
+    /** One transaction: the live tables out, the shadow's in. */
+    async switchSinkTables(spec: PipelineSpec): Promise<{ switched: boolean }> {
+      const n = repairNames(spec);
+      return classified('switch the sink tables', () => switchTables(sinkConn(spec), spec.sink.schema, n.shadowSchema, n.replacedSchema));
+    },
+
+    /** Drop the shadow and replaced schemas, their probe arrivals, and release their names. */
+    async dropShadow(spec: PipelineSpec): Promise<void> {
+      const n = repairNames(spec);
+      await classified('drop the repair schemas', async () => {
+        await dropShadow(sinkConn(spec), [n.shadowSchema, n.replacedSchema], n.probePipeline);
+        await releaseNamed(sinkConn(spec), spec.name, shadowObjects(spec));
+      });
+    },
+
+    /** The verification's comparison at a cut, on the schema `spec.sink.schema` names (the shadow's or the live one). */
+    compareSink: verify.compareAtCut,
+  };
+}
+
+export type RepairActivities = ReturnType<typeof createRepairActivities>;

@@ -1,0 +1,177 @@
+/**
+ * What happens on repair. The plan (src/core/repair.ts `planRepair`, which explains each step) is in
+ * the status before its first step acts; the plan interpreter (../plan-runner.ts) runs it; this file
+ * says what performs each step kind. Readers keep the tables they have until the rebuilt ones are
+ * proven equal to the contract; then one transaction switches them.
+ */
+import { proxyActivities, sleep } from '@temporalio/workflow';
+import type { PipelineActivities } from '../../activities';
+import type { RepairRequest } from '../../core/messages';
+import { RepairFrom, RepairRecord, planRepair, repairNames, repairSentence } from '../../core/repair';
+import { PipelineSpec, durationMs } from '../../core/spec';
+import { RestorePoint } from '../../core/types';
+import type { CutAttempt } from '../../core/verify';
+import { event, transition } from '../events';
+import { failureMessage } from '../failure-message';
+import type { PipelineModel } from '../pipeline-state';
+import { Performers, runPlan } from '../plan-runner';
+import { act, actSay, triggerId } from '../proxies';
+import { awaitRunning, submit } from './deploy';
+import { stopJobs } from './savepoints';
+
+/** The comparison reads both databases in one snapshot each (statement timeout 120 s), like verification's. */
+const compare = proxyActivities<PipelineActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+});
+
+/** Between two comparisons while waiting for a table to become equal. */
+const COMPARE_EVERY_MS = 3_000;
+
+/** Compare `spec`'s sink schema with the contract at a consistent cut until nothing differs, or the deadline. */
+async function untilEqual(spec: PipelineSpec, deadline: number, what: string): Promise<{ attempts: number; last: CutAttempt | null }> {
+  let last: CutAttempt | null = null;
+  for (let attempts = 1; ; attempts++) {
+    try {
+      // Each attempt on its own (no tracking): equal when one cut finds nothing — every quiet key equal, no moving one stale.
+      last = await compare.compareSink({ spec, track: null, maxFreshnessMs: durationMs(spec.watch.maxFreshness) });
+      const findings = last.tables.reduce((n, t) => n + t.missing.count + t.extra.count + t.different.cells + (t.stale?.count ?? 0), 0);
+      if (findings === 0) return { attempts, last };
+    } catch (err) {
+      last = null;
+      if (Date.now() >= deadline) throw new Error(`${what}: ${failureMessage(err)}`);
+    }
+    if (Date.now() >= deadline) {
+      const left = last ? last.tables.filter((t) => !t.ok).map((t) => `${t.table} (${t.missing.count} missing, ${t.extra.count} extra, ${t.different.count} different)`) : [];
+      throw new Error(`${what}: not equal to the contract within ${spec.repair.timeout}${left.length ? `: ${left.join(', ')}` : ''}`);
+    }
+    await sleep(COMPARE_EVERY_MS);
+  }
+}
+
+export async function repair(p: PipelineModel, request: RepairRequest, trigger: 'auto' | 'operator', why: string): Promise<RepairRecord> {
+  const spec = p.spec;
+  const from: RepairFrom = request.from ?? 'ads';
+  const names = repairNames(spec);
+  const shadowSpec: PipelineSpec = { ...spec, sink: { ...spec.sink, schema: names.shadowSchema } };
+  const startedAt = Date.now();
+  p.s.repair = {
+    id: request.requestId ?? `repair-${startedAt}`,
+    trigger,
+    from,
+    dryRun: request.dryRun === true,
+    reason: request.reason ?? why,
+    startedAt,
+    finishedAt: null,
+    outcome: request.dryRun ? 'planned' : 'running',
+    note: null,
+    readersFrozenMs: null,
+    plan: planRepair(spec, from),
+  };
+  if (request.dryRun) {
+    p.s.repair = { ...p.s.repair, finishedAt: startedAt };
+    await event(p, 'repair', repairSentence(p.s.repair));
+    return p.s.repair;
+  }
+  const rec = () => p.s.repair!;
+  await event(p, 'repair', `repair ${rec().id} started (${trigger}, from ${from}): ${rec().reason}`);
+  p.publish();
+
+  const deadline = startedAt + durationMs(spec.repair.timeout);
+  let shadowJobId: string | null = null;
+  let shadowPoint: RestorePoint | null = null;
+  let livePoint: RestorePoint | null = null;
+  let liveStoppedAt: number | null = null;
+  let switched = false;
+  let liveRestarted = false;
+
+  const perform: Performers = {
+    'claim-shadow': async () => {
+      await act.claimShadow(spec);
+    },
+    'shadow-tables': async () => {
+      await act.createShadowTables(spec);
+    },
+    'shadow-submit': async () => {
+      const res = await act.submitShadowSink({ spec });
+      shadowJobId = res.jobId;
+      await actSay('awaitJobRunning', `await ${names.flinkName} RUNNING`, { spec, job: 'sink', jobId: res.jobId, timeoutMs: durationMs(spec.watch.readinessTimeout) });
+      return { note: `${names.flinkName}: ${res.jobId}` };
+    },
+    'shadow-equal': async () => {
+      const r = await untilEqual(shadowSpec, deadline, `the shadow ${names.shadowSchema}`);
+      return { note: `equal after ${r.attempts} comparison(s), ${Math.round((Date.now() - startedAt) / 1000)} s into the repair` };
+    },
+    'shadow-stop': async () => {
+      shadowPoint = await actSay('stopJobWithSavepoint', `stop ${names.flinkName} with a savepoint`, { spec, job: 'sink', jobId: shadowJobId!, triggerId: triggerId() });
+      shadowJobId = null;
+      return { note: shadowPoint.path };
+    },
+    'live-stop': async () => {
+      livePoint = (await stopJobs(p, ['sink'])).sink ?? null;
+      liveStoppedAt = Date.now();
+      return { note: livePoint ? livePoint.path : 'sink was not running' };
+    },
+    switch: async () => {
+      const r = await act.switchSinkTables(spec);
+      switched = true;
+      return { note: r.switched ? `readers now read the rebuilt tables in ${spec.sink.schema}` : 'already switched' };
+    },
+    'live-start': async () => {
+      // Kept with the sink's savepoints, so the retention policy disposes of it in time.
+      if (shadowPoint) p.addSavepoint('sink', shadowPoint);
+      const jobId = await submit(p, spec, 'sink', shadowPoint);
+      const failures = await awaitRunning(p, spec, [['sink', jobId]]);
+      if (failures.length) throw new Error(failures.join('; '));
+      liveRestarted = true;
+      p.s.repair = { ...rec(), readersFrozenMs: liveStoppedAt === null ? null : Date.now() - liveStoppedAt };
+      return { note: `sink ${jobId} from ${shadowPoint!.path}` };
+    },
+    prove: async () => {
+      const r = await untilEqual(spec, Math.max(deadline, Date.now() + 120_000), spec.sink.schema);
+      p.s.sinkDifference = null;
+      p.s.lastEqualAt = r.last?.at ?? Date.now();
+      return { note: `equal after ${r.attempts} comparison(s)` };
+    },
+    cleanup: async () => {
+      await act.dropShadow(spec);
+    },
+    // The compensations.
+    'cancel-shadow': async () => {
+      const id = shadowJobId ?? (await act.findShadowSink({ spec }));
+      if (!id) return { skip: true, note: 'no shadow job runs' };
+      await actSay('cancelJob', `cancel ${names.flinkName}`, { spec, jobId: id });
+      return {};
+    },
+    'restart-live': async () => {
+      if (liveStoppedAt === null || liveRestarted) return { skip: true, note: 'sink was not stopped' };
+      const from = switched ? shadowPoint : livePoint;
+      const jobId = await submit(p, spec, 'sink', from);
+      const failures = await awaitRunning(p, spec, [['sink', jobId]]);
+      if (failures.length) throw new Error(failures.join('; '));
+      return { note: `sink ${jobId} from ${from?.path ?? 'no savepoint'}` };
+    },
+    'drop-shadow': async () => {
+      await act.dropShadow(spec);
+    },
+  };
+
+  const run = await runPlan({ get: () => rec().plan, set: (plan) => (p.s.repair = { ...rec(), plan }) }, perform);
+  const finishedAt = Date.now();
+  if (run.failure === null) {
+    p.s.repair = { ...rec(), finishedAt, outcome: 'repaired', note: `rebuilt ${spec.sink.schema}'s six tables from Fluss in ${Math.round((finishedAt - startedAt) / 1000)} s` };
+    const done = p.alert(finishedAt, 'repaired', repairSentence(rec()));
+    await event(p, 'repair', done.message);
+    if (p.s.state === 'DEGRADED' && p.s.reason?.startsWith('sink differs')) await transition(p, 'RUNNING');
+    return rec();
+  }
+  // Proven not equal after the switch: the rebuilt tables are no worse than the old ones, but something
+  // below the sink is wrong. Anything else failed before readers switched (or the restart after it).
+  const notEqual = switched && liveRestarted;
+  p.s.repair = { ...rec(), finishedAt, outcome: notEqual ? 'not-equal' : 'failed', note: [run.failure, ...run.compensationFailures].join('; ') };
+  const sentence = repairSentence(rec());
+  const a = p.alert(finishedAt, notEqual ? 'repair-not-equal' : 'repair-failed', sentence);
+  await event(p, 'alert', a.message);
+  await transition(p, 'DEGRADED', notEqual ? `${sentence}. Fluss itself may hold the difference: see docs/OPERATIONS.md "Repair"` : sentence);
+  return rec();
+}

@@ -1,0 +1,113 @@
+/**
+ * The pipeline workflow on a verification that finds the sink different (issue 22): DEGRADED at once,
+ * a repair by repair.policy — the sink rebuilt beside the tables readers use, switched once proven
+ * equal — and the bounds: a failed repair leaves readers untouched, says why, and is not retried by
+ * itself. Activities are the cluster model's (./doubles.ts); test/e2e/repair.test.ts runs the real thing.
+ */
+import { repairUpdate, statusQuery, verificationSignal } from '../../src/workflows/definitions';
+import type { VerificationSummary } from '../../src/core/types';
+import { ClusterModel, testSpec } from './doubles';
+import { rejection, running, waitFor, withPipeline } from './harness';
+
+const differs = (model: ClusterModel, runId: string, rows = 2): VerificationSummary => ({
+  runId,
+  at: model.now,
+  ok: false,
+  freshnessMs: 800,
+  summary: `dws_region_stats: ${rows} different (running_count ${rows}); e.g. 华北`,
+  difference: { compared: true, rows, tables: ['dws_region_stats'] },
+});
+const equal = (model: ClusterModel, runId: string): VerificationSummary => ({
+  runId,
+  at: model.now,
+  ok: true,
+  freshnessMs: 800,
+  summary: 'PASS',
+  difference: { compared: true, rows: 0, tables: [] },
+});
+
+describe('a sink that differs from the contract', () => {
+  test('DEGRADED naming it, then repaired by itself: rebuilt beside, switched once equal, sink restarted from the shadow, RUNNING', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      model.differs.dw_wf = 2;
+      const sinkBefore = model.live('sink')[0].jobId;
+      await handle.signal(verificationSignal, differs(model, 'v1'));
+      const done = await waitFor(handle, 'repaired', (s) => s.repair?.outcome === 'repaired', 60_000);
+      // Every forward step ran, in the planner's order; no compensation.
+      expect(done.repair!.plan.steps.filter((s) => !s.rollback).map((s) => [s.kind, s.status])).toEqual(
+        ['claim-shadow', 'shadow-tables', 'shadow-submit', 'shadow-equal', 'shadow-stop', 'live-stop', 'switch', 'live-start', 'prove', 'cleanup'].map((k) => [k, 'done']),
+      );
+      expect(done.repair!.plan.steps.filter((s) => s.rollback).every((s) => s.status === 'skipped')).toBe(true);
+      expect(done.repair).toMatchObject({ trigger: 'auto', from: 'ads' });
+      expect(done.repair!.readersFrozenMs).not.toBeNull();
+      // The shadow was compared before the switch, the live tables after it; the shadow job stopped with a savepoint.
+      const compares = model.calls.filter((c) => c.startsWith('compareSink'));
+      expect(compares[0]).toBe('compareSink dw_wf_repair');
+      expect(compares[compares.length - 1]).toBe('compareSink dw_wf');
+      expect(model.calls.indexOf('switchSinkTables')).toBeGreaterThan(model.calls.indexOf('compareSink dw_wf_repair'));
+      expect(model.shadow?.state).toBe('FINISHED');
+      // The pipeline's sink job continues from the shadow's savepoint: what the new tables hold.
+      const sinkNow = model.live('sink');
+      expect(sinkNow).toHaveLength(1);
+      expect(sinkNow[0].jobId).not.toBe(sinkBefore);
+      expect(sinkNow[0].restoredFrom).toBe(model.shadow!.savepoints[0].path);
+      expect(done.sinkDifference).toBeNull();
+      expect(done.lastEqualAt).not.toBeNull();
+      expect(done.alerts.some((a) => a.kind === 'repaired')).toBe(true);
+      const after = await waitFor(handle, 'RUNNING again', (s) => s.state === 'RUNNING');
+      expect(after.reason).toBeNull();
+      expect(model.events.some((e) => e.kind === 'state' && /^DEGRADED: sink differs from the contract: 2 rows in 1 table \(dws_region_stats\)/.test(e.message))).toBe(true);
+    });
+  });
+
+  test('policy ask: DEGRADED and the command named, nothing rebuilt until an operator asks; a verification that finds it equal clears it', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec({ repair: { policy: 'ask' } }), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      await handle.signal(verificationSignal, differs(model, 'v1'));
+      const s = await waitFor(handle, 'DEGRADED', (x) => x.state === 'DEGRADED');
+      expect(s.reason).toMatch(/^sink differs from the contract: 2 rows in 1 table \(dws_region_stats\) since .*; never proven equal yet/);
+      expect(s.sinkDifference).toMatchObject({ rows: 2, tables: ['dws_region_stats'], runId: 'v1' });
+      expect(model.calls).not.toContain('claimShadow');
+      // A dry run plans, shows every step, and changes nothing.
+      const planned = await handle.executeUpdate(repairUpdate, { args: [{ dryRun: true }] });
+      expect(planned.outcome).toBe('planned');
+      expect(planned.plan.steps.length).toBe(13);
+      expect(model.calls).not.toContain('claimShadow');
+      // A later verification that finds the sink equal: RUNNING, last proven equal recorded.
+      const proven = equal(model, 'v2');
+      await handle.signal(verificationSignal, proven);
+      const ok = await waitFor(handle, 'RUNNING', (x) => x.state === 'RUNNING');
+      expect(ok.sinkDifference).toBeNull();
+      expect(ok.lastEqualAt).toBe(proven.at);
+    });
+  });
+
+  test('a repair that fails before the switch leaves readers untouched, says why (DEGRADED, alert), and is not retried by itself', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      model.failShadow = 'dw_wf.ads_grid_dashboard is used by view public.wall (on dw_wf.ads_grid_dashboard)';
+      const sinkBefore = model.live('sink')[0].jobId;
+      await handle.signal(verificationSignal, differs(model, 'v1'));
+      const s = await waitFor(handle, 'failed', (x) => x.repair?.outcome === 'failed', 60_000);
+      expect(s.state).toBe('DEGRADED');
+      expect(s.reason).toMatch(/failed .*readers kept the tables they had: .*view public\.wall/);
+      expect(s.alerts[0]).toMatchObject({ kind: 'repair-failed' });
+      expect(model.switches).toBe(0);
+      expect(model.live('sink').map((j) => j.jobId)).toEqual([sinkBefore]);
+      expect(s.repair!.plan.steps.find((x) => x.kind === 'drop-shadow')?.status).toBe('done');
+      // The same difference seen again: no second automatic repair.
+      await handle.signal(verificationSignal, differs(model, 'v2'));
+      await waitFor(handle, 'v2 seen', (x) => x.lastVerification?.runId === 'v2');
+      const again = await handle.query(statusQuery);
+      expect(again.repair!.id).toBe(s.repair!.id);
+      expect(model.calls.filter((c) => c === 'claimShadow')).toHaveLength(1);
+      // An operator may ask again; a rebuild from a layer this version cannot rebuild yet is refused, naming the way out.
+      const refused = await rejection(handle.executeUpdate(repairUpdate, { args: [{ from: 'source' }] }));
+      expect(refused).toMatch(/not available in this version.*decommission --drop-slots/);
+    });
+  });
+});
