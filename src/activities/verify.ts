@@ -2,7 +2,8 @@
  * The verification workflow's activities (src/workflows/verify.ts). Thin and idempotent:
  *   act     — sendProbe (one probe reading in the source, src/postgres/probe.ts), cleanupProbes
  *             (keep the newest N);
- *   observe — awaitProbe, observePipelineJobs, compareWarehouse, checkReplicationHealth;
+ *   observe — awaitProbe, observePipelineJobs, compareAtCut (compareWarehouse: runs started before
+ *             it), checkReplicationHealth;
  *   record  — beginVerificationRun, recordVerificationRun (an upsert on the run id).
  * Connections come by name from the spec; credentials are resolved here, in the worker. Observations
  * carry `at` (epoch ms, this process's clock): the workflow takes its times from them.
@@ -11,10 +12,11 @@ import { Context } from '@temporalio/activity';
 import { flinkJobName } from '../constants';
 import { JOB_NAMES, PipelineSpec } from '../core/spec';
 import { isLiveState } from '../core/types';
-import { JobState, ProbeArrival, ProbeSent, ReplicationHealth, VerificationResult, WarehouseComparison, verificationDetails } from '../core/verify';
+import { CutAttempt, JobState, ProbeArrival, ProbeSent, ReplicationHealth, VerificationResult, WarehouseComparison, verificationDetails } from '../core/verify';
 import { PROBE_HOPS, cleanupProbes, probeArrivals, sendProbe } from '../postgres/probe';
 import { compareTracked } from '../postgres/compare';
-import { readContract, readSink } from '../postgres/reconcile';
+import { compareAtCut, inputVersions } from '../postgres/cut';
+import { readContract, readCut, readSink } from '../postgres/reconcile';
 import { writeVerificationRun } from '../postgres/sink';
 import { CAPTURED_TABLES, artifactName } from '../postgres/source/names';
 import { DEFAULT_MAX_LAG_BYTES, checkReplication, inspectReplication } from '../postgres/source/replication';
@@ -145,7 +147,8 @@ export function createVerifyActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Every sink table against the contract on the source. With `track` (the previous attempt's
+     * Every sink table against the contract on the source (verification runs started before the cut,
+     * patch verify-at-a-cut). With `track` (the previous attempt's
      * fingerprints) only differences that were also there count; the rest are reported as moving.
      * Examples are capped at 5 per kind and table, fingerprints at MAX_TRACKED.
      */
@@ -154,6 +157,29 @@ export function createVerifyActivities(deps: ActivityDeps) {
         const expected = await readContract(source(input.spec));
         const actual = await readSink(sink(input.spec), { schema: input.spec.sink.schema });
         return { ...compareTracked(expected, actual, input.track ?? null), at: deps.now() };
+      });
+    },
+
+    /**
+     * One comparison at a cut (src/postgres/cut.ts): source snapshot A, the sink, source snapshot B;
+     * the keys whose inputs held still compared with the contract at A, the others checked for being
+     * stale (not written for more than maxFreshnessMs before A). With `track`, only findings that were
+     * also there count. Returns the findings and counts only: the rows stay here.
+     */
+    async compareAtCut(input: { spec: PipelineSpec; track?: string[] | null; maxFreshnessMs: number }): Promise<CutAttempt> {
+      if (!Number.isFinite(input.maxFreshnessMs) || input.maxFreshnessMs <= 0) throw nonRetryable('InvalidInput', `maxFreshnessMs must be a positive number, got ${input.maxFreshnessMs}`);
+      return classified('compare sink with contract at a cut', async () => {
+        const cut = await readCut(source(input.spec), sink(input.spec), { sinkSchema: input.spec.sink.schema, now: deps.now });
+        const result = compareAtCut({
+          expected: cut.expected,
+          actual: cut.actual,
+          before: inputVersions(cut.before),
+          after: inputVersions(cut.after),
+          at: cut.sinkAt,
+          staleBefore: cut.sinkAt - input.maxFreshnessMs,
+          track: input.track ?? null,
+        });
+        return { ...result, cutMs: cut.cutMs, readMs: cut.readMs, at: deps.now() };
       });
     },
 

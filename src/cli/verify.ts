@@ -151,15 +151,20 @@ export function renderVerification(out: Out, r: VerificationResult): void {
         (c.consistent
           ? `the sink equals the contract${c.earlier.length ? ' (earlier differences were changes in flight)' : ''}`
           : c.ok
-            ? `no lasting difference; ${c.moving} differing cells changed between attempts (changes in flight: the source kept changing)`
+            ? c.cutMs !== undefined
+              ? `no lasting difference at a cut of ${formatMs(c.cutMs)}: every key whose inputs held still equals the contract; keys whose inputs moved are checked by the next run (and are stale once unwritten for longer than ${formatMs(r.freshness.limitMs)})`
+              : `no lasting difference; ${c.moving} differing cells changed between attempts (changes in flight: the source kept changing)`
             : 'differences that persisted through every attempt:'),
     );
-    out.table(c.tables, ['table', 'rows', 'missing', 'extra', 'different', 'moving', 'result'], (t) => [
+    const cut = c.tables.some((t) => t.checked !== undefined);
+    out.table(c.tables, ['table', 'rows', ...(cut ? ['checked', 'moving keys'] : []), 'missing', 'extra', 'different', ...(cut ? ['stale'] : []), 'moving', 'result'], (t) => [
       t.table,
       `${t.actualCount}/${t.expectedCount}`,
+      ...(cut ? [String(t.checked ?? 0), String(t.movingKeys ?? 0)] : []),
       String(t.missing.count),
       String(t.extra.count),
       String(t.different.count),
+      ...(cut ? [String(t.stale?.count ?? 0)] : []),
       String(t.moving),
       t.ok ? 'ok' : 'DIFFERS',
     ]);
@@ -180,6 +185,7 @@ export function renderVerification(out: Out, r: VerificationResult): void {
       for (const d of t.different.examples) out.text(`    ${t.table} ${JSON.stringify(d.key)} ${d.column}: sink ${JSON.stringify(d.actual)}, contract ${JSON.stringify(d.expected)}`);
       for (const m of t.missing.examples) out.text(`    ${t.table} ${JSON.stringify(m.key)} missing from the sink`);
       for (const x of t.extra.examples) out.text(`    ${t.table} ${JSON.stringify(x.key)} extra in the sink`);
+      for (const s of t.stale?.examples ?? []) out.text(`    ${t.table} ${JSON.stringify(s.key)} not written since ${s.updatedAt} while its inputs moved: sink ${JSON.stringify(s.row)}, contract ${JSON.stringify(s.expected)}`);
     }
   }
   for (const n of r.notes) out.text(`note: ${n}`);

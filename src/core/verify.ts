@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { TrackedComparison } from '../postgres/compare';
+import type { CutComparison, CutTableComparison } from '../postgres/cut';
 import type { ReplicationProblem } from '../postgres/source/replication';
 import { PipelineSpecInput, durationMs } from './spec';
 
@@ -110,9 +111,21 @@ export interface JobState {
 
 /**
  * One table's comparison in reconcile.compareTable's shape (at most 5 examples of each kind), holding
- * only the differences that persisted through every attempt so far, plus `moving`: those that did not.
+ * only the differences that persisted through every attempt so far, plus `moving`: what was in flight
+ * (keys whose inputs moved during the cut, and differences that did not persist). A comparison at a
+ * cut (src/postgres/cut.ts) also says how many keys it checked, how many moved, and the stale ones;
+ * runs recorded before it have none of the three.
  */
-export type TableResult = TrackedComparison;
+export type TableResult = TrackedComparison & Partial<Pick<CutTableComparison, 'checked' | 'movingKeys' | 'stale'>>;
+
+/** One comparison at a cut (src/postgres/cut.ts compareAtCut, read by reconcile.ts readCut). */
+export interface CutAttempt extends CutComparison {
+  /** From source snapshot A to B, ms: how long a quiet key's inputs held still. */
+  cutMs: number;
+  /** The whole attempt's reading, ms. */
+  readMs: number;
+  at: number;
+}
 
 /** One comparison attempt (src/postgres/compare.ts compareTracked). */
 export interface WarehouseComparison {
@@ -191,6 +204,8 @@ export interface CompareResult {
   /** What each earlier attempt saw ("attempt 1: 141 differing cells, 141 persisting so far"). */
   earlier: string[];
   error: string | null;
+  /** Compared at a cut: the last attempt's time from source snapshot A to B, ms (absent: fingerprints only, before issue 22). */
+  cutMs?: number;
 }
 
 export interface VerificationResult {
@@ -233,7 +248,17 @@ const formatKey = (key: Record<string, unknown>) =>
     .map(([k, v]) => `${k}=${show(v)}`)
     .join(', ');
 
-/** "dws_region_stats: 1 different (running_count 1), e.g. region=华北: running_count is 7 in the sink, 8 by the contract." */
+/** 45 s, 5.1 min, 2.3 h. */
+function formatAge(ms: number): string {
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 2 * 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+/**
+ * "dws_region_stats: 1 different (running_count 1), e.g. region=华北: running_count is 7 in the sink, 8 by the contract."
+ * "ads_grid_dashboard: 1 stale; e.g. dashboard_id=grid not written for 5.1 min while its inputs moved."
+ */
 export function describeTable(t: TableResult): string {
   if (t.ok) return `${t.table}: ok (${t.actualCount} rows)`;
   const parts: string[] = [];
@@ -245,7 +270,10 @@ export function describeTable(t: TableResult): string {
       .join(', ');
     parts.push(`${t.different.count} different (${cols})`);
   }
+  if (t.stale?.count) parts.push(`${t.stale.count} stale`);
   const examples: string[] = [];
+  const s = t.stale?.examples[0];
+  if (s) examples.push(`${formatKey(s.key)} not written for ${formatAge(s.ageMs)} while its inputs moved`);
   const d = t.different.examples[0];
   if (d) examples.push(`${formatKey(d.key)}: ${d.column} is ${show(d.actual)} in the sink, ${show(d.expected)} by the contract`);
   const m = t.missing.examples[0];
@@ -316,7 +344,9 @@ export function summarizeVerification(r: Pick<VerificationResult, 'freshness' | 
   const parts = [
     r.compare.consistent
       ? `all ${r.compare.tables.length} sink tables equal the contract (${rows} rows)`
-      : `no lasting difference from the contract in ${r.compare.tables.length} sink tables (${rows} rows; ${r.compare.moving} cells in flight, the source kept changing)`,
+      : r.compare.cutMs !== undefined
+        ? describeCut(r.compare.tables, r.freshness.limitMs)
+        : `no lasting difference from the contract in ${r.compare.tables.length} sink tables (${rows} rows; ${r.compare.moving} cells in flight, the source kept changing)`,
   ];
   if (r.freshness.freshnessMs !== null) parts.push(`freshness ${formatMs(r.freshness.freshnessMs)}`);
   if (r.replication.error === null) {
@@ -324,6 +354,26 @@ export function summarizeVerification(r: Pick<VerificationResult, 'freshness' | 
     parts.push(`${r.replication.slots.length} replication slots healthy (max lag ${formatBytes(lag)})`);
   }
   return `ok: ${parts.join(', ')}`;
+}
+
+/**
+ * What a passing comparison at a cut proves, table by table: "no lasting difference at the cut (every
+ * key whose inputs held still equals the contract): 4 tables: all 28 keys checked; ads_equipment_health
+ * 12 of 300 keys checked (288 moving); …; no moving key unwritten for more than 30 s". Pure.
+ */
+export function describeCut(tables: readonly TableResult[], maxFreshnessMs: number): string {
+  const still = tables.filter((t) => !t.movingKeys);
+  const keys = still.reduce((n, t) => n + (t.checked ?? 0), 0);
+  const parts: string[] = [];
+  if (still.length) parts.push(`${still.length === tables.length ? 'every table' : `${still.length} table${still.length === 1 ? '' : 's'}`}: all ${keys} keys checked`);
+  for (const t of tables.filter((x) => x.movingKeys)) {
+    const checked = t.checked ?? 0;
+    parts.push(`${t.table} ${checked} of ${checked + t.movingKeys!} keys checked (${t.movingKeys} moving)`);
+  }
+  const gone = tables.reduce((n, t) => n + t.moving - (t.movingKeys ?? 0), 0);
+  if (gone) parts.push(`${gone} difference${gone === 1 ? '' : 's'} gone on a later look (in flight)`);
+  parts.push(`no moving key unwritten for more than ${seconds(maxFreshnessMs)}`);
+  return `no lasting difference at the cut (every key whose inputs held still equals the contract): ${parts.join('; ')}`;
 }
 
 /** Everything the run recorded as gridflow.verification_runs.details (small: examples are capped). */

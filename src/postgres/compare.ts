@@ -45,7 +45,7 @@ interface TableComparison {
 /** Fingerprints carried from one attempt to the next (through workflow history): at most this many. */
 export const MAX_TRACKED = 1000;
 
-interface DiffCell {
+export interface DiffCell {
   /** Identifies (table, key, kind, column, expected, actual): equal in two attempts = the same difference. */
   fp: string;
   kind: 'missing' | 'extra' | 'different';
@@ -65,7 +65,7 @@ export interface TrackedComparison extends TableComparison {
   moving: number;
 }
 
-const fingerprint = (parts: unknown[]) => createHash('sha1').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+export const fingerprint = (parts: unknown[]) => createHash('sha1').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 
 function canonical(value: unknown, kind: string): string | null {
   if (value === null || value === undefined) return null;
@@ -75,12 +75,18 @@ function canonical(value: unknown, kind: string): string | null {
   return String(value);
 }
 
+/** A row's key as canonical text (ints as integers): equal keys, equal text. What rows are matched by. */
+export function keyText(table: WarehouseTable, row: Row): string {
+  const d = WAREHOUSE_TABLES[table];
+  if (!d) throw new Error(`unknown warehouse table ${JSON.stringify(table)}`);
+  return JSON.stringify(d.key.map((k) => canonical(row[k], d.columns.find(([n]) => n === k)![1])));
+}
+
 /** Every differing cell of one table (missing and extra rows count as one each), ordered by key then column. */
 export function differingCells(table: WarehouseTable, expectedRows: readonly Row[], actualRows: readonly Row[]): DiffCell[] {
   const d = WAREHOUSE_TABLES[table];
   if (!d) throw new Error(`unknown warehouse table ${JSON.stringify(table)}`);
-  const kindOf = (c: string) => d.columns.find(([n]) => n === c)![1];
-  const order = (row: Row) => JSON.stringify(d.key.map((k) => canonical(row[k], kindOf(k))));
+  const order = (row: Row) => keyText(table, row);
   const keyObject = (row: Row) => Object.fromEntries(d.key.map((k) => [k, row[k] ?? null]));
   const pick = (row: Row) => Object.fromEntries(d.columns.map(([c]) => [c, row[c] ?? null]));
   const index = (rows: readonly Row[]) => {
@@ -120,7 +126,7 @@ export function differingCells(table: WarehouseTable, expectedRows: readonly Row
 }
 
 /** A table's comparison from its (persisting) cells, in reconcile's shape, plus the moving count. */
-function tableFromCells(table: WarehouseTable, expectedCount: number, actualCount: number, cells: readonly DiffCell[], moving: number): TrackedComparison {
+export function tableFromCells(table: WarehouseTable, expectedCount: number, actualCount: number, cells: readonly DiffCell[], moving: number): TrackedComparison {
   const missing = cells.filter((c) => c.kind === 'missing');
   const extra = cells.filter((c) => c.kind === 'extra');
   const different = cells.filter((c) => c.kind === 'different');

@@ -5,9 +5,11 @@
  *   1. record the run as started (gridflow.verification_runs, ok NULL)
  *   2. freshness: write a probe reading into the source, wait until it (or a newer one) has come out of
  *      every ADS table into gridflow.probe_hops: the latency of the path the readings take
- *   3. compare every sink table with the contract on the source — after the probe arrived, so changes
- *      made before it have had their chance to flow; a difference is retried a few times before it
- *      counts (changes may still be in flight)
+ *   3. compare every sink table with the contract on the source at a cut — after the probe arrived, so
+ *      changes made before it have had their chance to flow: source snapshot A, the sink, source
+ *      snapshot B; the keys whose inputs held still from A to B must equal the contract, the others
+ *      must not be stale (src/postgres/cut.ts); a finding counts only when every attempt, a few seconds
+ *      apart, saw it identically
  *   4. replication health: slot lag, wal_status, active; publications hold exactly their table
  *   5. judge (src/core/verify.ts), signal the pipeline workflow `pipeline:<name>` (a failure makes
  *      it raise an alert; nothing is repaired), record the run, keep the newest probes only
@@ -22,9 +24,11 @@ import type { VerifyActivities } from '../activities/verify';
 import { pipelineWorkflowId } from '../constants';
 import { describeBottleneck, findBottleneck } from '../core/lag';
 import { verificationCurrentDetails, verificationProgressDetails } from '../core/metadata';
+import { verifiedDifference } from '../core/repair';
 import { PipelineSpec, parseSpec } from '../core/spec';
 import {
   CompareResult,
+  CutAttempt,
   FreshnessResult,
   TableResult,
   VerificationResult,
@@ -37,7 +41,7 @@ import {
 } from '../core/verify';
 import { verificationSignal } from './definitions';
 import { failureMessage } from './failure-message';
-import { PATCHES, retired } from './patches';
+import { PATCHES, patch, retired } from './patches';
 
 // One proxy per timeout/retry profile (awaitProbe's depends on the input: made in the workflow).
 const observe = proxyActivities<VerifyActivities & LagActivities>({
@@ -97,7 +101,9 @@ export async function VerifyPipelineWorkflow(input: VerifyPipelineInput): Promis
 
   // 3. contract
   progress('3/5 comparing every sink table with the contract on the source');
-  const compare = await compareWithRetries(spec, options, limits.compareRetryWaitMs, seen);
+  const compare = patch(PATCHES.verifyCut)
+    ? await compareAtCuts(spec, options, limits, seen)
+    : await compareWithRetries(spec, options, limits.compareRetryWaitMs, seen);
 
   // 4. replication
   progress('4/5 checking replication slots and publications');
@@ -137,6 +143,8 @@ export async function VerifyPipelineWorkflow(input: VerifyPipelineInput): Promis
       ok: result.ok,
       freshnessMs: freshness.freshnessMs === null ? null : Math.round(freshness.freshnessMs),
       summary: result.summary,
+      // What the comparison found: the pipeline is DEGRADED while the sink differs, and repairs by its policy.
+      difference: verifiedDifference(compare),
     });
     result.signal.delivered = true;
   } catch (err) {
@@ -208,7 +216,50 @@ async function measureFreshness(
 }
 
 /**
- * Compare until the sink equals the contract, at most compareAttempts times. From the second attempt on,
+ * Compare at a cut (one activity per attempt; the rows stay in the worker, only findings come back),
+ * at most compareAttempts times, compareRetryWait apart. The first attempt's findings are candidates;
+ * each later attempt keeps only those it saw identically (a quiet key's finding carries its inputs'
+ * version, so the key's inputs did not change either). Passes as soon as nothing is left to confirm;
+ * fails with what persisted through every attempt. Moving keys are not compared again within the run:
+ * the next run checks them (and a key the sink leaves unwritten while it moves is stale meanwhile).
+ */
+async function compareAtCuts(
+  spec: PipelineSpec,
+  options: VerifyOptions,
+  limits: ReturnType<typeof verifyLimits>,
+  seen: <T extends { at: number }>(v: T) => T,
+): Promise<CompareResult> {
+  const earlier: string[] = [];
+  let track: string[] | null = null;
+  let last: CompareResult = { ok: false, consistent: false, attempts: 0, tables: [], moving: 0, earlier, error: null };
+  for (let i = 1; i <= options.compareAttempts; i++) {
+    const outcome: Outcome<CutAttempt> = await attempt(() => observe.compareAtCut({ spec, track, maxFreshnessMs: limits.maxFreshnessMs }).then(seen));
+    let seenNow: string;
+    if (!outcome.ok) {
+      last = { ok: false, consistent: false, attempts: i, tables: [], moving: 0, earlier, error: outcome.error };
+      seenNow = outcome.error;
+    } else {
+      const r = outcome.value;
+      const persisting = persistingCells(r.tables);
+      const moving = r.tables.reduce((n, t) => n + t.moving, 0);
+      last = { ok: persisting === 0, consistent: r.consistent, attempts: i, tables: r.tables, moving, earlier, error: null, cutMs: r.cutMs };
+      if (persisting === 0) break;
+      track = r.track;
+      const checked = r.tables.reduce((n, t) => n + t.checked, 0);
+      const movingKeys = r.tables.reduce((n, t) => n + t.movingKeys, 0);
+      seenNow = `${r.cells} finding${r.cells === 1 ? '' : 's'}, ${persisting} persisting so far (${checked} keys checked, ${movingKeys} moving)`;
+    }
+    if (i < options.compareAttempts) {
+      earlier.push(`attempt ${i}: ${seenNow}`);
+      await sleep(limits.compareRetryWaitMs);
+    }
+  }
+  return last;
+}
+
+/**
+ * Before the cut (patch verify-at-a-cut), for runs started earlier:
+ * compare until the sink equals the contract, at most compareAttempts times. From the second attempt on,
  * only differences identical to ones the earlier attempts saw still count: on a source that keeps
  * changing, changes in flight differ from attempt to attempt, a real difference does not. Once nothing
  * has persisted, nothing can, so the loop stops early.
@@ -246,4 +297,4 @@ async function compareWithRetries(
   return last;
 }
 
-const persistingCells = (tables: readonly TableResult[]) => tables.reduce((n, t) => n + t.missing.count + t.extra.count + t.different.cells, 0);
+const persistingCells = (tables: readonly TableResult[]) => tables.reduce((n, t) => n + t.missing.count + t.extra.count + t.different.cells + (t.stale?.count ?? 0), 0);

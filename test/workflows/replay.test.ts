@@ -24,6 +24,7 @@ test('the histories cover the main workflows and a resumed second life, before a
     'pipeline-lifecycle-ownership.json',
     'pipeline-lifecycle-plans-resumed.json',
     'pipeline-lifecycle-plans.json',
+    'verify-cut-difference.json',
     'verify-difference.json',
   ]);
 });

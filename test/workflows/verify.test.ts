@@ -14,6 +14,7 @@ import type { VerifyActivities } from '../../src/activities/verify';
 import { PipelineSpec } from '../../src/core/spec';
 import type { PipelineStatus } from '../../src/core/state';
 import {
+  CutAttempt,
   JobState,
   ProbeArrival,
   ReplicationHealth,
@@ -22,6 +23,7 @@ import {
   WarehouseComparison,
 } from '../../src/core/verify';
 import { compareTracked } from '../../src/postgres/compare';
+import { EquipmentInput, compareAtCut, inputVersions } from '../../src/postgres/cut';
 import { TableRows, WAREHOUSE_TABLE_NAMES } from '../../src/postgres/warehouse-tables';
 import { PipelineWorkflow } from '../../src/workflows/pipeline';
 import { VerifyPipelineWorkflow } from '../../src/workflows/verify';
@@ -45,7 +47,8 @@ afterAll(async () => {
 
 // ----------------------------------------------------------------------------------------------- model
 
-type Rows = { expected: TableRows; actual: TableRows };
+/** What one comparison reads: the contract at A, the sink, and the inputs at A and B (none: every key quiet). */
+type Rows = { expected: TableRows; actual: TableRows; before?: EquipmentInput[]; after?: EquipmentInput[] };
 
 const emptyRows = (): TableRows => Object.fromEntries(WAREHOUSE_TABLE_NAMES.map((t) => [t, []])) as unknown as TableRows;
 
@@ -127,7 +130,18 @@ class VerifyModel {
       async observePipelineJobs(input: { spec: PipelineSpec }) {
         return m.jobs ?? ['ingest', 'dws', 'ads', 'sink'].map((job) => ({ job, flinkName: `gridflow/${input.spec.name}/${job}`, state: 'RUNNING' }));
       },
-      // The real pure comparison (src/postgres/compare.ts) over the rows the test sets up.
+      // The real pure comparison at a cut (src/postgres/cut.ts) over the rows the test sets up.
+      async compareAtCut(input: { spec: PipelineSpec; track?: string[] | null; maxFreshnessMs: number }): Promise<CutAttempt> {
+        const next = m.comparisons[Math.min(m.compareCalls, m.comparisons.length - 1)];
+        m.compareCalls++;
+        m.tracks.push(input.track ?? null);
+        if (next instanceof Error) throw next;
+        const at = tick(300);
+        const before = inputVersions(next.before ?? []);
+        const after = inputVersions(next.after ?? next.before ?? []);
+        return { ...compareAtCut({ expected: next.expected, actual: next.actual, before, after, at, staleBefore: at - input.maxFreshnessMs, track: input.track ?? null }), cutMs: 40, readMs: 300, at };
+      },
+      // Runs started before the cut (patch verify-at-a-cut) compare this way; the replay test replays one.
       async compareWarehouse(input: { spec: PipelineSpec; track?: string[] | null }): Promise<WarehouseComparison> {
         const next = m.comparisons[Math.min(m.compareCalls, m.comparisons.length - 1)];
         m.compareCalls++;
@@ -233,7 +247,7 @@ test('a difference that is gone on the next comparison (changes in flight) is no
   model.comparisons = [regions({ 华北: -1 }), equal()];
   const { result } = await verify(model);
   expect(result.ok).toBe(true);
-  expect(result.compare).toMatchObject({ ok: true, consistent: true, attempts: 2, earlier: ['attempt 1: 1 differing cells, 1 persisting so far'] });
+  expect(result.compare).toMatchObject({ ok: true, consistent: true, attempts: 2, earlier: ['attempt 1: 1 finding, 1 persisting so far (4 keys checked, 0 moving)'] });
   expect(result.problems).toEqual([]);
   expect(result.summary).toMatch(/^ok: all 6 sink tables equal the contract/);
 });
@@ -249,7 +263,9 @@ test('differences that move between attempts (a source that never rests) are cha
   expect(model.tracks[0]).toBeNull();
   expect(model.tracks[1]).toHaveLength(2);
   expect(result.compare).toMatchObject({ ok: true, consistent: false, attempts: 2, moving: 2 });
-  expect(result.summary).toMatch(/^ok: no lasting difference from the contract in 6 sink tables \(4 rows; 2 cells in flight, the source kept changing\)/);
+  expect(result.summary).toMatch(
+    /^ok: no lasting difference at the cut \(every key whose inputs held still equals the contract\): every table: all 4 keys checked; 2 differences gone on a later look \(in flight\); no moving key unwritten for more than 2 s, freshness 640 ms/,
+  );
 });
 
 test('a real difference is reported with the exact row and column, and the pipeline workflow raises an alert', async () => {
@@ -266,7 +282,10 @@ test('a real difference is reported with the exact row and column, and the pipel
       expect(region.different.examples).toEqual([{ key: { region: '华北' }, column: 'running_count', expected: 8, actual: 7 }]);
       expect(region.moving).toBe(1);
       expect(result.compare).toMatchObject({ ok: false, consistent: false, moving: 1 });
-      expect(result.compare.earlier).toEqual(['attempt 1: 2 differing cells, 2 persisting so far', 'attempt 2: 2 differing cells, 1 persisting so far']);
+      expect(result.compare.earlier).toEqual([
+        'attempt 1: 2 findings, 2 persisting so far (4 keys checked, 0 moving)',
+        'attempt 2: 2 findings, 1 persisting so far (4 keys checked, 0 moving)',
+      ]);
       expect(result.problems).toEqual([
         'dws_region_stats: 1 different (running_count 1); e.g. region=华北: running_count is 7 in the sink, 8 by the contract.',
       ]);
@@ -279,10 +298,52 @@ test('a real difference is reported with the exact row and column, and the pipel
       // GRIDFLOW_RECORD_HISTORIES=1 stores this run's history for the replay test (on purpose only).
       if (process.env.GRIDFLOW_RECORD_HISTORIES === '1') {
         const history = await env.client.workflow.getHandle(`verify:${result.pipeline}:test`).fetchHistory();
-        saveHistory('verify-difference.json', history);
+        saveHistory('verify-cut-difference.json', history);
       }
     },
   });
+});
+
+/** ads_equipment_health of one equipment whose readings keep coming: the inputs move in every cut. */
+function busyEquipment(attempt: number, over: { expected?: Record<string, unknown>; actual?: Record<string, unknown> } = {}): Rows {
+  const row = (o: Record<string, unknown> = {}) => ({
+    equipment_id: 'DST-0067', equipment_name: 'DST-0067', equipment_type: '配电设备', region: '华东', status: '运行', rated_capacity_mw: '10.00',
+    latest_load_mw: '5.000', latest_temperature_c: '60.00', latest_measured_at: '2026-12-07 10:00:00+00', load_ratio: '0.5000', health_score: 100, risk_level: '正常', ...o,
+  });
+  const reading = (n: number): EquipmentInput[] => [{ equipment_id: 'DST-0067', equipment_type: '配电设备', region: '华东', voltage_level_kv: 10, pe_xmin: '900', reading_id: String(n), reading_xmin: String(1000 + n) }];
+  return {
+    expected: { ...emptyRows(), ads_equipment_health: [row({ latest_load_mw: `${5 + attempt}.000`, ...over.expected })] },
+    actual: { ...emptyRows(), ads_equipment_health: [row({ latest_load_mw: `${4 + attempt}.000`, updated_at: new Date(1_750_000_000_000).toISOString(), ...over.actual })] },
+    before: reading(attempt * 10),
+    after: reading(attempt * 10 + 1),
+  };
+}
+
+test('under load, a discrete column flipping while the inputs move is no failure (issue 22: risk_level 关注/正常 in every attempt)', async () => {
+  const model = new VerifyModel();
+  const flip = { expected: { latest_temperature_c: '66.00', health_score: 79, risk_level: '关注' }, actual: { risk_level: '正常' } };
+  model.comparisons = [0, 1, 2, 3].map((i) => busyEquipment(i, flip));
+  const { result } = await verify(model, { options: { ...FAST, compareAttempts: 4 } });
+  expect(result.problems).toEqual([]);
+  expect(result.ok).toBe(true);
+  // Nothing to confirm after the first cut: the key moved, and the sink wrote it recently.
+  expect(model.compareCalls).toBe(1);
+  expect(result.compare.tables.find((t) => t.table === 'ads_equipment_health')).toMatchObject({ ok: true, checked: 0, movingKeys: 1, stale: { count: 0 } });
+  expect(result.summary).toMatch(/ads_equipment_health 0 of 1 keys checked \(1 moving\)/);
+});
+
+test('a key whose inputs keep moving while the sink does not write it is stale: a failure naming it and its age', async () => {
+  const model = new VerifyModel();
+  const old = new Date(model.now - 300_000).toISOString();
+  // The sink's row stays as it was, written 5 minutes ago, while a new reading comes in every cut.
+  model.comparisons = [0, 1, 2].map((i) => busyEquipment(i, { actual: { latest_load_mw: '4.000', updated_at: old } }));
+  const { result } = await verify(model);
+  expect(result.ok).toBe(false);
+  expect(model.compareCalls).toBe(3);
+  const t = result.compare.tables.find((x) => x.table === 'ads_equipment_health')!;
+  expect(t).toMatchObject({ ok: false, checked: 0, movingKeys: 0, stale: { count: 1 } });
+  expect(t.stale!.examples[0]).toMatchObject({ key: { equipment_id: 'DST-0067' }, updatedAt: old });
+  expect(result.problems).toEqual([expect.stringMatching(/^ads_equipment_health: 1 stale; e\.g\. equipment_id=DST-0067 not written for 5\.0 min while its inputs moved\.$/)]);
 });
 
 test('the Temporal UI shows the result: the run\'s current details, and the pipeline\'s', async () => {
@@ -299,7 +360,7 @@ test('the Temporal UI shows the result: the run\'s current details, and the pipe
         `**FAIL** · verification of pipeline ${result.pipeline} · as of ${run.currentDetails?.match(/as of (\S+)/)?.[1]}`,
         '',
         '- freshness: 0.6 s (limit 2.0 s)',
-        '- contract: 5 of 6 sink tables equal, 0 cells in flight (3 attempts)',
+        '- contract: 5 of 6 sink tables equal, 0 keys in flight (3 attempts)',
         '- replication: 2 slots healthy',
         '- pipeline workflow told; run recorded',
         '',

@@ -2,7 +2,9 @@
 import {
   CompareResult,
   FreshnessResult,
+  TableResult,
   VerificationResult,
+  describeCut,
   describeTable,
   formatBytes,
   formatMs,
@@ -191,6 +193,39 @@ describe('summary', () => {
     expect(summarizeVerification({ ...run({ compare: compare({ consistent: false, moving: 12, attempts: 2 }) }), problems: [] })).toBe(
       'ok: no lasting difference from the contract in 6 sink tables (0 rows; 12 cells in flight, the source kept changing), freshness 640 ms, 2 replication slots healthy (max lag 3.0 KiB)',
     );
+  });
+
+  test('a pass at a cut says what it proves: tables whose keys all held still, and per moving table how many keys were checked', () => {
+    const cut = (t: WarehouseTable, checked: number, movingKeys: number, gone = 0): TableResult => ({ ...compareTable(t, [], []), checked, movingKeys, moving: movingKeys + gone, stale: { count: 0, examples: [] } });
+    const tables = [
+      cut('dws_equipment_type_stats', 4, 0),
+      cut('dws_region_stats', 6, 0),
+      cut('dws_voltage_level_stats', 5, 0, 1),
+      cut('ads_equipment_health', 12, 288),
+      cut('ads_capacity_planning', 2, 4),
+      cut('ads_grid_dashboard', 0, 1),
+    ];
+    expect(summarizeVerification({ ...run({ compare: compare({ consistent: false, moving: 294, cutMs: 85, tables }) }), problems: [] })).toBe(
+      'ok: no lasting difference at the cut (every key whose inputs held still equals the contract): 3 tables: all 15 keys checked; ' +
+        'ads_equipment_health 12 of 300 keys checked (288 moving); ads_capacity_planning 2 of 6 keys checked (4 moving); ads_grid_dashboard 0 of 1 keys checked (1 moving); ' +
+        '1 difference gone on a later look (in flight); no moving key unwritten for more than 30 s, freshness 640 ms, 2 replication slots healthy (max lag 3.0 KiB)',
+    );
+    expect(describeCut([cut('dws_region_stats', 6, 0)], 2000)).toBe(
+      'no lasting difference at the cut (every key whose inputs held still equals the contract): every table: all 6 keys checked; no moving key unwritten for more than 2 s',
+    );
+  });
+
+  test('a stale key: its key and how long the sink has not written it while its inputs moved', () => {
+    const grid = { dashboard_id: 'grid', equipment_total: 300 };
+    const t: TableResult = {
+      ...compareTable('ads_grid_dashboard', [], []),
+      ok: false,
+      checked: 0,
+      movingKeys: 0,
+      stale: { count: 1, examples: [{ key: { dashboard_id: 'grid' }, row: grid, expected: grid, updatedAt: '2026-12-07 10:00:00+00', ageMs: 306_000 }] },
+    };
+    expect(describeTable(t)).toBe('ads_grid_dashboard: 1 stale; e.g. dashboard_id=grid not written for 5.1 min while its inputs moved.');
+    expect(judgeVerification(run({ compare: compare({ ok: false, consistent: false, tables: [t] }) }))).toEqual([describeTable(t)]);
   });
 
   test('a failure lists the problems, cut at 1500 characters', () => {
