@@ -121,6 +121,9 @@ test('a healthy pipeline passes with a measured freshness, and the run is record
     ['ads_grid_dashboard', true],
   ]);
   expect(result.compare.tables.find((t) => t.table === 'ads_equipment_health')!.actualCount).toBe(300);
+  // Compared at a cut: on a quiet source every key held still, so every key was checked.
+  expect(result.compare.cutMs).toBeGreaterThanOrEqual(0);
+  expect(result.compare.tables.find((t) => t.table === 'ads_equipment_health')).toMatchObject({ checked: 300, movingKeys: 0, stale: { count: 0 } });
   expect(result.replication).toMatchObject({ ok: true, error: null });
   if (result.replication.error === null) {
     expect(result.replication.slots.map((s) => [s.name, s.active, s.walStatus])).toEqual([
@@ -179,6 +182,7 @@ test('under continuous writes: no false alarm, and a bogus sink row is still cau
     expect(busy.freshness.arrived).toBe(true);
     // The comparison saw changes in flight and told them from real differences.
     expect(busy.compare.consistent || busy.compare.moving > 0).toBe(true);
+    expect(busy.compare.tables.map((t) => t.stale?.count)).toEqual([0, 0, 0, 0, 0, 0]);
 
     await sinkSql("INSERT INTO dw.dws_region_stats (region, equipment_count, running_count, maintenance_count, outage_count, total_capacity_mw) VALUES ('zz_bogus', 1, 1, 0, 0, 1.00)");
     const caught = await verify({ compareRetryWait: '2s' });
@@ -192,6 +196,41 @@ test('under continuous writes: no false alarm, and a bogus sink row is still cau
     controller.abort();
     await load;
     await sinkSql("DELETE FROM dw.dws_region_stats WHERE region = 'zz_bogus'");
+  }
+  const { result } = await waitConsistent(spec, 120_000);
+  if (!result.ok) throw new Error(`not consistent after the load:\n${describeMismatch(result)}`);
+});
+
+test('at 2,000 readings/s (issue 22): no run fails on the correct pipeline, the DWS keys are all checked, and a corrupted DWS row is caught at once', async () => {
+  const controller = new AbortController();
+  const readingsOnly = { readingInsert: 1, lateReading: 0, unknownReading: 0, readingDelete: 0, equipmentInsert: 0, equipmentUpdate: 0, equipmentDelete: 0 };
+  const load = runLoad(resolveConnection(spec.source.connection), { ratePerSecond: 2000, durationSeconds: 600, seed: 22, mix: readingsOnly, signal: controller.signal });
+  try {
+    await new Promise((r) => setTimeout(r, 5000));
+    for (let i = 0; i < 3; i++) {
+      const busy = await verify({ compareRetryWait: '2s' });
+      expect([i, busy.problems]).toEqual([i, []]);
+      const byTable = Object.fromEntries(busy.compare.tables.map((t) => [t.table, t]));
+      // Telemetry does not touch power_equipment: every DWS key held still and was compared.
+      for (const t of ['dws_equipment_type_stats', 'dws_region_stats', 'dws_voltage_level_stats']) {
+        expect(byTable[t]).toMatchObject({ ok: true, movingKeys: 0, checked: byTable[t].actualCount });
+      }
+      expect(busy.compare.tables.every((t) => t.stale?.count === 0)).toBe(true);
+      expect(byTable.ads_equipment_health.checked! + byTable.ads_equipment_health.movingKeys!).toBe(300);
+    }
+
+    const [before] = await sinkSql('SELECT equipment_count FROM dw.dws_voltage_level_stats ORDER BY voltage_level_kv LIMIT 1');
+    await sinkSql('UPDATE dw.dws_voltage_level_stats SET equipment_count = equipment_count + 7 WHERE voltage_level_kv = (SELECT min(voltage_level_kv) FROM dw.dws_voltage_level_stats)');
+    try {
+      const caught = await verify({ compareRetryWait: '2s' });
+      expect(caught.ok).toBe(false);
+      expect(caught.problems).toEqual([expect.stringMatching(new RegExp(`^dws_voltage_level_stats: 1 different \\(equipment_count 1\\); e\\.g\\. voltage_level_kv=\\d+: equipment_count is ${Number(before.equipment_count) + 7} in the sink, ${before.equipment_count} by the contract\\.$`))]);
+    } finally {
+      await sinkSql('UPDATE dw.dws_voltage_level_stats SET equipment_count = equipment_count - 7 WHERE voltage_level_kv = (SELECT min(voltage_level_kv) FROM dw.dws_voltage_level_stats)');
+    }
+  } finally {
+    controller.abort();
+    await load;
   }
   const { result } = await waitConsistent(spec, 120_000);
   if (!result.ok) throw new Error(`not consistent after the load:\n${describeMismatch(result)}`);
