@@ -235,7 +235,7 @@ test('a healthy pipeline passes: freshness measured, one comparison, slots healt
       expect(model.recorded[0]).toMatchObject({ runId: result.runId, ok: true, recorded: true });
       expect(model.cleanups).toEqual([20]);
       const s = await waitFor(pipeline!, 'lastVerification', (x) => x.lastVerification !== null);
-      expect(s.lastVerification).toEqual({ runId: result.runId, at: result.finishedAt, ok: true, freshnessMs: 640, summary: result.summary });
+      expect(s.lastVerification).toEqual({ runId: result.runId, at: result.finishedAt, ok: true, freshnessMs: 640, summary: result.summary, difference: { compared: true, rows: 0, tables: [] } });
       expect(s.alerts).toEqual([]);
       expect(cluster.events.some((e) => e.kind === 'alert')).toBe(false);
     },
