@@ -81,4 +81,3 @@ function repairActivities(deps: ActivityDeps) {
   };
 }
 
-export type RepairActivities = ReturnType<typeof createRepairActivities>;

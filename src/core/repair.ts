@@ -25,7 +25,7 @@
  */
 import { Plan, StepDraft, numbered } from './plans';
 import type { PipelineSpec } from './spec';
-import type { PipelineState } from './types';
+import type { PipelineState, VerifiedDifference } from './types';
 
 /** The layer a rebuild reads from. Only `ads` (the sink from Fluss DWS/ADS) is built today. */
 export const REPAIR_SOURCES = ['ads', 'dws', 'dwd', 'source'] as const;
@@ -82,13 +82,6 @@ export interface RepairRecord {
   plan: Plan;
 }
 
-/** What a verification result carries for this (absent from runs made before it). */
-export interface VerifiedDifference {
-  /** The comparison reached a verdict (false: it could not run, e.g. a database down). */
-  compared: boolean;
-  rows: number;
-  tables: string[];
-}
 
 /** A comparison's result as the verification signals it (compared: it reached a verdict). */
 export function verifiedDifference(compare: {

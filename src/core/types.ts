@@ -4,7 +4,6 @@
  * No Node built-ins may be imported here (workflow sandbox).
  */
 import type { JobName } from './spec';
-import type { VerifiedDifference } from './repair';
 
 export const PIPELINE_STATES = [
   'DEPLOYING',
@@ -157,6 +156,14 @@ export interface Observation {
   observedAt: number;
   cluster: ClusterObservation;
   jobs: JobObservation[];
+}
+
+/** What a verification's comparison found, as it signals the pipeline (core/repair.ts folds it in). */
+export interface VerifiedDifference {
+  /** The comparison reached a verdict (false: it could not run, e.g. a database down). */
+  compared: boolean;
+  rows: number;
+  tables: string[];
 }
 
 export interface VerificationSummary {

@@ -42,6 +42,7 @@ describe('observeAlerts', () => {
       reason: 'falling behind: 45 s',
       lagMs: 45_000,
       lastVerification: { runId: 'r9', ok: false, at: 5, summary: 'probe late' },
+      sinkDifference: null,
       events: [{ at: 7, kind: 'stateless-start', message: 'dws starts without state' }],
     });
     expect('error' in obs.warehouse && obs.warehouse.error).toMatch(/^cannot read the warehouse \(dw_east\): /);

@@ -84,7 +84,7 @@ describe('generated help', () => {
     const top = await run(['--help']);
     expect(top.code).toBe(0);
     for (const { def } of COMMANDS) for (const w of words(def)) expect(top.stdout).toContain(w);
-    expect(top.stdout).toMatch(/^ {2}deploy \| status \| redeploy \| pause \| resume \| savepoint \| decommission/m);
+    expect(top.stdout).toMatch(/^ {2}deploy \| status \| redeploy \| repair \| pause \| resume \| savepoint \| decommission/m);
     const verify = await run(['help', 'verify']);
     expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/^gridflow verify — /);
