@@ -9,6 +9,11 @@ import { OwnedObject } from '../core/ownership';
 import { repairNames } from '../core/repair';
 import { claimObjects, releaseNamed } from '../postgres/ownership';
 import { createShadowTables, dropShadow, switchTables } from '../postgres/shadow';
+import { dropSourceArtifacts } from '../postgres/source/prepare';
+import { ownedObjects } from '../core/ownership';
+import { CAPTURED_TABLES } from '../postgres/source/names';
+import { assertOwned } from '../postgres/ownership';
+import { renderFlussDdl } from '../warehouse/render';
 import { Submitted, submitJob } from '../warehouse/deploy';
 import { ActivityDeps, connectionsFor } from './context';
 import { classified, nonRetryable } from './classify';
@@ -58,6 +63,33 @@ function repairActivities(deps: ActivityDeps) {
         const jobs = await deps.rest(input.spec).findJobsByName(repairNames(input.spec).flinkName);
         const live = jobs.filter((j) => !['FINISHED', 'CANCELED', 'FAILED'].includes(j.state));
         return live[0]?.jid ?? null;
+      });
+    },
+
+    /**
+     * A rebuild from the source: drop the pipeline's replication slots and publications and its Fluss
+     * database (what Fluss lost cannot be trusted, and the new slots start a new snapshot). The sink's
+     * tables are not touched (readers keep them until the switch) and no claim is released.
+     */
+    async resetSource(spec: PipelineSpec): Promise<string[]> {
+      return classified('reset the source side', async () => {
+        const owned = ownedObjects(spec, CAPTURED_TABLES).filter((o) => ['replication-slot', 'publication', 'fluss-database'].includes(o.kind));
+        await assertOwned(sinkConn(spec), spec.name, owned);
+        const dropped = await dropSourceArtifacts(deps.connection(spec.source.connection), {
+          pipeline: spec.name,
+          waitInactiveMs: 60_000,
+          onWait: (active) => heartbeat({ waitingFor: active }),
+        });
+        const gateway = deps.gateway(spec);
+        const session = await gateway.openSession({}, `gridflow-${spec.name}-repair`);
+        try {
+          const [catalog] = renderFlussDdl(spec, connectionsFor(deps, spec));
+          await gateway.runStatement(session, catalog, { timeoutMs: 60_000 });
+          await gateway.runStatement(session, `DROP DATABASE IF EXISTS fluss_catalog.\`${spec.fluss.database}\` CASCADE`, { timeoutMs: 120_000 });
+        } finally {
+          await gateway.closeSession(session).catch(() => undefined);
+        }
+        return [...dropped.droppedSlots.map((s) => `dropped slot ${s}`), ...dropped.droppedPublications.map((x) => `dropped publication ${x}`), `dropped Fluss database ${spec.fluss.database}`];
       });
     },
 

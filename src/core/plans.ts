@@ -16,6 +16,11 @@ interface StepKinds {
   decommission: 'stop-all' | 'source-positions' | 'drop-source' | 'drain-records';
   repair:
     | 'claim-shadow'
+    | 'stop-all'
+    | 'reset-source'
+    | 'prepare-source'
+    | 'tables'
+    | 'submit-upstream'
     | 'shadow-tables'
     | 'shadow-submit'
     | 'shadow-equal'

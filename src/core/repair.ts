@@ -27,7 +27,11 @@ import { Plan, StepDraft, numbered } from './plans';
 import type { PipelineSpec } from './spec';
 import type { PipelineState, VerifiedDifference } from './types';
 
-/** The layer a rebuild reads from. Only `ads` (the sink from Fluss DWS/ADS) is built today. */
+/**
+ * The layer a rebuild reads from: `ads` — the sink from Fluss DWS/ADS, readers served the whole time;
+ * `source` — everything from a new snapshot, readers kept on the last numbers until the switch. `dws`
+ * and `dwd` (a shadow Fluss database beside the pipeline's own) are not built yet.
+ */
 export const REPAIR_SOURCES = ['ads', 'dws', 'dwd', 'source'] as const;
 export type RepairFrom = (typeof REPAIR_SOURCES)[number];
 
@@ -136,13 +140,20 @@ export function decideRepair(input: {
   difference: SinkDifference | null;
   last: RepairRecord | null;
   busy: boolean;
-}): { kind: 'start' | 'ask'; why: string } | null {
+  /** A job read past what Fluss still had (the watch's flussDataLoss): the layers in Fluss cannot be trusted. */
+  flussLostData: boolean;
+}): { kind: 'start'; from: RepairFrom; why: string } | { kind: 'ask'; why: string } | null {
   const { difference, last } = input;
   if (!difference || input.policy === 'off') return null;
   if (!['RUNNING', 'DEGRADED', 'RECOVERING'].includes(input.state) || input.busy) return null;
-  if (last && (last.outcome === 'running' || (!last.dryRun && last.startedAt >= difference.since))) return null;
-  if (input.policy === 'ask') return { kind: 'ask', why: 'repair.policy is ask: run gridflow repair to rebuild the sink beside the one readers use' };
-  return { kind: 'start', why: `repair.policy auto: ${difference.rows} row(s) in ${difference.tables.join(', ')}` };
+  if (last?.outcome === 'running') return null;
+  // What ran for this difference already: a sink rebuild that did not make it equal escalates, once, to the source.
+  const tried = last && !last.dryRun && last.startedAt >= difference.since ? last : null;
+  if (tried && !(tried.from === 'ads' && tried.outcome === 'not-equal')) return null;
+  const from: RepairFrom = input.flussLostData || tried ? 'source' : 'ads';
+  if (input.policy === 'ask') return { kind: 'ask', why: `repair.policy is ask: run gridflow repair${from === 'source' ? ' --from source' : ''} to rebuild the sink beside the one readers use` };
+  const because = input.flussLostData ? 'Fluss lost data a job had read' : tried ? `the rebuild from Fluss (repair ${tried.id}) did not make it equal` : null;
+  return { kind: 'start', from, why: `repair.policy auto: ${difference.rows} row(s) in ${difference.tables.join(', ')}${because ? `; from the source: ${because}` : ''}` };
 }
 
 /** Why an operator's repair request cannot run now, or null. */
@@ -151,10 +162,10 @@ export function repairRefusal(input: { state: PipelineState; busy: boolean; runn
   if (typeof from !== 'string' || !(REPAIR_SOURCES as readonly string[]).includes(from)) {
     return `from must be one of ${REPAIR_SOURCES.join(', ')}, got ${JSON.stringify(from)}`;
   }
-  if (from !== 'ads') {
+  if (from === 'dws' || from === 'dwd') {
     return (
       `a rebuild from ${from} is not available in this version: it needs a shadow Fluss database beside the pipeline's own. ` +
-      'gridflow repair --from ads rebuilds the sink from Fluss; for data Fluss itself lost: gridflow decommission --drop-slots, then gridflow deploy (the sink empties meanwhile)'
+      'gridflow repair --from ads rebuilds the sink from Fluss; --from source rebuilds everything from a new snapshot'
     );
   }
   if (input.running && input.running.outcome === 'running') return `repair ${input.running.id} is running (started ${new Date(input.running.startedAt).toISOString()})`;
@@ -163,17 +174,32 @@ export function repairRefusal(input: { state: PipelineState; busy: boolean; runn
   return null;
 }
 
-/** The repair's steps (see the header), numbered, all pending. */
-export function planRepair(spec: Pick<PipelineSpec, 'name' | 'sink' | 'repair'>, from: RepairFrom): Plan {
+/**
+ * The repair's steps (see the header), numbered, all pending. From the source, the jobs are stopped
+ * first and everything in Fluss is rebuilt from a new snapshot: readers keep the last numbers (never an
+ * empty table) from the stop to the switch.
+ */
+export function planRepair(spec: Pick<PipelineSpec, 'name' | 'sink' | 'repair' | 'fluss'>, from: RepairFrom): Plan {
   const n = repairNames(spec);
   const live = spec.sink.schema!;
+  const fromSource: StepDraft[] =
+    from === 'source'
+      ? [
+          { kind: 'stop-all', what: 'cancel every job (readers keep the last numbers from here): the rebuild reads new slots' },
+          { kind: 'reset-source', what: `drop the replication slots and publications, and the Fluss database ${spec.fluss.database}` },
+          { kind: 'prepare-source', what: 'new replication slots and publications: a new snapshot' },
+          { kind: 'tables', what: `create the Fluss tables in ${spec.fluss.database}` },
+          { kind: 'submit-upstream', what: 'start ingest, dws and ads without state (ingest from the snapshot)' },
+        ]
+      : [];
   const forward: StepDraft[] = [
     { kind: 'claim-shadow', what: `claim the sink schemas ${n.shadowSchema} and ${n.replacedSchema} for ${spec.name}` },
     { kind: 'shadow-tables', what: `create ${n.shadowSchema}: the six tables like ${live}'s, empty` },
+    ...fromSource,
     { kind: 'shadow-submit', what: `start ${n.flinkName}: Fluss DWS/ADS (read in full) → ${n.shadowSchema}` },
     { kind: 'shadow-equal', what: `wait until ${n.shadowSchema} equals the contract at a consistent cut (at most ${spec.repair.timeout})` },
     { kind: 'shadow-stop', what: `stop ${n.flinkName} with a savepoint` },
-    { kind: 'live-stop', job: 'sink', what: `stop sink with a savepoint (readers keep the last numbers from here)` },
+    ...(from === 'source' ? [] : [{ kind: 'live-stop' as const, job: 'sink' as const, what: `stop sink with a savepoint (readers keep the last numbers from here)` }]),
     { kind: 'switch', what: `switch readers in one transaction: ${live}'s tables → ${n.replacedSchema}, ${n.shadowSchema}'s → ${live}` },
     { kind: 'live-start', job: 'sink', what: `start sink from ${n.flinkName}'s savepoint, writing ${live}` },
     { kind: 'prove', what: `compare ${live} with the contract at a consistent cut until equal (at most ${spec.repair.timeout})` },
@@ -184,7 +210,6 @@ export function planRepair(spec: Pick<PipelineSpec, 'name' | 'sink' | 'repair'>,
     { kind: 'restart-live', job: 'sink', what: 'start sink again if it was stopped (from its own savepoint before the switch, from the shadow’s after it)' },
     { kind: 'drop-shadow', what: `drop ${n.shadowSchema} and ${n.replacedSchema} if they exist, release their names` },
   ];
-  void from; // one rebuild source today; the others are refused (repairRefusal)
   return { kind: 'repair', steps: numbered(forward, compensations) };
 }
 

@@ -128,12 +128,26 @@ export class PipelineHandlers {
     p.publish();
     const d = p.s.sinkDifference;
     if (!d) return;
-    const decision = decideRepair({ policy: p.spec.repair.policy, state: p.s.state, difference: d, last: p.s.repair, busy: p.redeploying !== null });
+    const decide = () =>
+      decideRepair({
+        policy: p.spec.repair.policy,
+        state: p.s.state,
+        difference: p.s.sinkDifference,
+        last: p.s.repair,
+        busy: p.redeploying !== null,
+        flussLostData: JOB_NAMES.some((j) => Boolean(p.s.records[j].flussDataLoss)),
+      });
+    let decision = decide();
     await this.step('sink-difference', async () => {
       if (p.s.state === 'RUNNING') await transition(p, 'DEGRADED', differenceSentence(d, p.s.lastEqualAt));
       if (decision?.kind === 'ask') await event(p, 'repair', decision.why);
     });
-    if (decision?.kind === 'start') await this.step('repair', () => repair(p, { from: 'ads' }, 'auto', `${differenceSentence(d, p.s.lastEqualAt)} (${decision.why})`));
+    // At most two, by decideRepair: from Fluss, then — if that did not make it equal — from the source.
+    for (let i = 0; i < 2 && decision?.kind === 'start'; i++) {
+      const { from, why } = decision;
+      await this.step('repair', () => repair(p, { from }, 'auto', `${differenceSentence(p.s.sinkDifference ?? d, p.s.lastEqualAt)} (${why})`));
+      decision = decide();
+    }
   }
 
   validateRepair = (request: RepairRequest): void => refuse(repairRefusal({ ...this.context(), busy: this.p.redeploying !== null, running: this.p.s.repair }, request));

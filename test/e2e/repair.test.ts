@@ -14,11 +14,13 @@ import { WAREHOUSE_TABLE_NAMES } from '../../src/postgres/warehouse-tables';
 import { VerifyPipelineWorkflow } from '../../src/workflows/verify';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
 import { RunningPipeline, allRunning, runPipeline } from '../support/pipeline';
-import { describeMismatch, releasePipeline, resetWarehouse, sinkSql, testSpec, waitConsistent } from '../support/warehouse';
+import { deployTarget, describeMismatch, releasePipeline, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
+import { FlinkRestClient, TERMINAL_JOB_STATES } from '../../src/flink/rest';
 
 jest.setTimeout(10 * 60_000);
 
-const spec: PipelineSpec = testSpec({ name: 'e2erep', fluss: { cluster: 'local', database: 'sgcc_e2erep' }, sink: { ...testSpec().sink, schema: 'dw_e2erep' } });
+// A short repair.timeout: the second test's rebuild from Fluss cannot become equal, and escalates after it.
+const spec: PipelineSpec = testSpec({ name: 'e2erep', fluss: { cluster: 'local', database: 'sgcc_e2erep' }, sink: { ...testSpec().sink, schema: 'dw_e2erep' }, repair: { timeout: '40s' } });
 let pipeline: RunningPipeline;
 
 beforeAll(async () => {
@@ -115,3 +117,68 @@ test('rows changed, deleted and added by an outside writer: found, DEGRADED, reb
   const trig = await sinkSql(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = 'stamp_updated_at'`, [`${s}.dws_region_stats`]);
   expect(trig[0].n).toBe(1);
 });
+
+/** Write a row into the pipeline's Fluss DWD the source never had (a batch job): the stand-in for data Fluss lost or corrupted. */
+async function corruptFluss(sql: string): Promise<void> {
+  const target = deployTarget(spec);
+  const session = await target.flink.gateway.openSession({}, 'gridflow-e2e-corrupt-fluss');
+  try {
+    await target.flink.gateway.runStatement(session, `CREATE CATALOG IF NOT EXISTS fluss_catalog WITH ('type' = 'fluss', 'bootstrap.servers' = '${target.conns.flussBootstrap}')`);
+    const jobId = await target.flink.gateway.submitDml(session, sql, { 'execution.runtime-mode': 'batch', 'pipeline.name': 'gridflow-e2e/corrupt-fluss' }, { timeoutMs: 120_000 });
+    const rest: FlinkRestClient = target.flink.rest;
+    for (let i = 0; i < 240; i++) {
+      const d = await rest.job(jobId);
+      if (TERMINAL_JOB_STATES.has(d.state)) {
+        if (d.state !== 'FINISHED') throw new Error(`the batch write into Fluss ended ${d.state}`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error('the batch write into Fluss did not finish in 2 min');
+  } finally {
+    await target.flink.gateway.closeSession(session).catch(() => undefined);
+  }
+}
+
+test('Fluss itself wrong (a DWD row the source never had): the rebuild from Fluss cannot make it equal, one from the source follows by itself and does; readers never see an empty table', async () => {
+  const s = spec.sink.schema;
+  const [row] = await sourceSql("SELECT equipment_id, equipment_name, equipment_type, region, voltage_level_kv, rated_capacity_mw::text AS cap FROM power_equipment WHERE status = '运行' ORDER BY equipment_id LIMIT 1");
+  const q = (v: unknown) => `'${String(v).replace(/'/g, "''")}'`;
+  await corruptFluss(
+    `INSERT INTO fluss_catalog.\`${spec.fluss.database}\`.dwd_power_equipment VALUES (${q(row.equipment_id)}, ${q(row.equipment_name)}, ${q(row.equipment_type)}, ${q(row.region)}, ` +
+      `${Number(row.voltage_level_kv)}, ${row.cap === null ? 'CAST(NULL AS DECIMAL(12, 2))' : `CAST(${row.cap} AS DECIMAL(12, 2))`}, '停运', CAST(NULL AS DATE), CAST(NULL AS DATE), TO_TIMESTAMP_LTZ(0, 3))`,
+  );
+  // The wrong status flows through DWS and ADS into the sink.
+  await until(async () => (await sinkSql(`SELECT status FROM ${s}.ads_equipment_health WHERE equipment_id = $1`, [row.equipment_id]))[0]?.status === '停运', 120_000);
+  const before = Object.fromEntries(
+    await Promise.all(WAREHOUSE_TABLE_NAMES.map(async (t) => [t, Number((await sinkSql(`SELECT count(*) AS n FROM ${s}.${t}`))[0].n)] as const)),
+  );
+  const readers = watchReaders();
+  const started = Date.now();
+  const result = await pipeline.client.workflow.execute(VerifyPipelineWorkflow, {
+    taskQueue: pipeline.taskQueue,
+    workflowId: `verify:${spec.name}:e2e-${randomUUID().slice(0, 8)}`,
+    args: [{ spec, options: { compareRetryWait: '1s' } }],
+  });
+  expect(result.ok).toBe(false);
+  const done = await pipeline.waitStatus('rebuilt from the source', (x) => x.repair?.from === 'source' && x.repair.outcome !== 'running' && (x.repair.startedAt ?? 0) >= started, 10 * 60_000);
+  const seen = await readers.stop();
+  expect({ outcome: done.repair?.outcome, note: done.repair?.note }).toMatchObject({ outcome: 'repaired' });
+  expect(done.alerts.some((a) => a.kind === 'repair-not-equal' && /from ads/.test(a.message))).toBe(true);
+  expect(done.repair!.reason).toMatch(/did not make it equal/);
+  process.stderr.write(`[repair] from the source: ${done.repair!.note}; readers frozen ${done.repair!.readersFrozenMs} ms; min counts ${JSON.stringify(seen.min)}\n`);
+  expect(seen.errors).toEqual([]);
+  for (const t of WAREHOUSE_TABLE_NAMES) expect(seen.min[t]).toBeGreaterThanOrEqual(before[t]);
+  await pipeline.waitStatus('RUNNING after the rebuild', allRunning, 180_000);
+  const { result: after } = await waitConsistent(spec, 180_000);
+  if (!after.ok) throw new Error(`the sink differs after the rebuild from the source:\n${describeMismatch(after)}`);
+  expect((await sinkSql(`SELECT status FROM ${s}.ads_equipment_health WHERE equipment_id = $1`, [row.equipment_id]))[0].status).toBe('运行');
+});
+
+async function until(fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -103,8 +103,8 @@ export class ClusterModel {
   shadow: JobInstanceModel | null = null;
   /** Rows each sink schema differs from the contract in, as the repair's comparisons find them (absent: 0). */
   differs: Record<string, number> = {};
-  /** The shadow, once filled, differs in this many rows (0: it becomes equal). */
-  shadowDiffers = 0;
+  /** Rows the Fluss layers differ from the contract in (data Fluss lost): a sink rebuilt from Fluss differs in them too, until a rebuild from the source. */
+  flussDiffers = 0;
   /** What the switch moved: live schema ← shadow rows. */
   switches = 0;
   /** createShadowTables fails with this (non-retryably) when set. */
@@ -410,7 +410,7 @@ export class ClusterModel {
       async createShadowTables(spec: PipelineSpec) {
         model.calls.push('createShadowTables');
         if (model.failShadow) throw ApplicationFailure.nonRetryable(`create the shadow tables: ${model.failShadow}`, 'ShadowError');
-        model.differs[`${spec.sink.schema}_repair`] = model.shadowDiffers;
+        void spec;
       },
       async submitShadowSink(input: { spec: PipelineSpec }) {
         model.calls.push('submitShadowSink');
@@ -425,7 +425,7 @@ export class ClusterModel {
       async switchSinkTables(spec: PipelineSpec) {
         model.calls.push('switchSinkTables');
         model.switches++;
-        model.differs[spec.sink.schema] = model.differs[`${spec.sink.schema}_repair`] ?? 0;
+        model.differs[spec.sink.schema] = model.flussDiffers;
         return { switched: true };
       },
       async dropShadow() {
@@ -433,7 +433,13 @@ export class ClusterModel {
       },
       async compareSink(input: { spec: PipelineSpec }) {
         model.calls.push(`compareSink ${input.spec.sink.schema}`);
-        return comparison(model.differs[input.spec.sink.schema] ?? 0);
+        return comparison(input.spec.sink.schema.endsWith('_repair') ? model.flussDiffers : (model.differs[input.spec.sink.schema] ?? 0));
+      },
+      async resetSource(spec: PipelineSpec) {
+        model.calls.push('resetSource');
+        model.flussDiffers = 0;
+        for (const j of model.live()) j.end('CANCELED', model.now);
+        return [`dropped Fluss database ${spec.fluss.database}`];
       },
     };
     return acts;

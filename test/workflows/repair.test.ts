@@ -106,8 +106,36 @@ describe('a sink that differs from the contract', () => {
       expect(again.repair!.id).toBe(s.repair!.id);
       expect(model.calls.filter((c) => c === 'claimShadow')).toHaveLength(1);
       // An operator may ask again; a rebuild from a layer this version cannot rebuild yet is refused, naming the way out.
-      const refused = await rejection(handle.executeUpdate(repairUpdate, { args: [{ from: 'source' }] }));
-      expect(refused).toMatch(/not available in this version.*decommission --drop-slots/);
+      const refused = await rejection(handle.executeUpdate(repairUpdate, { args: [{ from: 'dwd' }] }));
+      expect(refused).toMatch(/not available in this version.*--from source rebuilds everything/);
     });
   });
+
+  test('data lost in Fluss: the rebuild from Fluss is not equal in time, so one from the source follows by itself, and that one is', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec({ repair: { timeout: '30s' } }), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      model.flussDiffers = 2;
+      model.differs.dw_wf = 2;
+      const before = model.live().map((j) => j.jobId);
+      await handle.signal(verificationSignal, differs(model, 'v1'));
+      const done = await waitFor(handle, 'rebuilt from the source', (s) => s.repair?.from === 'source' && s.repair.outcome !== 'running', 90_000);
+      expect({ outcome: done.repair!.outcome, note: done.repair!.note }).toMatchObject({ outcome: 'repaired' });
+      // First the rebuild from Fluss: its shadow never became equal, nothing was switched; then the source.
+      const notEqual = done.alerts.find((a) => a.kind === 'repair-not-equal');
+      expect(notEqual?.message).toMatch(/from ads\) did not make the sink equal.*not equal to the contract within 30s/);
+      expect(done.repair!.reason).toMatch(/from the source: the rebuild from Fluss \(repair .*\) did not make it equal/);
+      expect(model.calls.indexOf('resetSource')).toBeGreaterThan(model.calls.indexOf('compareSink dw_wf_repair'));
+      expect(model.switches).toBe(1);
+      // Every job is a new instance: ingest, dws, ads without state, sink from the shadow's savepoint.
+      const now = model.live();
+      expect(now.map((j) => j.job).sort()).toEqual(['ads', 'dws', 'ingest', 'sink']);
+      expect(now.some((j) => before.includes(j.jobId))).toBe(false);
+      expect(now.filter((j) => j.job !== 'sink').every((j) => j.restoredFrom === null)).toBe(true);
+      expect(now.find((j) => j.job === 'sink')!.restoredFrom).toBe(model.shadow!.savepoints[0].path);
+      expect(done.sinkDifference).toBeNull();
+      await waitFor(handle, 'RUNNING', (s) => s.state === 'RUNNING', 30_000);
+      expect(done.alerts.map((a) => a.kind)).toEqual(expect.arrayContaining(['repair-not-equal', 'repaired']));
+    });
+  }, 240_000);
 });

@@ -8,8 +8,9 @@ import { proxyActivities, sleep } from '@temporalio/workflow';
 import type { PipelineActivities } from '../../activities';
 import type { RepairRequest } from '../../core/messages';
 import { RepairFrom, RepairRecord, planRepair, repairNames, repairSentence } from '../../core/repair';
-import { PipelineSpec, durationMs } from '../../core/spec';
-import { RestorePoint } from '../../core/types';
+import { JOB_NAMES, JobName, PipelineSpec, durationMs } from '../../core/spec';
+import { voidRestorePoints } from '../../core/deploy';
+import { RestorePoint, isLive } from '../../core/types';
 import type { CutAttempt } from '../../core/verify';
 import { event, transition } from '../events';
 import { failureMessage } from '../failure-message';
@@ -97,6 +98,39 @@ export async function repair(p: PipelineModel, request: RepairRequest, trigger: 
     'claim-shadow': async () => {
       await act.claimShadow(spec);
     },
+    // From the source: every job stops, Fluss is rebuilt from a new snapshot.
+    'stop-all': async () => {
+      liveStoppedAt = Date.now();
+      const stopped: string[] = [];
+      for (const job of [...JOB_NAMES].reverse()) {
+        const r = p.s.records[job];
+        if (r.jobId && isLive(r)) {
+          await actSay('cancelJob', `cancel ${job} (${r.jobId}) for a rebuild from the source`, { spec, jobId: r.jobId });
+          stopped.push(job);
+        }
+        p.s.records[job] = { ...p.s.records[job], stopped: true, flinkState: 'CANCELED' };
+      }
+      return { note: stopped.length ? `cancelled ${stopped.join(', ')}` : 'no job was running' };
+    },
+    'reset-source': async () => {
+      const notes = await act.resetSource(spec);
+      // Every restore point read the old slots or the old Fluss database: never restored from again.
+      for (const job of JOB_NAMES) p.s.records[job] = { ...voidRestorePoints(p.s.records[job]), flussDataLoss: null };
+      return { note: notes.join('; ') };
+    },
+    'prepare-source': async () => {
+      const prepared = await act.prepareSource(spec);
+      return { note: prepared.createdSlots.length ? `new slots ${prepared.createdSlots.join(', ')}` : 'slots present' };
+    },
+    tables: async () => {
+      await act.createFlussTables(spec);
+    },
+    'submit-upstream': async () => {
+      const started: Array<[JobName, string]> = [];
+      for (const job of ['ingest', 'dws', 'ads'] as const) started.push([job, await submit(p, spec, job, null)]);
+      const failures = await awaitRunning(p, spec, started);
+      if (failures.length) throw new Error(failures.join('; '));
+    },
     'shadow-tables': async () => {
       await act.createShadowTables(spec);
     },
@@ -153,11 +187,14 @@ export async function repair(p: PipelineModel, request: RepairRequest, trigger: 
     },
     'restart-live': async () => {
       if (liveStoppedAt === null || liveRestarted) return { skip: true, note: 'sink was not stopped' };
-      const from = switched ? shadowPoint : livePoint;
-      const jobId = await submit(p, spec, 'sink', from);
+      if (from === 'source' && !switched) {
+        return { skip: true, note: 'a rebuild from the source stopped before the switch: the jobs stay stopped (their state read the old slots); gridflow repair --from source tries again' };
+      }
+      const point = switched ? shadowPoint : livePoint;
+      const jobId = await submit(p, spec, 'sink', point);
       const failures = await awaitRunning(p, spec, [['sink', jobId]]);
       if (failures.length) throw new Error(failures.join('; '));
-      return { note: `sink ${jobId} from ${from?.path ?? 'no savepoint'}` };
+      return { note: `sink ${jobId} from ${point?.path ?? 'no savepoint'}` };
     },
     'drop-shadow': async () => {
       await act.dropShadow(spec);
@@ -167,19 +204,21 @@ export async function repair(p: PipelineModel, request: RepairRequest, trigger: 
   const run = await runPlan({ get: () => rec().plan, set: (plan) => (p.s.repair = { ...rec(), plan }) }, perform);
   const finishedAt = Date.now();
   if (run.failure === null) {
-    p.s.repair = { ...rec(), finishedAt, outcome: 'repaired', note: `rebuilt ${spec.sink.schema}'s six tables from Fluss in ${Math.round((finishedAt - startedAt) / 1000)} s` };
+    p.s.repair = { ...rec(), finishedAt, outcome: 'repaired', note: `rebuilt ${spec.sink.schema}'s six tables ${from === 'source' ? 'and the Fluss database from a new snapshot of the source' : 'from Fluss'} in ${Math.round((finishedAt - startedAt) / 1000)} s` };
     const done = p.alert(finishedAt, 'repaired', repairSentence(rec()));
     await event(p, 'repair', done.message);
     if (p.s.state === 'DEGRADED' && p.s.reason?.startsWith('sink differs')) await transition(p, 'RUNNING');
     return rec();
   }
-  // Proven not equal after the switch: the rebuilt tables are no worse than the old ones, but something
-  // below the sink is wrong. Anything else failed before readers switched (or the restart after it).
-  const notEqual = switched && liveRestarted;
+  // Not equal — the shadow never became equal, or the live tables after the switch: what the rebuild read
+  // from is wrong too (Fluss itself, for a rebuild from it). Anything else failed on the way; before the
+  // switch readers kept the tables they had.
+  const failedStep = rec().plan.steps.find((s) => !s.rollback && s.status === 'failed');
+  const notEqual = failedStep?.kind === 'shadow-equal' || failedStep?.kind === 'prove';
   p.s.repair = { ...rec(), finishedAt, outcome: notEqual ? 'not-equal' : 'failed', note: [run.failure, ...run.compensationFailures].join('; ') };
   const sentence = repairSentence(rec());
   const a = p.alert(finishedAt, notEqual ? 'repair-not-equal' : 'repair-failed', sentence);
   await event(p, 'alert', a.message);
-  await transition(p, 'DEGRADED', notEqual ? `${sentence}. Fluss itself may hold the difference: see docs/OPERATIONS.md "Repair"` : sentence);
+  await transition(p, 'DEGRADED', notEqual && from === 'ads' ? `${sentence}. Fluss itself holds the difference: a rebuild from the source follows under repair.policy auto (gridflow repair --from source)` : sentence);
   return rec();
 }

@@ -52,9 +52,9 @@ describe('foldVerification', () => {
 
 describe('decideRepair', () => {
   const d = foldVerification(null, null, run(2, 1_000)).difference;
-  const base = { policy: 'auto' as const, state: 'DEGRADED' as const, difference: d, last: null, busy: false };
+  const base = { policy: 'auto' as const, state: 'DEGRADED' as const, difference: d, last: null, busy: false, flussLostData: false };
   test('auto starts once per difference; ask names the command; off and no difference do nothing', () => {
-    expect(decideRepair(base)?.kind).toBe('start');
+    expect(decideRepair(base)).toMatchObject({ kind: 'start', from: 'ads' });
     expect(decideRepair({ ...base, policy: 'ask' })).toMatchObject({ kind: 'ask', why: expect.stringMatching(/gridflow repair/) });
     expect(decideRepair({ ...base, policy: 'off' })).toBeNull();
     expect(decideRepair({ ...base, difference: null })).toBeNull();
@@ -64,6 +64,13 @@ describe('decideRepair', () => {
     expect(decideRepair({ ...base, last: record({ startedAt: 500 }) })?.kind).toBe('start');
     expect(decideRepair({ ...base, last: record({ startedAt: 2_000, dryRun: true, outcome: 'planned' }) })?.kind).toBe('start');
     expect(decideRepair({ ...base, last: record({ outcome: 'running', startedAt: 500 }) })).toBeNull();
+  });
+  test('from the source when Fluss lost data, or once after a rebuild from Fluss did not make it equal; never a third', () => {
+    expect(decideRepair({ ...base, flussLostData: true })).toMatchObject({ kind: 'start', from: 'source', why: expect.stringMatching(/Fluss lost data/) });
+    expect(decideRepair({ ...base, last: record({ from: 'ads', outcome: 'not-equal', startedAt: 2_000 }) })).toMatchObject({ kind: 'start', from: 'source' });
+    expect(decideRepair({ ...base, last: record({ from: 'source', outcome: 'not-equal', startedAt: 3_000 }) })).toBeNull();
+    expect(decideRepair({ ...base, last: record({ from: 'source', outcome: 'failed', startedAt: 3_000 }) })).toBeNull();
+    expect(decideRepair({ ...base, policy: 'ask', flussLostData: true })).toMatchObject({ kind: 'ask', why: expect.stringMatching(/--from source/) });
   });
   test('never while the pipeline cannot rebuild: paused, deploying, another change under way', () => {
     for (const state of ['PAUSED', 'DEPLOYING', 'DECOMMISSIONING', 'BLOCKED'] as const) expect(decideRepair({ ...base, state })).toBeNull();
@@ -78,6 +85,7 @@ describe('repairRefusal', () => {
     expect(repairRefusal(ok, { from: 'ads' })).toBeNull();
     expect(repairRefusal(ok, { from: 'fluss' })).toMatch(/from must be one of ads, dws, dwd, source, got "fluss"/);
     expect(repairRefusal(ok, { from: 'dwd' })).toMatch(/not available in this version/);
+    expect(repairRefusal(ok, { from: 'source' })).toBeNull();
     expect(repairRefusal({ ...ok, running: record({ outcome: 'running' }) }, {})).toMatch(/repair r1 is running/);
     expect(repairRefusal({ ...ok, state: 'PAUSED' }, {})).toMatch(/PAUSED/);
     expect(repairRefusal({ ...ok, busy: true }, {})).toMatch(/another change/);
@@ -93,6 +101,10 @@ describe('the plan and its sentences', () => {
     expect(forward.indexOf('switch')).toBeLessThan(forward.indexOf('live-start'));
     expect(plan.steps.filter((s) => s.rollback).map((s) => s.kind)).toEqual(['cancel-shadow', 'restart-live', 'drop-shadow']);
     expect(plan.steps.every((s) => s.status === 'pending')).toBe(true);
+  });
+  test('from the source: every job stops first, Fluss is rebuilt from a new snapshot, the shadow is switched in the same way', () => {
+    const forward = planRepair(spec, 'source').steps.filter((s) => !s.rollback).map((s) => s.kind);
+    expect(forward).toEqual(['claim-shadow', 'shadow-tables', 'stop-all', 'reset-source', 'prepare-source', 'tables', 'submit-upstream', 'shadow-submit', 'shadow-equal', 'shadow-stop', 'switch', 'live-start', 'prove', 'cleanup']);
   });
   test('the reason says how much, where, since when and the last proof', () => {
     const d = foldVerification(null, null, run(1, Date.UTC(2026, 11, 7, 18, 0))).difference!;
