@@ -5,14 +5,12 @@
  * finds what the first attempt did (tables by name, the job by its Flink name, a switch already made).
  */
 import { PipelineSpec } from '../core/spec';
-import { OwnedObject } from '../core/ownership';
+import { OwnedObject, ownedObjects } from '../core/ownership';
 import { repairNames } from '../core/repair';
-import { claimObjects, releaseNamed } from '../postgres/ownership';
+import { assertOwned, claimObjects, releaseNamed } from '../postgres/ownership';
 import { createShadowTables, dropShadow, switchTables } from '../postgres/shadow';
 import { dropSourceArtifacts } from '../postgres/source/prepare';
-import { ownedObjects } from '../core/ownership';
 import { CAPTURED_TABLES } from '../postgres/source/names';
-import { assertOwned } from '../postgres/ownership';
 import { renderFlussDdl } from '../warehouse/render';
 import { Submitted, submitJob } from '../warehouse/deploy';
 import { ActivityDeps, connectionsFor } from './context';
