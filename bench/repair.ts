@@ -4,7 +4,7 @@
  * --jobs sink`) in the same run, the reference for a reader's pause.
  *
  *   GRIDFLOW_HOME=$PWD/.gridflow-test GRIDFLOW_PORT_OFFSET=20000 \
- *     npx ts-node -T bench/repair.ts [--equipment 300] [--readings 3] [--load 200] [--name benchrep]
+ *     npx ts-node -T bench/repair.ts [--equipment 300] [--readings 3] [--load 200] [--fluss] [--timeout 60s] [--name benchrep]
  *
  * 1. the source gets --equipment equipment with --readings readings each (generated), and a pipeline
  *    (its own Fluss database and sink schema) is deployed by its workflow on an in-process worker, under
@@ -18,50 +18,33 @@
  *    starts at once (as the schedule's next run would); the pipeline repairs by itself (repair.policy auto).
  *    Reported: the verification, the repair, readers frozen (the repair's own measure: sink stopped →
  *    its successor RUNNING), the reader's longest stall, and difference → proven equal.
+ * 5. with --fluss: a DWD row the source never had is written into Fluss (a batch job): the rebuild from
+ *    Fluss cannot become equal (repair.timeout, --timeout), one from the source follows by itself.
  * Prints a Markdown block. Leaves the pipeline's jobs running (the next e2e file resets the stack).
  */
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities, defaultDeps } from '../src/activities';
+import { runLoad } from '../src/load/runner';
 import { allowFlags, intFlag, parseArgs } from '../src/cli/args';
 import { loadConfig, resolveConnection } from '../src/config';
-import { pipelineWorkflowId } from '../src/constants';
-import { PipelineSpec, parseSpec } from '../src/core/spec';
-import type { PipelineStatus } from '../src/core/state';
-import { runLoad } from '../src/load/runner';
 import { query, withClient } from '../src/postgres/connection';
-import { compareAll } from '../src/postgres/reconcile';
-import { localSpecInput } from '../src/stack/local-spec';
-import { redeployUpdate, statusQuery } from '../src/workflows/definitions';
-import { PipelineWorkflow } from '../src/workflows/pipeline';
+import { FlinkRestClient, TERMINAL_JOB_STATES } from '../src/flink/rest';
+import { SqlGatewayClient } from '../src/flink/gateway';
+import { resolveEndpoints } from '../src/core/clusters';
+import { redeployUpdate } from '../src/workflows/definitions';
 import { VerifyPipelineWorkflow } from '../src/workflows/verify';
+import type { PipelineStatus } from '../src/core/state';
+import { BenchPipeline, benchSpec, deployBenchPipeline, generateSource, log, sql, until } from './support/pipeline';
 
-const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
-const args = parseArgs(process.argv.slice(2), ['equipment', 'readings', 'load', 'name']);
-allowFlags(args, ['equipment', 'readings', 'load', 'name']);
+const args = parseArgs(process.argv.slice(2), ['equipment', 'readings', 'load', 'name', 'timeout']);
+allowFlags(args, ['equipment', 'readings', 'load', 'name', 'fluss', 'timeout']);
 const EQUIPMENT = intFlag(args, 'equipment', 300);
 const READINGS = intFlag(args, 'readings', 3);
 const LOAD = intFlag(args, 'load', 200);
 const NAME = typeof args.flags.name === 'string' ? args.flags.name : 'benchrep';
-
-const config = loadConfig();
-const base = localSpecInput(config);
-const spec: PipelineSpec = parseSpec({ ...base, name: NAME, fluss: { cluster: 'local', database: `sgcc_${NAME}` }, sink: { ...base.sink!, schema: `dw_${NAME}` } });
-const source = resolveConnection(spec.source.connection);
-const sink = resolveConnection(spec.sink.connection);
-const sql = (conn: typeof source, text: string, params: unknown[] = []) => withClient(conn, async (c) => (await query(c, 'bench', text, params)).rows, { statementTimeoutMs: 600_000 });
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+const FLUSS = args.flags.fluss === true;
+const TIMEOUT = typeof args.flags.timeout === 'string' ? args.flags.timeout : '60s';
+const spec = benchSpec(NAME, { repair: { timeout: TIMEOUT } });
 
 /** max(updated_at) of ads_equipment_health every 100 ms: the longest stretch it did not advance, within [from, to]. */
 function stallWatcher() {
@@ -101,47 +84,11 @@ function stallWatcher() {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   log(`source: ${EQUIPMENT} equipment × ${READINGS} readings`);
-  await sql(source, 'TRUNCATE equipment_reading, power_equipment');
-  await sql(
-    source,
-    `INSERT INTO power_equipment (equipment_id, equipment_name, equipment_type, region, voltage_level_kv, rated_capacity_mw, status, commissioned_on)
-     SELECT 'BR-' || lpad(g::text, 7, '0'), 'bench ' || g, (ARRAY['发电机','变压器','输电线路','配电设备'])[1 + g % 4],
-            (ARRAY['华北','华东','华中','东北','西北','西南'])[1 + g % 6], (ARRAY[110,220,500,750])[1 + g % 4], 50 + (g % 400),
-            (ARRAY['运行','运行','运行','检修','停运','备用'])[1 + g % 6], DATE '2010-01-01' + (g % 4000)
-       FROM generate_series(1, $1::int) g`,
-    [EQUIPMENT],
-  );
-  await sql(
-    source,
-    `INSERT INTO equipment_reading (equipment_id, load_mw, temperature_c, voltage_kv, measured_at)
-     SELECT 'BR-' || lpad((1 + (g % $1::int))::text, 7, '0'), (g::bigint * 7919 % 50000) / 100.0, 20 + (g % 70), 110, now() - (g || ' seconds')::interval
-       FROM generate_series(1, $1::int * $2::int) g`,
-    [EQUIPMENT, READINGS],
-  );
-
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  const taskQueue = `bench-repair-${randomUUID().slice(0, 8)}`;
-  const worker = await Worker.create({
-    connection: await NativeConnection.connect({ address: config.temporal.address }),
-    namespace: config.temporal.namespace,
-    taskQueue,
-    workflowsPath: require.resolve('../src/workflows'),
-    activities: createActivities(defaultDeps()),
-  });
-  const running = worker.run();
-  const old = client.workflow.getHandle(pipelineWorkflowId(NAME));
-  if ((await old.describe().catch(() => null))?.status.name === 'RUNNING') await old.terminate('bench: a new run');
-  const t0 = Date.now();
-  const handle = await client.workflow.start(PipelineWorkflow, { taskQueue, workflowId: pipelineWorkflowId(NAME), args: [{ spec }] });
-  const status = () => handle.query(statusQuery);
-  const allRunning = (s: PipelineStatus) => s.state === 'RUNNING' && s.jobs.every((j) => j.flinkState === 'RUNNING');
-  await until('RUNNING', async () => allRunning(await status()), 15 * 60_000);
-  await until('sink equal', async () => (await compareAll(source, sink, { sinkSchema: spec.sink.schema })).ok, 15 * 60_000);
-  log(`deployed and equal in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-
+  await generateSource(spec, EQUIPMENT, READINGS);
+  const p = await deployBenchPipeline(spec, `bench-repair-${randomUUID().slice(0, 8)}`);
+  const { client, taskQueue, handle, status } = p;
+  const source = resolveConnection(spec.source.connection);
   const readers = stallWatcher();
   // Runs until the process exits (the end of the bench).
   if (LOAD > 0) void runLoad(source, { ratePerSecond: LOAD, durationSeconds: 3600, seed: 22 }).catch((err) => log(`load stopped: ${(err as Error).message}`));
@@ -158,7 +105,7 @@ async function main(): Promise<void> {
 
   // The difference: an extra row no group has, and a changed dws row.
   const c0 = Date.now();
-  await sql(sink, `INSERT INTO ${spec.sink.schema}.dws_voltage_level_stats (voltage_level_kv, equipment_count, total_capacity_mw, avg_capacity_mw) VALUES (999999, 1, 1, 1)`);
+  await sql(spec.sink.connection, `INSERT INTO ${spec.sink.schema}.dws_voltage_level_stats (voltage_level_kv, equipment_count, total_capacity_mw, avg_capacity_mw) VALUES (999999, 1, 1, 1)`);
   const v = await client.workflow.execute(VerifyPipelineWorkflow, { taskQueue, workflowId: `verify:${NAME}:bench-${randomUUID().slice(0, 8)}`, args: [{ spec }] });
   const c1 = Date.now();
   log(`verification: ${v.ok ? 'PASS' : 'FAIL'} in ${c1 - c0} ms: ${v.summary.split('\n')[0]}`);
@@ -189,11 +136,58 @@ async function main(): Promise<void> {
     [`### Repair, ${EQUIPMENT} equipment (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB)`, '', '| measure | value |', '|---|---|', ...rows.map((r) => `| ${r[0]} | ${r[1]} |`), ''].join('\n') + '\n',
   );
   for (const st of done.repair!.plan.steps.filter((s) => !s.rollback)) log(`  ${st.status} ${st.n}. ${st.kind}${st.note ? ` — ${st.note}` : ''}`);
-  await handle.terminate('bench done');
-  worker.shutdown();
-  await running;
-  await connection.close();
+  if (FLUSS) process.stdout.write(await flussCase(p));
+  await p.close();
   process.exit(0);
+}
+
+/** Write into Fluss what the source never had (a batch job through the SQL Gateway). */
+async function corruptFluss(statement: string): Promise<void> {
+  const { flink, fluss } = resolveEndpoints(spec, loadConfig().clusters);
+  const gateway = new SqlGatewayClient(flink.gatewayUrl, { timeoutMs: 60_000 });
+  const rest = new FlinkRestClient(flink.restUrl);
+  const session = await gateway.openSession({}, 'gridflow-bench-corrupt-fluss');
+  try {
+    await gateway.runStatement(session, `CREATE CATALOG IF NOT EXISTS fluss_catalog WITH ('type' = 'fluss', 'bootstrap.servers' = '${fluss.bootstrap}')`);
+    const jobId = await gateway.submitDml(session, statement, { 'execution.runtime-mode': 'batch', 'pipeline.name': 'gridflow-bench/corrupt-fluss' }, { timeoutMs: 120_000 });
+    await until('the batch write', async () => TERMINAL_JOB_STATES.has((await rest.job(jobId)).state), 120_000);
+  } finally {
+    await gateway.closeSession(session).catch(() => undefined);
+  }
+}
+
+/** Data wrong in Fluss itself: how long until the sink is proven equal again (from Fluss, not equal; then from the source). */
+async function flussCase(p: BenchPipeline): Promise<string> {
+  const [row] = await sql(spec.source.connection, "SELECT equipment_id, equipment_name, equipment_type, region, voltage_level_kv, rated_capacity_mw::text AS cap FROM power_equipment WHERE status = '运行' ORDER BY equipment_id LIMIT 1");
+  const q = (v: unknown) => `'${String(v).replace(/'/g, "''")}'`;
+  const t0 = Date.now();
+  await corruptFluss(
+    `INSERT INTO fluss_catalog.\`${spec.fluss.database}\`.dwd_power_equipment VALUES (${q(row.equipment_id)}, ${q(row.equipment_name)}, ${q(row.equipment_type)}, ${q(row.region)}, ` +
+      `${Number(row.voltage_level_kv)}, CAST(${row.cap ?? 'NULL'} AS DECIMAL(12, 2)), '停运', CAST(NULL AS DATE), CAST(NULL AS DATE), TO_TIMESTAMP_LTZ(0, 3))`,
+  );
+  const v = await p.client.workflow.execute(VerifyPipelineWorkflow, { taskQueue: p.taskQueue, workflowId: `verify:${NAME}:bench-${randomUUID().slice(0, 8)}`, args: [{ spec }] });
+  const t1 = Date.now();
+  const done: PipelineStatus = await until(
+    'rebuilt from the source',
+    async () => {
+      const s = await p.status();
+      return s.repair && s.repair.from === 'source' && s.repair.startedAt >= t0 && s.repair.outcome !== 'running' ? s : null;
+    },
+    60 * 60_000,
+  );
+  const t2 = Date.now();
+  const r = done.repair!;
+  return [
+    `### Data wrong in Fluss, ${EQUIPMENT} equipment (repair.timeout ${TIMEOUT})`,
+    '',
+    '| measure | value |',
+    '|---|---|',
+    `| verification (found it) | ${v.ok ? 'PASS (not found!)' : 'FAIL'} in ${((t1 - t0) / 1000).toFixed(1)} s |`,
+    `| rebuild from the source | ${r.outcome}, ${(((r.finishedAt ?? t2) - r.startedAt) / 1000).toFixed(1)} s |`,
+    `| readers frozen (jobs stopped → sink RUNNING again) | ${((r.readersFrozenMs ?? NaN) / 1000).toFixed(1)} s |`,
+    `| difference → proven equal (including the rebuild from Fluss that could not be equal) | ${((t2 - t0) / 1000).toFixed(1)} s |`,
+    '',
+  ].join('\n');
 }
 
 main().catch((err) => {

@@ -17,6 +17,7 @@ import { ActivityDeps, connectionsFor } from './context';
 import { classified, nonRetryable } from './classify';
 import { heartbeat, heartbeating } from './helpers';
 import { createVerifyActivities } from './verify';
+import { probeArrivals, sendProbe } from '../postgres/probe';
 
 export function createRepairActivities(deps: ActivityDeps) {
   return heartbeating(repairActivities(deps));
@@ -88,6 +89,19 @@ function repairActivities(deps: ActivityDeps) {
           await gateway.closeSession(session).catch(() => undefined);
         }
         return [...dropped.droppedSlots.map((s) => `dropped slot ${s}`), ...dropped.droppedPublications.map((x) => `dropped publication ${x}`), `dropped Fluss database ${spec.fluss.database}`];
+      });
+    },
+
+    /** A freshness probe through the source (recorded under the pipeline, cleaned with its others): the shadow has caught up with Fluss once it comes out. */
+    async sendShadowProbe(spec: PipelineSpec): Promise<{ value: string }> {
+      return classified('send a probe for the shadow', async () => ({ value: (await sendProbe(deps.connection(spec.source.connection), sinkConn(spec), spec.name, spec.source.schema)).value }));
+    },
+
+    /** Has that probe (or a newer one) come out of every ADS hop of the shadow sink job? */
+    async shadowProbeArrived(input: { spec: PipelineSpec; value: string }): Promise<boolean> {
+      return classified('look for the shadow probe', async () => {
+        const hops = await probeArrivals(sinkConn(input.spec), repairNames(input.spec).probePipeline, input.value);
+        return Object.values(hops).every((h) => h !== null);
       });
     },
 

@@ -156,6 +156,19 @@ export function decideRepair(input: {
   return { kind: 'start', from, why: `repair.policy auto: ${difference.rows} row(s) in ${difference.tables.join(', ')}${because ? `; from the source: ${because}` : ''}` };
 }
 
+/**
+ * A job read past what Fluss still had (the watch's flussDataLoss, at `lostAt`): under repair.policy
+ * auto, rebuild from the source once — whether or not a verification has found the sink different yet,
+ * since nothing downstream of the loss can be trusted. Not again for the same loss.
+ */
+export function decideLossRepair(input: { policy: 'auto' | 'ask' | 'off'; state: PipelineState; lostAt: number | null; last: RepairRecord | null; busy: boolean }): { from: 'source'; why: string } | null {
+  const { lostAt, last } = input;
+  if (lostAt === null || input.policy !== 'auto' || input.busy) return null;
+  if (!['RUNNING', 'DEGRADED', 'RECOVERING'].includes(input.state)) return null;
+  if (last && (last.outcome === 'running' || (!last.dryRun && last.from === 'source' && last.startedAt >= lostAt))) return null;
+  return { from: 'source', why: `repair.policy auto: Fluss lost data a job had read (${new Date(lostAt).toISOString()}); everything downstream of it is rebuilt from a new snapshot` };
+}
+
 /** Why an operator's repair request cannot run now, or null. */
 export function repairRefusal(input: { state: PipelineState; busy: boolean; running: RepairRecord | null }, request: { from?: unknown }): string | null {
   const from = request?.from ?? 'ads';

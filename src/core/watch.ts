@@ -130,7 +130,7 @@ export function decideWatch(
     if (memory.flussDataLossDegrades && r.flussDataLoss) {
       reasons.push(
         `${o.job}: Fluss lost data it had acknowledged (${r.flussDataLoss.error.split('\n')[0]}); the sink may stay wrong for good. ` +
-          `Rebuild: gridflow decommission --drop-slots, then gridflow deploy (run Fluss with three tablet servers, GRIDFLOW_FLUSS_TABLETS=3, so a crash loses nothing)`,
+          `Rebuilt from the source by itself under repair.policy auto, else: gridflow repair --from source (run Fluss with three tablet servers, GRIDFLOW_FLUSS_TABLETS=3, so a crash loses nothing)`,
       );
     }
 

@@ -188,6 +188,9 @@ test('the pipeline page: state, each job with its Flink state and links, ages', 
   expect(await page.locator('#temporal-link').getAttribute('href')).toContain(encodeURIComponent(pipeline.handle.workflowId));
   expect(await page.locator('[data-age="status"]').innerText()).toMatch(/^观测于 (刚刚|\d+ (秒|分钟)前)$/);
   expect(await text('status-error')).toBe('');
+  // Whether the sink equals the contract: no verification has reached this pipeline's workflow yet.
+  expect(await text('pipeline-sink')).toBe('尚未校验');
+  expect(await text('pipeline-repair')).toBe('');
   await page.locator('#freshness-chart canvas').waitFor();
   await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-pipeline.png'), fullPage: true });
 });

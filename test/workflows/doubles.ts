@@ -214,7 +214,7 @@ export class ClusterModel {
           stale: { count: 0, examples: [] },
         },
       ],
-      track: [],
+      track: Array.from({ length: rows }, (_, i) => `fp${i}`),
       cells: rows,
       cutMs: 5,
       readMs: 20,
@@ -434,6 +434,12 @@ export class ClusterModel {
       async compareSink(input: { spec: PipelineSpec }) {
         model.calls.push(`compareSink ${input.spec.sink.schema}`);
         return comparison(input.spec.sink.schema.endsWith('_repair') ? model.flussDiffers : (model.differs[input.spec.sink.schema] ?? 0));
+      },
+      async sendShadowProbe() {
+        return { value: '1.000' };
+      },
+      async shadowProbeArrived() {
+        return true;
       },
       async resetSource(spec: PipelineSpec) {
         model.calls.push('resetSource');

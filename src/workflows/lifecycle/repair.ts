@@ -26,6 +26,11 @@ const compare = proxyActivities<PipelineActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
 });
 
+/** A shadow that has caught up and differs identically this many attempts in a row: what it read differs. */
+const SETTLED_ATTEMPTS = 3;
+
+class NotEqual extends Error {}
+
 /** Between two comparisons while waiting for a table to become equal. */
 const COMPARE_EVERY_MS = 3_000;
 
@@ -35,17 +40,32 @@ const COMPARE_EVERY_MS = 3_000;
  * are all gone in the next attempt — under load a key the sink is still catching up on differs in one
  * attempt and not in the next, a real difference (a row the shadow has not got yet) stays.
  */
-async function untilEqual(spec: PipelineSpec, deadline: number, what: string): Promise<{ attempts: number; last: CutAttempt | null }> {
+async function untilEqual(
+  spec: PipelineSpec,
+  deadline: number,
+  what: string,
+  /** For a shadow: has it caught up with what it reads? Then findings that persist are in what it read. */
+  caughtUp?: () => Promise<boolean>,
+): Promise<{ attempts: number; last: CutAttempt | null }> {
   let last: CutAttempt | null = null;
   let track: string[] | null = null;
+  let caught = false;
+  let persistedSinceCaughtUp = 0;
   for (let attempts = 1; ; attempts++) {
     try {
       last = await compare.compareSink({ spec, track, maxFreshnessMs: durationMs(spec.watch.maxFreshness) });
       const findings = last.tables.reduce((n, t) => n + t.missing.count + t.extra.count + t.different.cells + (t.stale?.count ?? 0), 0);
       if (findings === 0) return { attempts, last };
+      if (caughtUp && !caught) caught = await caughtUp();
+      persistedSinceCaughtUp = caught && track !== null ? persistedSinceCaughtUp + 1 : 0;
+      if (persistedSinceCaughtUp >= SETTLED_ATTEMPTS) {
+        const left = last.tables.filter((t) => !t.ok).map((t) => `${t.table} (${t.missing.count} missing, ${t.extra.count} extra, ${t.different.count} different)`);
+        throw new NotEqual(`${what} has caught up with Fluss and still differs from the contract in the same rows: ${left.join(', ')} — Fluss itself holds the difference`);
+      }
       // Tracked from here: only when the track holds every finding, else start over untracked.
       track = track === null && last.track.length < last.cells ? null : last.track;
     } catch (err) {
+      if (err instanceof NotEqual) throw err;
       last = null;
       track = null;
       if (Date.now() >= deadline) throw new Error(`${what}: ${failureMessage(err)}`);
@@ -141,7 +161,9 @@ export async function repair(p: PipelineModel, request: RepairRequest, trigger: 
       return { note: `${names.flinkName}: ${res.jobId}` };
     },
     'shadow-equal': async () => {
-      const r = await untilEqual(shadowSpec, deadline, `the shadow ${names.shadowSchema}`);
+      // A probe through the source: once it has come out of the shadow job, the shadow holds what Fluss holds.
+      const probe = await act.sendShadowProbe(spec);
+      const r = await untilEqual(shadowSpec, deadline, `the shadow ${names.shadowSchema}`, () => act.shadowProbeArrived({ spec, value: probe.value }));
       return { note: `equal after ${r.attempts} comparison(s), ${Math.round((Date.now() - startedAt) / 1000)} s into the repair` };
     },
     'shadow-stop': async () => {

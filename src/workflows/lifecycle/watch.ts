@@ -3,11 +3,12 @@ import { log } from '@temporalio/workflow';
 import { findBottleneck, judgeLag } from '../../core/lag';
 import { JOB_NAMES, JobName, durationMs } from '../../core/spec';
 import { Observation } from '../../core/types';
-import { differenceSentence } from '../../core/repair';
+import { decideLossRepair, differenceSentence } from '../../core/repair';
 import { checkpointDirToDispose, decideWatch, isFlussDataLoss, watchState } from '../../core/watch';
 import { failureMessage } from '../failure-message';
 import type { PipelineModel } from '../pipeline-state';
 import { awaitRunning, provision, submit, trackedIds } from './deploy';
+import { repair } from './repair';
 import { savepointNow } from './savepoints';
 import { event, transition } from '../events';
 import { PATCHES, patch, retired } from '../patches';
@@ -109,6 +110,14 @@ export async function watch(p: PipelineModel): Promise<void> {
   const differs = p.s.sinkDifference ? differenceSentence(p.s.sinkDifference, p.s.lastEqualAt) : null;
   const next = watchState({ state: p.s.state, provisioned, health: decision.health, notRunning: decision.notRunning, failures, actionFailures, behind, differs });
   if (next) await transition(p, next.state, next.reason);
+
+  // Fluss lost data a job had read: nothing downstream of it can be trusted; under repair.policy auto,
+  // rebuild from the source (once per loss), readers kept on the last numbers until the switch.
+  const lost = JOB_NAMES.map((j) => p.s.records[j].flussDataLoss?.at ?? null).filter((x): x is number => x !== null);
+  if (lost.length && patch(PATCHES.repair)) {
+    const d = decideLossRepair({ policy: p.spec.repair.policy, state: p.s.state, lostAt: Math.min(...lost), last: p.s.repair, busy: p.redeploying !== null });
+    if (d) await repair(p, { from: d.from }, 'auto', d.why);
+  }
 }
 
 /**

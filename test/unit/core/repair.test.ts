@@ -3,7 +3,7 @@
  * difference, when a repair starts by itself (once per difference), what an operator may ask, the plan,
  * and the shadow sink job's rendering (the same operators as the pipeline's sink, another schema and name).
  */
-import { RepairRecord, decideRepair, differenceSentence, foldVerification, planRepair, repairNames, repairRefusal, verifiedDifference } from '../../../src/core/repair';
+import { RepairRecord, decideLossRepair, decideRepair, differenceSentence, foldVerification, planRepair, repairNames, repairRefusal, verifiedDifference } from '../../../src/core/repair';
 import { parseSpec } from '../../../src/core/spec';
 import { renderJob } from '../../../src/warehouse/render';
 import { parseConnectionUrl } from '../../../src/config';
@@ -75,6 +75,18 @@ describe('decideRepair', () => {
   test('never while the pipeline cannot rebuild: paused, deploying, another change under way', () => {
     for (const state of ['PAUSED', 'DEPLOYING', 'DECOMMISSIONING', 'BLOCKED'] as const) expect(decideRepair({ ...base, state })).toBeNull();
     expect(decideRepair({ ...base, busy: true })).toBeNull();
+  });
+});
+
+describe('decideLossRepair', () => {
+  const base = { policy: 'auto' as const, state: 'DEGRADED' as const, lostAt: 1_000, last: null, busy: false };
+  test('a read past what Fluss had: from the source once under auto; not under ask or off, nor again for the same loss', () => {
+    expect(decideLossRepair(base)).toMatchObject({ from: 'source', why: expect.stringMatching(/Fluss lost data/) });
+    expect(decideLossRepair({ ...base, lostAt: null })).toBeNull();
+    expect(decideLossRepair({ ...base, policy: 'ask' })).toBeNull();
+    expect(decideLossRepair({ ...base, last: record({ from: 'source', startedAt: 2_000 }) })).toBeNull();
+    expect(decideLossRepair({ ...base, last: record({ from: 'ads', startedAt: 2_000 }) })).not.toBeNull();
+    expect(decideLossRepair({ ...base, state: 'PAUSED' })).toBeNull();
   });
 });
 

@@ -220,7 +220,7 @@ describe('Fluss data loss (a read past what Fluss still has): DEGRADED naming it
     const d = decideWatch(spec, running(), obs({ sink: { instances: [{ jobId: 'sink-1', state: 'FAILED', startTime: NOW - 600_000, endTime: NOW - 1000 }], rootCause: lost } }), withLoss);
     expect(d.actions[0]).toMatchObject({ kind: 'resubmit', job: 'sink' });
     expect(d.health.state).toBe('DEGRADED');
-    expect(d.health.reason).toMatch(/sink: Fluss lost data it had acknowledged \(.*offset 5784 is out of range.*\).*decommission --drop-slots.*deploy/);
+    expect(d.health.reason).toMatch(/sink: Fluss lost data it had acknowledged \(.*offset 5784 is out of range.*\).*Rebuilt from the source by itself under repair.policy auto, else: gridflow repair --from source/);
     expect(d.records.sink.flussDataLoss).toEqual({ at: NOW, error: lost });
   });
 
