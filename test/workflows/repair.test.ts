@@ -4,7 +4,7 @@
  * equal — and the bounds: a failed repair leaves readers untouched, says why, and is not retried by
  * itself. Activities are the cluster model's (./doubles.ts); test/e2e/repair.test.ts runs the real thing.
  */
-import { repairUpdate, statusQuery, verificationSignal } from '../../src/workflows/definitions';
+import { pauseUpdate, repairUpdate, statusQuery, verificationSignal } from '../../src/workflows/definitions';
 import type { VerificationSummary } from '../../src/core/types';
 import { ClusterModel, testSpec } from './doubles';
 import { rejection, running, waitFor, withPipeline } from './harness';
@@ -153,6 +153,19 @@ describe('a sink that differs from the contract', () => {
       // Once: the next rounds do not rebuild again.
       await new Promise((r) => setTimeout(r, 3_000));
       expect(model.calls.filter((c) => c === 'resetSource')).toHaveLength(1);
+    });
+  });
+
+  test('a paused pipeline: a difference a verification finds is not remembered (its sink is behind on purpose), nothing is rebuilt', async () => {
+    const model = new ClusterModel();
+    await withPipeline(model, testSpec(), async (handle) => {
+      await waitFor(handle, 'RUNNING', running);
+      await handle.executeUpdate(pauseUpdate);
+      await handle.signal(verificationSignal, differs(model, 'v1'));
+      const s = await waitFor(handle, 'seen', (x) => x.lastVerification?.runId === 'v1');
+      expect(s.sinkDifference).toBeNull();
+      expect(s.state).toBe('PAUSED');
+      expect(model.calls).not.toContain('claimShadow');
     });
   });
 });
