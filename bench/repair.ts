@@ -20,7 +20,7 @@
  *    its successor RUNNING), the reader's longest stall, and difference → proven equal.
  * 5. with --fluss: a DWD row the source never had is written into Fluss (a batch job): the rebuild from
  *    Fluss cannot become equal (repair.timeout, --timeout), one from the source follows by itself.
- * Prints a Markdown block. Leaves the pipeline's jobs running (the next e2e file resets the stack).
+ * Prints a Markdown block. The pipeline is decommissioned at the end, its slots dropped.
  */
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';

@@ -13,7 +13,7 @@ import type { PipelineStatus } from '../../src/core/state';
 import { query, withClient } from '../../src/postgres/connection';
 import { compareAll } from '../../src/postgres/reconcile';
 import { localSpecInput } from '../../src/stack/local-spec';
-import { statusQuery } from '../../src/workflows/definitions';
+import { decommissionSignal, statusQuery } from '../../src/workflows/definitions';
 import { PipelineWorkflow } from '../../src/workflows/pipeline';
 
 export const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
@@ -105,7 +105,10 @@ export async function deployBenchPipeline(spec: PipelineSpec, taskQueue: string)
     taskQueue,
     handle,
     status,
+    // Decommissioned with its slots dropped: nothing of the bench keeps reading the source or holding WAL.
     close: async () => {
+      await handle.signal(decommissionSignal, { dropSourceArtifacts: true, reason: 'bench done' }).catch(() => undefined);
+      await Promise.race([handle.result().catch(() => undefined), new Promise((r) => setTimeout(r, 180_000))]);
       await handle.terminate('bench done').catch(() => undefined);
       worker.shutdown();
       await running;
