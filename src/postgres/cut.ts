@@ -192,8 +192,10 @@ export function compareAtCut(input: CutInput, maxTracked = MAX_TRACKED): CutComp
         });
       }
     }
+    // A stale candidate that did not persist is a moving key like any other; one that did is a finding.
+    const persistingStale = stale.filter((s) => persists(s.fp)).sort((x, y) => (x.order < y.order ? -1 : x.order > y.order ? 1 : 0));
     let checked = 0;
-    const staleKeys = new Set(stale.map((s) => s.order));
+    const staleKeys = new Set(persistingStale.map((s) => s.order));
     for (const k of keys) {
       if (quiet(k)) checked++;
       else if (!staleKeys.has(k)) movingKeys++;
@@ -202,7 +204,6 @@ export function compareAtCut(input: CutInput, maxTracked = MAX_TRACKED): CutComp
     // A quiet key's finding is the same difference only while the key's inputs stay exactly the same.
     const cells: DiffCell[] = differingCells(table, quietExpected, quietActual).map((c) => ({ ...c, fp: fingerprint([c.fp, vA.get(c.order) ?? null]) }));
     const persistingCells = cells.filter((c) => persists(c.fp));
-    const persistingStale = stale.filter((s) => persists(s.fp)).sort((x, y) => (x.order < y.order ? -1 : x.order > y.order ? 1 : 0));
     kept.push(...persistingCells.map((c) => c.fp), ...persistingStale.map((s) => s.fp));
     const found = cells.length + stale.length;
     findings += found;

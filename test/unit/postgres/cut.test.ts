@@ -264,4 +264,15 @@ describe('stale: a moving key the sink has not written for longer than maxFreshn
     expect(findings(r)).toBe(0);
     expect(table(r, 'ads_grid_dashboard')).toMatchObject({ ok: true, movingKeys: 1 });
   });
+
+  test('a stale candidate that did not persist counts as moving: checked + moving is every key (a CI run under load found 298 of 300)', () => {
+    // Attempt 2 sees the key old and different again, but as another row (another value): not the same finding.
+    const r = run([
+      { expected, actual: sinkRow(0), before, after, at: 600 },
+      { expected, actual: sinkRow(1, '5.100'), before, after, at: 603 },
+    ]);
+    expect(findings(r)).toBe(0);
+    const t = table(r, 'ads_grid_dashboard');
+    expect(t.checked + t.movingKeys).toBe(1);
+  });
 });
