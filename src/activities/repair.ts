@@ -5,14 +5,14 @@
  * finds what the first attempt did (tables by name, the job by its Flink name, a switch already made).
  */
 import { PipelineSpec } from '../core/spec';
+import { isLiveState } from '../core/types';
 import { OwnedObject, ownedObjects } from '../core/ownership';
 import { repairNames } from '../core/repair';
 import { assertOwned, claimObjects, releaseNamed } from '../postgres/ownership';
 import { createShadowTables, dropShadow, switchTables } from '../postgres/shadow';
 import { dropSourceArtifacts } from '../postgres/source/prepare';
 import { CAPTURED_TABLES } from '../postgres/source/names';
-import { renderFlussDdl } from '../warehouse/render';
-import { Submitted, submitJob } from '../warehouse/deploy';
+import { Submitted, dropFlussDatabase, submitJob } from '../warehouse/deploy';
 import { ActivityDeps, connectionsFor } from './context';
 import { classified, nonRetryable } from './classify';
 import { heartbeat, heartbeating } from './helpers';
@@ -60,8 +60,7 @@ function repairActivities(deps: ActivityDeps) {
     async findShadowSink(input: { spec: PipelineSpec }): Promise<string | null> {
       return classified('find the shadow sink', async () => {
         const jobs = await deps.rest(input.spec).findJobsByName(repairNames(input.spec).flinkName);
-        const live = jobs.filter((j) => !['FINISHED', 'CANCELED', 'FAILED'].includes(j.state));
-        return live[0]?.jid ?? null;
+        return jobs.find((j) => isLiveState(j.state))?.jid ?? null;
       });
     },
 
@@ -79,15 +78,7 @@ function repairActivities(deps: ActivityDeps) {
           waitInactiveMs: 60_000,
           onWait: (active) => heartbeat({ waitingFor: active }),
         });
-        const gateway = deps.gateway(spec);
-        const session = await gateway.openSession({}, `gridflow-${spec.name}-repair`);
-        try {
-          const [catalog] = renderFlussDdl(spec, connectionsFor(deps, spec));
-          await gateway.runStatement(session, catalog, { timeoutMs: 60_000 });
-          await gateway.runStatement(session, `DROP DATABASE IF EXISTS fluss_catalog.\`${spec.fluss.database}\` CASCADE`, { timeoutMs: 120_000 });
-        } finally {
-          await gateway.closeSession(session).catch(() => undefined);
-        }
+        await dropFlussDatabase({ rest: deps.rest(spec), gateway: deps.gateway(spec) }, spec, connectionsFor(deps, spec));
         return [...dropped.droppedSlots.map((s) => `dropped slot ${s}`), ...dropped.droppedPublications.map((x) => `dropped publication ${x}`), `dropped Fluss database ${spec.fluss.database}`];
       });
     },

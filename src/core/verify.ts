@@ -255,6 +255,9 @@ function formatAge(ms: number): string {
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
+/** Findings in these tables: rows missing or extra, differing cells, stale keys (0: nothing differs). */
+export const findingCount = (tables: readonly TableResult[]) => tables.reduce((n, t) => n + t.missing.count + t.extra.count + t.different.cells + (t.stale?.count ?? 0), 0);
+
 /**
  * "dws_region_stats: 1 different (running_count 1), e.g. region=华北: running_count is 7 in the sink, 8 by the contract."
  * "ads_grid_dashboard: 1 stale; e.g. dashboard_id=grid not written for 5.1 min while its inputs moved."

@@ -120,6 +120,12 @@ export function expectedFlussTables(spec: PipelineSpec, conns: Connections): str
  * from the source snapshot. Idempotent.
  */
 export async function resetOutputs(flink: FlinkClients, spec: PipelineSpec, conns: Connections): Promise<void> {
+  await dropFlussDatabase(flink, spec, conns);
+  await truncateWarehouse(conns.sink, spec.name, spec.sink.schema);
+}
+
+/** Drop the pipeline's Fluss database and every table in it (a fresh start, a rebuild from the source). Idempotent. */
+export async function dropFlussDatabase(flink: FlinkClients, spec: PipelineSpec, conns: Connections): Promise<void> {
   const session = await flink.gateway.openSession({}, `gridflow-${spec.name}-reset`);
   try {
     const [catalog] = renderFlussDdl(spec, conns);
@@ -128,7 +134,6 @@ export async function resetOutputs(flink: FlinkClients, spec: PipelineSpec, conn
   } finally {
     await flink.gateway.closeSession(session).catch(() => undefined);
   }
-  await truncateWarehouse(conns.sink, spec.name, spec.sink.schema);
 }
 
 export interface Submitted {

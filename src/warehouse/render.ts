@@ -101,7 +101,6 @@ function jobExecutionConfig(spec: PipelineSpec, job: JobName, restorePath?: stri
     'table.local-time-zone': 'UTC',
     ...spec.jobs[job].config,
   };
-  if (variant) config['pipeline.name'] = variant.flinkName;
   if (restorePath) config['execution.state-recovery.path'] = restorePath;
   return config;
 }

@@ -83,13 +83,19 @@ export class PipelineHandlers {
     }
     const requestId = typeof request?.requestId === 'string' ? request.requestId : null;
     p.reject(Date.now(), requestId, problem);
-    const a = p.alert(Date.now(), 'redeploy-rejected', `redeploy signal${requestId ? ` ${requestId}` : ''} rejected: ${problem}`);
+    await this.refusedSignal('redeploy', requestId, problem);
+  };
+
+  /** A signal refused: the alert and its event, where operators look (the sender cannot be told). */
+  private async refusedSignal(what: 'redeploy' | 'repair', requestId: string | null, problem: string): Promise<void> {
+    const p = this.p;
+    const a = p.alert(Date.now(), `${what}-rejected`, `${what} signal${requestId ? ` ${requestId}` : ''} rejected: ${problem}`);
     p.publish();
-    await this.lock.run('redeploy-rejected', async () => {
+    await this.lock.run(`${what}-rejected`, async () => {
       await event(p, 'alert', a.message);
       await flushEvents(p);
     });
-  };
+  }
 
   validatePause = (): void => refuse(pauseRefusal(this.context()));
   pause = (): Promise<PipelineStatus> => this.step('pause', () => pause(this.p));
@@ -170,12 +176,7 @@ export class PipelineHandlers {
       await this.repair(request);
       return;
     }
-    const a = p.alert(Date.now(), 'repair-rejected', `repair signal${request?.requestId ? ` ${request.requestId}` : ''} rejected: ${problem}`);
-    p.publish();
-    await this.lock.run('repair-rejected', async () => {
-      await event(p, 'alert', a.message);
-      await flushEvents(p);
-    });
+    await this.refusedSignal('repair', typeof request?.requestId === 'string' ? request.requestId : null, problem);
   };
 }
 

@@ -30,10 +30,10 @@ import {
   CompareResult,
   CutAttempt,
   FreshnessResult,
-  TableResult,
   VerificationResult,
   VerifyOptions,
   VerifyPipelineInput,
+  findingCount,
   judgeVerification,
   parseVerifyOptions,
   summarizeVerification,
@@ -240,7 +240,7 @@ async function compareAtCuts(
       seenNow = outcome.error;
     } else {
       const r = outcome.value;
-      const persisting = persistingCells(r.tables);
+      const persisting = findingCount(r.tables);
       const moving = r.tables.reduce((n, t) => n + t.moving, 0);
       last = { ok: persisting === 0, consistent: r.consistent, attempts: i, tables: r.tables, moving, earlier, error: null, cutMs: r.cutMs };
       if (persisting === 0) break;
@@ -281,7 +281,7 @@ async function compareWithRetries(
       seenNow = outcome.error;
     } else {
       const r = outcome.value;
-      const persisting = persistingCells(r.tables);
+      const persisting = findingCount(r.tables);
       // Equal now, or every difference has moved since an earlier attempt (so none can persist any more).
       const ok = r.consistent || (i > 1 && persisting === 0);
       last = { ok, consistent: r.consistent, attempts: i, tables: r.tables, moving: r.cells - persisting, earlier, error: null };
@@ -297,4 +297,3 @@ async function compareWithRetries(
   return last;
 }
 
-const persistingCells = (tables: readonly TableResult[]) => tables.reduce((n, t) => n + t.missing.count + t.extra.count + t.different.cells + (t.stale?.count ?? 0), 0);

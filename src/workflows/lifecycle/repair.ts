@@ -11,7 +11,7 @@ import { RepairFrom, RepairRecord, planRepair, repairNames, repairSentence } fro
 import { JOB_NAMES, JobName, PipelineSpec, durationMs } from '../../core/spec';
 import { voidRestorePoints } from '../../core/deploy';
 import { RestorePoint, isLive } from '../../core/types';
-import type { CutAttempt } from '../../core/verify';
+import { CutAttempt, describeTable, findingCount } from '../../core/verify';
 import { event, transition } from '../events';
 import { failureMessage } from '../failure-message';
 import type { PipelineModel } from '../pipeline-state';
@@ -19,6 +19,9 @@ import { Performers, runPlan } from '../plan-runner';
 import { act, actSay, triggerId } from '../proxies';
 import { awaitRunning, submit } from './deploy';
 import { stopJobs } from './savepoints';
+
+/** The tables that differ, each as verification describes it (counts and an example). */
+const differing = (r: CutAttempt) => r.tables.filter((t) => !t.ok).map(describeTable).join(' ');
 
 /** The comparison reads both databases in one snapshot each (statement timeout 120 s), like verification's. */
 const compare = proxyActivities<PipelineActivities>({
@@ -54,13 +57,11 @@ async function untilEqual(
   for (let attempts = 1; ; attempts++) {
     try {
       last = await compare.compareSink({ spec, track, maxFreshnessMs: durationMs(spec.watch.maxFreshness) });
-      const findings = last.tables.reduce((n, t) => n + t.missing.count + t.extra.count + t.different.cells + (t.stale?.count ?? 0), 0);
-      if (findings === 0) return { attempts, last };
+      if (findingCount(last.tables) === 0) return { attempts, last };
       if (caughtUp && !caught) caught = await caughtUp();
       persistedSinceCaughtUp = caught && track !== null ? persistedSinceCaughtUp + 1 : 0;
       if (persistedSinceCaughtUp >= SETTLED_ATTEMPTS) {
-        const left = last.tables.filter((t) => !t.ok).map((t) => `${t.table} (${t.missing.count} missing, ${t.extra.count} extra, ${t.different.count} different)`);
-        throw new NotEqual(`${what} has caught up with Fluss and still differs from the contract in the same rows: ${left.join(', ')} — Fluss itself holds the difference`);
+        throw new NotEqual(`${what} has caught up with Fluss and still differs from the contract in the same rows: ${differing(last)} — Fluss itself holds the difference`);
       }
       // Tracked from here: only when the track holds every finding, else start over untracked.
       track = track === null && last.track.length < last.cells ? null : last.track;
@@ -71,8 +72,7 @@ async function untilEqual(
       if (Date.now() >= deadline) throw new Error(`${what}: ${failureMessage(err)}`);
     }
     if (Date.now() >= deadline) {
-      const left = last ? last.tables.filter((t) => !t.ok).map((t) => `${t.table} (${t.missing.count} missing, ${t.extra.count} extra, ${t.different.count} different)`) : [];
-      throw new Error(`${what}: not equal to the contract within ${spec.repair.timeout}${left.length ? `: ${left.join(', ')}` : ''}`);
+      throw new Error(`${what}: not equal to the contract within ${spec.repair.timeout}${last ? `: ${differing(last)}` : ''}`);
     }
     await sleep(COMPARE_EVERY_MS);
   }
