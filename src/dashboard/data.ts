@@ -55,12 +55,17 @@ async function q<R extends QueryResultRow>(pool: Pool, what: string, sql: string
   }
 }
 
-/** The sink schema of a pipeline: what it claimed (gridflow.ownership), else what its status says. */
+/**
+ * The sink schema readers use: the pipeline's first sink-schema claim (gridflow.ownership, made when it
+ * was deployed), else what its status says. Claims made later are a repair's working schemas
+ * (`<schema>_repair` filling, `<schema>_replaced` holding the old tables: src/core/repair.ts), never
+ * what readers should see.
+ */
 async function sinkSchemaOf(deps: DashboardDeps, pipeline: string): Promise<string> {
   const rows = await q<{ name: string }>(
     deps.sink,
     'find the pipeline\'s sink schema',
-    "SELECT name FROM gridflow.ownership WHERE kind = 'sink-schema' AND pipeline = $1 ORDER BY claimed_at DESC LIMIT 1",
+    "SELECT name FROM gridflow.ownership WHERE kind = 'sink-schema' AND pipeline = $1 ORDER BY claimed_at, name LIMIT 1",
     [pipeline],
   );
   let schema: string | undefined = rows[0]?.name;
