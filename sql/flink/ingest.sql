@@ -2,10 +2,11 @@
 -- Needs (same session, in order): catalog.sql, then this file. ddl.sql must have run once before.
 -- Source preparation: sql/source/schema.sql (REPLICA IDENTITY FULL) and sql/source/publication.sql.
 -- ${source_tls_options}: nothing, or the Debezium TLS options of the CDC connection's sslmode/sslrootcert.
--- Placeholders: ${pipeline}, ${fluss_database}, ${source_host}, ${source_port}, ${source_database},
+-- Placeholders: ${slot_tag}, ${fluss_database}, ${source_host}, ${source_port}, ${source_database},
 --               ${source_schema}, ${source_user}, ${source_password}.
 --
--- One replication slot and one publication per captured table, both named gridflow_${pipeline}_<table>.
+-- One replication slot and one publication per captured table, both named gridflow_${slot_tag}_<table>
+-- (the pipeline's name, or <name>_v<n> for its version n: src/core/versions.ts).
 -- The freshness probe is a reading too (equipment ${probe_equipment}, which no equipment row has): it
 -- takes the readings' own slot, reader and writers, so it waits behind whatever they wait behind.
 -- changelog-mode 'all' (needs REPLICA IDENTITY FULL): updates arrive as -U/+U with full before-images
@@ -48,10 +49,10 @@ CREATE TEMPORARY TABLE src_power_equipment (
   'database-name' = '${source_database}',
   'schema-name' = '${source_schema}',
   'table-name' = 'power_equipment',
-  'slot.name' = 'gridflow_${pipeline}_power_equipment',
+  'slot.name' = 'gridflow_${slot_tag}_power_equipment',
   'decoding.plugin.name' = 'pgoutput',
   'debezium.publication.autocreate.mode' = 'disabled',
-  'debezium.publication.name' = 'gridflow_${pipeline}_power_equipment',
+  'debezium.publication.name' = 'gridflow_${slot_tag}_power_equipment',
   'changelog-mode' = 'all',
   'scan.incremental.snapshot.enabled' = 'true',
   'scan.incremental.snapshot.backfill.skip' = 'true',
@@ -76,10 +77,10 @@ CREATE TEMPORARY TABLE src_equipment_reading (
   'database-name' = '${source_database}',
   'schema-name' = '${source_schema}',
   'table-name' = 'equipment_reading',
-  'slot.name' = 'gridflow_${pipeline}_equipment_reading',
+  'slot.name' = 'gridflow_${slot_tag}_equipment_reading',
   'decoding.plugin.name' = 'pgoutput',
   'debezium.publication.autocreate.mode' = 'disabled',
-  'debezium.publication.name' = 'gridflow_${pipeline}_equipment_reading',
+  'debezium.publication.name' = 'gridflow_${slot_tag}_equipment_reading',
   'changelog-mode' = 'all',
   'scan.incremental.snapshot.enabled' = 'true',
   'scan.incremental.snapshot.backfill.skip' = 'true',

@@ -1,7 +1,13 @@
 -- gridflow job "sink": Fluss DWS/ADS (+ probe) -> PostgreSQL sink (JDBC upsert), one statement set.
 -- Needs (same session, in order): catalog.sql, then this file.
--- Placeholders: ${fluss_database}, ${sink_schema}, ${sink_jdbc_url}, ${sink_user}, ${sink_password}.
+-- Placeholders: ${fluss_database}, ${sink_jdbc_url}, ${sink_user}, ${sink_password}.
 -- Sink schema: sql/sink/dw.sql and sql/sink/ops.sql must have run before.
+--
+-- Table names are unqualified: ${sink_jdbc_url} sets the search path to this version's schema, the
+-- readers' schema, then gridflow (src/core/versions.ts). The job finds its own tables whether they are
+-- the live ones (in the readers' schema) or a version's beside them, so a switch between versions moves
+-- tables in one transaction and no sink job stops or writes the other version's rows. probe_hops is
+-- gridflow.probe_hops while the version is live, its version schema's own table while it is not.
 --
 -- Each sink declares the table's PRIMARY KEY NOT ENFORCED, which makes the JDBC connector an upsert
 -- sink (INSERT .. ON CONFLICT (pk) DO UPDATE) that also executes DELETEs, so a group that disappears
@@ -26,7 +32,7 @@ CREATE TEMPORARY TABLE sink_dws_equipment_type_stats (
   'url' = '${sink_jdbc_url}',
   'username' = '${sink_user}',
   'password' = '${sink_password}',
-  'table-name' = '${sink_schema}.dws_equipment_type_stats',
+  'table-name' = 'dws_equipment_type_stats',
   'sink.buffer-flush.interval' = '200ms',
   'sink.buffer-flush.max-rows' = '1000',
   'sink.max-retries' = '5'
@@ -45,7 +51,7 @@ CREATE TEMPORARY TABLE sink_dws_region_stats (
   'url' = '${sink_jdbc_url}',
   'username' = '${sink_user}',
   'password' = '${sink_password}',
-  'table-name' = '${sink_schema}.dws_region_stats',
+  'table-name' = 'dws_region_stats',
   'sink.buffer-flush.interval' = '200ms',
   'sink.buffer-flush.max-rows' = '1000',
   'sink.max-retries' = '5'
@@ -62,7 +68,7 @@ CREATE TEMPORARY TABLE sink_dws_voltage_level_stats (
   'url' = '${sink_jdbc_url}',
   'username' = '${sink_user}',
   'password' = '${sink_password}',
-  'table-name' = '${sink_schema}.dws_voltage_level_stats',
+  'table-name' = 'dws_voltage_level_stats',
   'sink.buffer-flush.interval' = '200ms',
   'sink.buffer-flush.max-rows' = '1000',
   'sink.max-retries' = '5'
@@ -87,7 +93,7 @@ CREATE TEMPORARY TABLE sink_ads_equipment_health (
   'url' = '${sink_jdbc_url}',
   'username' = '${sink_user}',
   'password' = '${sink_password}',
-  'table-name' = '${sink_schema}.ads_equipment_health',
+  'table-name' = 'ads_equipment_health',
   'sink.buffer-flush.interval' = '200ms',
   'sink.buffer-flush.max-rows' = '1000',
   'sink.max-retries' = '5'
@@ -106,7 +112,7 @@ CREATE TEMPORARY TABLE sink_ads_capacity_planning (
   'url' = '${sink_jdbc_url}',
   'username' = '${sink_user}',
   'password' = '${sink_password}',
-  'table-name' = '${sink_schema}.ads_capacity_planning',
+  'table-name' = 'ads_capacity_planning',
   'sink.buffer-flush.interval' = '200ms',
   'sink.buffer-flush.max-rows' = '1000',
   'sink.max-retries' = '5'
@@ -126,7 +132,7 @@ CREATE TEMPORARY TABLE sink_ads_grid_dashboard (
   'url' = '${sink_jdbc_url}',
   'username' = '${sink_user}',
   'password' = '${sink_password}',
-  'table-name' = '${sink_schema}.ads_grid_dashboard',
+  'table-name' = 'ads_grid_dashboard',
   'sink.buffer-flush.interval' = '200ms',
   'sink.buffer-flush.max-rows' = '1000',
   'sink.max-retries' = '5'
@@ -145,7 +151,7 @@ CREATE TEMPORARY TABLE sink_probe_hops (
   'url' = '${sink_jdbc_url}',
   'username' = '${sink_user}',
   'password' = '${sink_password}',
-  'table-name' = 'gridflow.probe_hops',
+  'table-name' = 'probe_hops',
   'sink.buffer-flush.interval' = '200ms',
   'sink.buffer-flush.max-rows' = '1000',
   'sink.max-retries' = '5'

@@ -19,6 +19,7 @@ import { ActivityDeps, connectionsFor } from './context';
 import { classified, nonRetryable } from './classify';
 
 import { heartbeat, heartbeating, localPath, newerRetainedCheckpoint, waitForSavepoint } from './helpers';
+import { flussDatabaseOf, versionTag } from '../core/versions';
 
 /** The act activities, each heartbeating while it runs (their heartbeat timeout is 1 minute). */
 export function createActActivities(deps: ActivityDeps) {
@@ -41,7 +42,7 @@ function actActivities(deps: ActivityDeps) {
         const result = await prepare(deps.connection(spec.source.connection), {
           schema: spec.source.schema,
           tables: CAPTURED_TABLES,
-          pipeline: spec.name,
+          pipeline: versionTag(spec),
           cdcRole: deps.connection(spec.source.cdcConnection).user,
         });
         return {
@@ -224,7 +225,7 @@ function actActivities(deps: ActivityDeps) {
         const artifacts = ownedObjects(spec, CAPTURED_TABLES).filter((o) => o.kind === 'replication-slot' || o.kind === 'publication');
         await assertOwned(sinkConn(spec), spec.name, artifacts);
         const result = await dropArtifacts(deps.connection(spec.source.connection), {
-          pipeline: spec.name,
+          pipeline: versionTag(spec),
           waitInactiveMs: 60_000,
           onWait: (active) => heartbeat({ waitingFor: active }),
         });
@@ -232,7 +233,7 @@ function actActivities(deps: ActivityDeps) {
         return [
           ...result.droppedSlots.map((s) => `dropped slot ${s}`),
           ...result.droppedPublications.map((p) => `dropped publication ${p}`),
-          `released ${released} ownership claim(s): the pipeline's Fluss database ${spec.fluss.database} and sink schema ${spec.sink.schema} may now be claimed by another`,
+          `released ${released} ownership claim(s): the pipeline's Fluss database ${flussDatabaseOf(spec)} and sink schema ${spec.sink.schema} may now be claimed by another`,
         ];
       });
     },

@@ -7,6 +7,7 @@ import { createObserveActivities } from './observe';
 import { createRecordActivities } from './record';
 import { createRepairActivities } from './repair';
 import { createVerifyActivities } from './verify';
+import { createVersionActivities } from './versions';
 
 /** `alertDeps`: the alerts workflow's (a Temporal client for the status query, webhooks); without it, its activities are absent. */
 export function createActivities(deps: ActivityDeps, alertDeps?: AlertDeps) {
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps, alertDeps?: AlertDeps) {
     ...createVerifyActivities(deps),
     ...createLagActivities(deps),
     ...createRepairActivities(deps),
+    ...createVersionActivities(deps),
   };
 }
 
@@ -26,6 +28,7 @@ export type PipelineActivities = ReturnType<typeof createObserveActivities> &
   ReturnType<typeof createActActivities> &
   ReturnType<typeof createRecordActivities> &
   ReturnType<typeof createLagActivities> &
-  ReturnType<typeof createRepairActivities>;
+  ReturnType<typeof createRepairActivities> &
+  ReturnType<typeof createVersionActivities>;
 export { defaultDeps };
 export type { Provisioner };

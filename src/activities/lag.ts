@@ -4,7 +4,7 @@
  * the pipeline workflow's watch and the verification. Observations: nothing here changes the
  * pipeline's data (the probe is a reading no contract table sees).
  */
-import { flinkJobName } from '../constants';
+import { jobNameOf } from '../core/versions';
 import { FlinkRestClient } from '../flink/rest';
 import { FreshnessObservation, VertexLoad } from '../core/lag';
 import { JOB_NAMES, PipelineSpec } from '../core/spec';
@@ -18,11 +18,11 @@ const WATCH_PROBES_KEPT = 60;
 const LOAD_METRICS = ['busyTimeMsPerSecond', 'backPressuredTimeMsPerSecond'] as const;
 
 /** Busy and back-pressured time of every vertex of the pipeline's RUNNING jobs (max over subtasks). */
-export async function observeVertexLoads(rest: FlinkRestClient, pipeline: string): Promise<VertexLoad[]> {
+export async function observeVertexLoads(rest: FlinkRestClient, spec: Pick<PipelineSpec, 'name' | 'generation'>): Promise<VertexLoad[]> {
   const all = await rest.jobsOverview();
   const loads: VertexLoad[] = [];
   for (const job of JOB_NAMES) {
-    const live = all.find((j) => j.name === flinkJobName(pipeline, job) && j.state === 'RUNNING');
+    const live = all.find((j) => j.name === jobNameOf(spec, job) && j.state === 'RUNNING');
     if (!live) continue;
     const detail = await rest.job(live.jid);
     for (const v of detail.vertices) {
@@ -64,7 +64,7 @@ export function createLagActivities(deps: ActivityDeps) {
 
     /** Flink's view of where the time goes: every operator chain's busy and back-pressured time. */
     async observeOperatorLoad(input: { spec: PipelineSpec }): Promise<{ loads: VertexLoad[]; at: number }> {
-      return classified('observe operator load', async () => ({ loads: await observeVertexLoads(deps.rest(input.spec), input.spec.name), at: deps.now() }));
+      return classified('observe operator load', async () => ({ loads: await observeVertexLoads(deps.rest(input.spec), input.spec), at: deps.now() }));
     },
   };
 }

@@ -16,6 +16,7 @@ import { inspectReplication } from '../postgres/source/replication';
 import { ActivityDeps, connectionsFor } from './context';
 import { classified, nonRetryable } from './classify';
 import { heartbeat, savepointOnDisk } from './helpers';
+import { versionTag } from '../core/versions';
 
 export function createObserveActivities(deps: ActivityDeps) {
   const sinkConn = (spec: PipelineSpec) => deps.connection(spec.sink.connection);
@@ -42,7 +43,7 @@ export function createObserveActivities(deps: ActivityDeps) {
           cdcRole: cdc.user,
           slotsNeeded: CAPTURED_TABLES.length,
           sendersNeeded: CAPTURED_TABLES.length,
-          pipeline: spec.name,
+          pipeline: versionTag(spec),
         });
         const blocking = result.problems.filter((p) => !p.fixedByPrepare);
         return { ok: blocking.length === 0, problems: blocking.map((p) => p.message) };
@@ -90,10 +91,10 @@ export function createObserveActivities(deps: ActivityDeps) {
      */
     async sourcePositions(spec: PipelineSpec): Promise<Record<string, string>> {
       return classified('read replication slot positions', async () => {
-        const names = CAPTURED_TABLES.map((t) => artifactName(spec.name, t));
+        const names = CAPTURED_TABLES.map((t) => artifactName(versionTag(spec), t));
         const deadline = deps.now() + 60_000;
         for (;;) {
-          const observed = await inspectReplication(deps.connection(spec.source.connection), { pipeline: spec.name, tables: CAPTURED_TABLES });
+          const observed = await inspectReplication(deps.connection(spec.source.connection), { pipeline: versionTag(spec), tables: CAPTURED_TABLES });
           const busy = observed.slots.filter((s) => s.active).map((s) => s.name);
           if (!busy.length) {
             const positions: Record<string, string> = {};
@@ -123,14 +124,14 @@ export function createObserveActivities(deps: ActivityDeps) {
           newest[job] = row ? { ...row, takenAt: new Date(Date.parse(row.takenAt)).toISOString() } : null;
           if (row) savepointExists[row.path] = savepointOnDisk(row.path);
         }
-        const observed = await inspectReplication(deps.connection(spec.source.connection), { pipeline: spec.name, tables: CAPTURED_TABLES });
+        const observed = await inspectReplication(deps.connection(spec.source.connection), { pipeline: versionTag(spec), tables: CAPTURED_TABLES });
         const conns = connectionsFor(deps, spec);
         const present = new Set(await existingFlussTables(flink(spec), spec, conns));
         return judgeResume({
           fingerprints: input.fingerprints,
           newest,
           slots: observed.slots,
-          slotNames: CAPTURED_TABLES.map((t) => artifactName(spec.name, t)),
+          slotNames: CAPTURED_TABLES.map((t) => artifactName(versionTag(spec), t)),
           missingFlussTables: expectedFlussTables(spec, conns).filter((t) => !present.has(t)),
           savepointExists,
           version: spec.version,

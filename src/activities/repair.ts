@@ -18,6 +18,7 @@ import { classified, nonRetryable } from './classify';
 import { heartbeat, heartbeating } from './helpers';
 import { createVerifyActivities } from './verify';
 import { probeArrivals, sendProbe } from '../postgres/probe';
+import { flussDatabaseOf, versionTag } from '../core/versions';
 
 export function createRepairActivities(deps: ActivityDeps) {
   return heartbeating(repairActivities(deps));
@@ -74,12 +75,12 @@ function repairActivities(deps: ActivityDeps) {
         const owned = ownedObjects(spec, CAPTURED_TABLES).filter((o) => ['replication-slot', 'publication', 'fluss-database'].includes(o.kind));
         await assertOwned(sinkConn(spec), spec.name, owned);
         const dropped = await dropSourceArtifacts(deps.connection(spec.source.connection), {
-          pipeline: spec.name,
+          pipeline: versionTag(spec),
           waitInactiveMs: 60_000,
           onWait: (active) => heartbeat({ waitingFor: active }),
         });
         await dropFlussDatabase({ rest: deps.rest(spec), gateway: deps.gateway(spec) }, spec, connectionsFor(deps, spec));
-        return [...dropped.droppedSlots.map((s) => `dropped slot ${s}`), ...dropped.droppedPublications.map((x) => `dropped publication ${x}`), `dropped Fluss database ${spec.fluss.database}`];
+        return [...dropped.droppedSlots.map((s) => `dropped slot ${s}`), ...dropped.droppedPublications.map((x) => `dropped publication ${x}`), `dropped Fluss database ${flussDatabaseOf(spec)}`];
       });
     },
 

@@ -9,7 +9,7 @@
  * carry `at` (epoch ms, this process's clock): the workflow takes its times from them.
  */
 import { Context } from '@temporalio/activity';
-import { flinkJobName } from '../constants';
+import { jobNameOf, versionTag } from '../core/versions';
 import { JOB_NAMES, PipelineSpec } from '../core/spec';
 import { isLiveState } from '../core/types';
 import { CutAttempt, JobState, ProbeArrival, ProbeSent, ReplicationHealth, VerificationResult, WarehouseComparison, verificationDetails } from '../core/verify';
@@ -138,7 +138,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
       return classified('observe pipeline jobs', async () => {
         const all = await deps.rest(input.spec).jobsOverview();
         return JOB_NAMES.map((job) => {
-          const flinkName = flinkJobName(input.spec.name, job);
+          const flinkName = jobNameOf(input.spec, job);
           const mine = all.filter((j) => j.name === flinkName).sort((a, b) => b.startTime - a.startTime);
           const current = mine.find((j) => isLiveState(j.state)) ?? mine[0];
           return { job, flinkName, state: current?.state ?? null };
@@ -187,9 +187,9 @@ export function createVerifyActivities(deps: ActivityDeps) {
     async checkReplicationHealth(input: { spec: PipelineSpec; expectActive: boolean; maxLagBytes?: number }): Promise<ReplicationHealth> {
       const { spec } = input;
       return classified('check replication health', async () => {
-        const observed = await inspectReplication(source(spec), { pipeline: spec.name, tables: CAPTURED_TABLES });
+        const observed = await inspectReplication(source(spec), { pipeline: versionTag(spec), tables: CAPTURED_TABLES });
         const problems = checkReplication(observed, {
-          pipeline: spec.name,
+          pipeline: versionTag(spec),
           schema: spec.source.schema,
           tables: CAPTURED_TABLES,
           expectActive: input.expectActive,
@@ -199,7 +199,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
           ok: problems.length === 0,
           currentLsn: observed.currentLsn,
           slots: CAPTURED_TABLES.map((table) => {
-            const name = artifactName(spec.name, table);
+            const name = artifactName(versionTag(spec), table);
             const s = observed.slots.find((x) => x.name === name);
             return {
               name,
@@ -212,7 +212,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
             };
           }),
           publications: CAPTURED_TABLES.map((table) => {
-            const name = artifactName(spec.name, table);
+            const name = artifactName(versionTag(spec), table);
             const p = observed.publications.find((x) => x.name === name);
             return { name, table, exists: p !== undefined, tables: p?.tables ?? [] };
           }),

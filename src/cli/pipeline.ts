@@ -1,4 +1,4 @@
-/** `gridflow deploy | status | redeploy | repair | pause | resume | savepoint | decommission` */
+/** `gridflow deploy | status | redeploy | rollback | repair | pause | resume | savepoint | decommission` */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { GridflowConfig, loadConfig } from '../config';
 import { pipelineHandle, startPipeline } from '../client';
@@ -8,6 +8,7 @@ import { pipelineWorkflowId } from '../constants';
 import { JOB_NAMES, JobName, PipelineSpec } from '../core/spec';
 import type { PipelineStatus } from '../core/state';
 import type { Plan } from '../core/plans';
+import type { RedeployOutcome } from '../core/types';
 import { OPERATOR_UPGRADE_MODES, UpgradeMode } from '../core/upgrade';
 import { REPAIR_SOURCES, RepairFrom, repairSentence } from '../core/repair';
 import {
@@ -15,6 +16,7 @@ import {
   pauseUpdate,
   redeployUpdate,
   repairUpdate,
+  rollbackUpdate,
   resumeUpdate,
   savepointUpdate,
   statusQuery,
@@ -36,6 +38,13 @@ export const PIPELINE_COMMANDS = defineCommand({
       description: 'replace a stuck workflow (e.g. a nondeterminism error after an upgrade): the new one adopts the running Flink jobs by name',
     },
     mode: { type: 'string', value: 'MODE', choices: OPERATOR_UPGRADE_MODES, defaultText: 'savepoint', description: 'how the jobs move to the new spec' },
+    strategy: {
+      type: 'string',
+      value: 'STRATEGY',
+      choices: ['savepoint', 'blue-green'],
+      defaultText: "the spec's redeploy.strategy",
+      description: 'how the pipeline moves — savepoint restarts the changed jobs from savepoints (readers see no update meanwhile), blue-green runs the whole new version beside the live one and switches readers once it is proven equal',
+    },
     jobs: { type: 'string', value: 'JOB[,JOB]', description: `only these jobs, comma-separated (${JOB_NAMES.join(', ')})` },
     'request-id': { type: 'string', value: 'ID', defaultText: 'one per invocation', description: 'names the redeploy or repair: a repeated ID is a no-op' },
     'drop-slots': {
@@ -43,7 +52,7 @@ export const PIPELINE_COMMANDS = defineCommand({
       description: 'also drop the replication slots and publications: the WAL position is lost, and the next deploy is a fresh start',
     },
     reason: { type: 'string', value: 'TEXT', description: 'why, recorded with the decommission or repair' },
-    from: { type: 'string', value: 'LAYER', choices: REPAIR_SOURCES, defaultText: 'ads', description: 'the layer to rebuild from — ads: the sink from Fluss DWS/ADS, readers served throughout; source: everything from a new snapshot, readers kept on the last numbers until the switch (dws and dwd are refused: not built yet)' },
+    from: { type: 'string', value: 'LAYER', choices: REPAIR_SOURCES, defaultText: 'ads', description: 'the layer to rebuild from — ads: the sink from Fluss DWS/ADS; source: every layer from a new snapshot, as a new version beside the live one (both: readers served throughout, switched once proven equal; dws and dwd are refused: not built yet)' },
     'dry-run': { type: 'boolean', description: 'show the plan, change nothing' },
     name: PIPELINE_OPTIONS.name,
   },
@@ -63,7 +72,14 @@ export const PIPELINE_COMMANDS = defineCommand({
       summary:
         'move changed (or the named) jobs to the spec; any failure after the first stop rolls back to the running spec ' +
         "(the plan and each step's outcome are in status); a repeated --request-id is a no-op",
-      options: ['spec', 'mode', 'jobs', 'request-id', 'name'],
+      options: ['spec', 'strategy', 'mode', 'jobs', 'request-id', 'name'],
+    },
+    {
+      name: 'rollback',
+      summary:
+        'after a blue-green redeploy, within its redeploy.rollbackWindow: readers back to the version before, started from its savepoints ' +
+        'and proven equal to the contract first; exit 0 when switched',
+      options: ['request-id', 'name'],
     },
     {
       name: 'repair',
@@ -88,12 +104,24 @@ export const PIPELINE_COMMANDS = defineCommand({
     'gridflow status --name sgcc',
     'gridflow redeploy --spec new.yaml --jobs ads,sink',
     'gridflow redeploy --jobs ads',
+    'gridflow redeploy --spec new.yaml --strategy blue-green',
+    'gridflow rollback',
     'gridflow repair --dry-run',
     'gridflow repair --from ads --reason "rows changed by hand"',
     'gridflow savepoint --jobs ingest',
     'gridflow decommission --name other --drop-slots --reason "rebuild from the source"',
   ],
 });
+
+function redeploySentence(o: RedeployOutcome): string {
+  return (
+    `redeploy v${o.fromVersion} → v${o.toVersion}: ${o.outcome}${o.strategy === 'blue-green' ? ' (blue-green)' : ''}` +
+    (o.jobs.length ? ` (${o.jobs.join(', ')})` : '') +
+    (o.downtimeMs !== undefined ? `, downtime ${(o.downtimeMs / 1000).toFixed(1)} s` : '') +
+    (o.switchMs !== undefined ? `, readers switched ${(o.switchMs / 1000).toFixed(1)} s after the request` : '') +
+    (o.reason ? `\nreason: ${o.reason}` : '')
+  );
+}
 
 const ago = (now: number, at: number | null | undefined) => {
   if (!at) return '-';
@@ -137,10 +165,12 @@ export function renderStatus(out: Out, s: PipelineStatus): void {
   }
   // A deploy or decommission in progress, or one that stopped on a step: where it is.
   const other = s.plan;
-  if (other && (s.state === 'DEPLOYING' || s.state === 'DECOMMISSIONING' || other.steps.some((x) => x.status === 'failed'))) {
+  if (other && (s.state === 'DEPLOYING' || s.state === 'DECOMMISSIONING' || s.state === 'REDEPLOYING' || other.steps.some((x) => x.status === 'failed'))) {
     out.text(`${other.kind ?? 'change'} plan:`);
     planSteps(out, other);
   }
+  if (s.generation) out.text(`live version: generation ${s.generation} (Fluss ${s.outputs?.flussDatabase ?? '-'})`);
+  if (s.parked) out.text(`parked for gridflow rollback: v${s.parked.version} (generation ${s.parked.generation}) until ${new Date(s.parked.until).toISOString()}`);
   if (s.sinkDifference) out.text(`sink differs from the contract since ${ago(now, s.sinkDifference.since)}: ${s.sinkDifference.rows} row(s) in ${s.sinkDifference.tables.join(', ')}`);
   if (s.lastEqualAt !== undefined) out.text(`sink last proven equal to the contract: ${s.lastEqualAt ? ago(now, s.lastEqualAt) : 'never yet'}`);
   if (s.repair) {
@@ -241,7 +271,8 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
   const jobs = jobsFlag(args);
   const mode = call.values.mode as UpgradeMode | undefined;
   const spec = command === 'deploy' || typeof args.flags.spec === 'string' ? specFromArgs(args, config) : undefined;
-  const requestId = command === 'redeploy' || command === 'repair' ? requestIdFlag(args) : undefined;
+  const requestId = command === 'redeploy' || command === 'repair' || command === 'rollback' ? requestIdFlag(args) : undefined;
+  const strategy = call.values.strategy as 'savepoint' | 'blue-green' | undefined;
   const timeoutMs = call.values.timeout * 1000;
   const { client, close } = await temporalClient(config);
   try {
@@ -295,19 +326,21 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
         return exitFor(s);
       }
       case 'redeploy': {
-        out.progress(`redeploying ${name}${spec ? ` to v${spec.version}` : ''} (${mode ?? 'savepoint'} mode)…`);
-        const outcome = await handle
-          .executeUpdate(redeployUpdate, { args: [{ spec, jobs, mode, requestId }] })
-          .catch((err) => notRunning(unwrapUpdate(err)));
-        out.result(
-          outcome,
-          `redeploy v${outcome.fromVersion} → v${outcome.toVersion}: ${outcome.outcome}` +
-            (outcome.jobs.length ? ` (${outcome.jobs.join(', ')})` : '') +
-            (outcome.downtimeMs !== undefined ? `, downtime ${(outcome.downtimeMs / 1000).toFixed(1)} s` : '') +
-            (outcome.reason ? `\nreason: ${outcome.reason}` : ''),
+        out.progress(
+          `redeploying ${name}${spec ? ` to v${spec.version}` : ''} (${strategy === 'blue-green' ? 'blue-green: the new version beside the live one, readers switched once it is proven equal' : strategy ?? `${mode ?? 'savepoint'} mode`})…`,
         );
+        const outcome = await handle
+          .executeUpdate(redeployUpdate, { args: [{ spec, jobs, mode, strategy, requestId }] })
+          .catch((err) => notRunning(unwrapUpdate(err)));
+        out.result(outcome, redeploySentence(outcome));
         if (spec && outcome.outcome === 'deployed') await configureAlerts(client, spec, out);
         return outcome.outcome === 'deployed' || outcome.outcome === 'no-change' ? 0 : 1;
+      }
+      case 'rollback': {
+        out.progress(`rolling ${name} back to the version before the last blue-green switch (readers stay where they are until it is proven equal)…`);
+        const outcome = await handle.executeUpdate(rollbackUpdate, { args: [{ requestId }] }).catch((err) => notRunning(unwrapUpdate(err)));
+        out.result(outcome, redeploySentence(outcome));
+        return outcome.outcome === 'deployed' ? 0 : 1;
       }
       case 'repair': {
         const from = (call.values.from ?? 'ads') as RepairFrom;

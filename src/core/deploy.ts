@@ -9,6 +9,7 @@ import { Plan, numbered } from './plans';
 import { JobName, PipelineSpec, durationMs } from './spec';
 import { JobRecord, Observation, RestorePoint, isLive } from './types';
 import { bestRestorePoint, foldObservation } from './watch';
+import { flussDatabaseOf } from './versions';
 
 /** Upstream first. */
 const ORDER = jobOrder() as JobName[];
@@ -23,13 +24,13 @@ export function planDeploy(spec: PipelineSpec): Plan {
     kind: 'deploy',
     steps: numbered([
       { kind: 'preflight', what: `source ready for CDC (wal_level, rights, slots) at ${spec.source.connection}` },
-      { kind: 'claim', what: `claim ${spec.fluss.database} and ${spec.sink.schema} for ${spec.name}` },
+      { kind: 'claim', what: `claim ${flussDatabaseOf(spec)} and ${spec.sink.schema} for ${spec.name}` },
       { kind: 'adopt', what: 'observe Flink; adopt jobs of this pipeline already running' },
       { kind: 'slots', what: 'task slots for the jobs to start' },
       { kind: 'prepare-source', what: 'publications and replication slots' },
       { kind: 'prepare-sink', what: `sink schema ${spec.sink.schema}` },
       { kind: 'start-point', what: 'continue from state, resume from recorded savepoints, or start fresh from the snapshot' },
-      { kind: 'tables', what: `Fluss tables in ${spec.fluss.database}` },
+      { kind: 'tables', what: `Fluss tables in ${flussDatabaseOf(spec)}` },
       ...ORDER.map((job) => ({ kind: 'submit' as const, job, what: `${job}: submit from its restore point (or adopt it)` })),
       { kind: 'await', what: `every job RUNNING within ${spec.watch.readinessTimeout}` },
     ]),

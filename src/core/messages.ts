@@ -14,6 +14,8 @@ export interface RedeployRequest {
   /** Jobs to move even if unchanged (omitted with no spec: all jobs). */
   jobs?: JobName[];
   mode?: UpgradeMode;
+  /** savepoint (restart the changed jobs) or blue-green (a whole new version beside the live one); default: the spec's redeploy.strategy. */
+  strategy?: 'savepoint' | 'blue-green';
   /** Set by automation: a request id seen before is a no-op (the CLI sets one per invocation). */
   requestId?: string;
 }

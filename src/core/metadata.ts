@@ -11,6 +11,7 @@ import { repairSentence } from './repair';
 import type { PipelineSpec } from './spec';
 import type { PipelineStatus } from './state';
 import type { VerificationResult } from './verify';
+import { flussDatabaseOf } from './versions';
 
 /** A line the UI shows whole: longer texts (verification summaries, Flink errors) are cut here. */
 const MAX_LINE = 200;
@@ -47,7 +48,7 @@ export function pipelineStartMetadata(spec: PipelineSpec): { staticSummary: stri
     // Fixed for the run: the version it was started with. The current version heads the current details.
     staticSummary: `pipeline ${spec.name}, spec version ${spec.version} at start`,
     staticDetails: [
-      `Outputs: Fluss database \`${spec.fluss.database}\`, sink schema \`${spec.sink.schema}\`; watched every ${spec.watch.interval}.`,
+      `Outputs: Fluss database \`${flussDatabaseOf(spec)}\`, sink schema \`${spec.sink.schema}\`; watched every ${spec.watch.interval}.`,
       '',
       'Redeploy from here: *Send a Signal* or *Send an Update* named `redeploy` with input `{"requestId": "<new id>", "jobs": ["sink"]}` ' +
         "(without `jobs`: every job). An update answers with the outcome; a signal's outcome or rejection shows in the current details.",

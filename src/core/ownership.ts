@@ -7,6 +7,7 @@
  * its slots may be resumed, so it still owns everything. Pure.
  */
 import { PipelineSpec } from './spec';
+import { flussDatabaseOf, versionSchemaOf, versionTag } from './versions';
 
 type OwnedKind = 'fluss-database' | 'sink-schema' | 'replication-slot' | 'publication' | 'savepoint-folder' | 'flink-jobs' | 'probe';
 
@@ -42,12 +43,18 @@ export function artifactNameOf(pipeline: string, table: string): string {
   return `gridflow_${pipeline}_${table}`;
 }
 
-/** Everything `spec` creates or destroys; `capturedTables` get a slot and a publication each. */
+/**
+ * Everything `spec` creates or destroys — for its version (src/core/versions.ts): its slots,
+ * publications, Fluss database and version schema; the readers' schema is the same for every version.
+ * `capturedTables` get a slot and a publication each.
+ */
 export function ownedObjects(spec: PipelineSpec, capturedTables: readonly string[]): OwnedObject[] {
-  const artifacts = capturedTables.map((t) => artifactNameOf(spec.name, t));
+  const artifacts = capturedTables.map((t) => artifactNameOf(versionTag(spec), t));
   return [
-    { kind: 'fluss-database', name: spec.fluss.database },
+    { kind: 'fluss-database', name: flussDatabaseOf(spec) },
     { kind: 'sink-schema', name: spec.sink.schema },
+    // Where this version's tables stay while another is live, and its sink job looks first (src/core/versions.ts).
+    { kind: 'sink-schema', name: versionSchemaOf(spec) },
     ...artifacts.map((name) => ({ kind: 'replication-slot' as const, name })),
     ...artifacts.map((name) => ({ kind: 'publication' as const, name })),
     { kind: 'savepoint-folder', name: savepointFolder(spec) },

@@ -2,7 +2,7 @@
  * The job plan: which Flink jobs make the pipeline, in which order they start, and how many task
  * slots they take. Pure functions of the spec, shared by the deploy path and the workflow.
  */
-import { flinkJobName } from '../constants';
+import { jobNameOf } from './versions';
 import { JOB_NAMES, JobName, PipelineSpec } from './spec';
 
 /** What each job reads from. A job starts after the jobs it reads from (their tables exist and fill). */
@@ -44,7 +44,7 @@ export interface PlannedJob {
 export function planJobs(spec: PipelineSpec): PlannedJob[] {
   return (jobOrder() as JobName[]).map((job) => ({
     job,
-    flinkName: flinkJobName(spec.name, job),
+    flinkName: jobNameOf(spec, job),
     parallelism: spec.jobs[job].parallelism,
     slots: spec.jobs[job].parallelism,
     dependsOn: JOB_DEPENDENCIES[job],

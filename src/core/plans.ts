@@ -7,13 +7,28 @@
  */
 import type { JobName } from './spec';
 
-type PlanKind = 'deploy' | 'redeploy' | 'decommission' | 'repair';
+type PlanKind = 'deploy' | 'redeploy' | 'decommission' | 'repair' | 'blue-green';
 
 /** Every step kind, by the plan that uses it. */
 interface StepKinds {
   deploy: 'preflight' | 'claim' | 'adopt' | 'slots' | 'prepare-source' | 'prepare-sink' | 'start-point' | 'tables' | 'submit' | 'await';
   redeploy: 'stop' | 'tables' | 'slots' | 'submit' | 'await' | 'cancel-new' | 'slots-old' | 'restore-old' | 'await-old';
   decommission: 'stop-all' | 'source-positions' | 'drop-source' | 'drain-records';
+  'blue-green':
+    | 'claim-version'
+    | 'prepare-source'
+    | 'version-tables'
+    | 'tables'
+    | 'slots'
+    | 'submit'
+    | 'await'
+    | 'catch-up'
+    | 'verify'
+    | 'switch'
+    | 'stop-old'
+    | 'cancel-new'
+    | 'drop-new'
+    | 'park-again';
   repair:
     | 'claim-shadow'
     | 'stop-all'

@@ -10,6 +10,7 @@ import { Plan, StepDraft, doneSteps, numbered } from './plans';
 import { JobRecord } from './types';
 import { JobUpgradeStep, OPERATOR_UPGRADE_MODES, UpgradeMode, planJobUpgrade } from './upgrade';
 import { bestRestorePoint } from './watch';
+import { flussDatabaseOf } from './versions';
 
 /**
  * Fields a redeploy may not change: where the pipeline reads, writes and runs. Changing one would swap
@@ -101,7 +102,7 @@ export function planRedeploy(input: {
       job: u.job,
       what: `${u.job}: ${u.mode === 'savepoint' ? 'stop with a savepoint' : u.stop === 'cancel' ? `cancel (${u.mode})` : `already stopped (${u.mode})`}${u.fallback ? ` — ${u.fallback}` : ''}`,
     })),
-    { kind: 'tables', what: `Fluss tables of v${next.version} in ${next.fluss.database}` },
+    { kind: 'tables', what: `Fluss tables of v${next.version} in ${flussDatabaseOf(next)}` },
     { kind: 'slots', what: `${slotsNeeded(next, input.jobs)} task slot(s) for v${next.version}` },
     ...upstreamFirst.map((job) => ({ kind: 'submit' as const, job, what: `${job}: submit v${next.version} from its restore point` })),
     { kind: 'await', what: `${upstreamFirst.join(', ')} RUNNING within ${next.watch.readinessTimeout}` },

@@ -26,6 +26,7 @@
 import { Plan, StepDraft, numbered } from './plans';
 import type { PipelineSpec } from './spec';
 import type { PipelineState, VerifiedDifference } from './types';
+import { flussDatabaseOf } from './versions';
 
 /**
  * The layer a rebuild reads from: `ads` — the sink from Fluss DWS/ADS, readers served the whole time;
@@ -199,9 +200,9 @@ export function planRepair(spec: Pick<PipelineSpec, 'name' | 'sink' | 'repair' |
     from === 'source'
       ? [
           { kind: 'stop-all', what: 'cancel every job (readers keep the last numbers from here): the rebuild reads new slots' },
-          { kind: 'reset-source', what: `drop the replication slots and publications, and the Fluss database ${spec.fluss.database}` },
+          { kind: 'reset-source', what: `drop the replication slots and publications, and the Fluss database ${flussDatabaseOf(spec)}` },
           { kind: 'prepare-source', what: 'new replication slots and publications: a new snapshot' },
-          { kind: 'tables', what: `create the Fluss tables in ${spec.fluss.database}` },
+          { kind: 'tables', what: `create the Fluss tables in ${flussDatabaseOf(spec)}` },
           { kind: 'submit-upstream', what: 'start ingest, dws and ads without state (ingest from the snapshot)' },
         ]
       : [];

@@ -26,6 +26,13 @@ export function redeployRefusal(c: RequestContext, request: RedeployRequest, for
   if (c.state === 'PAUSED' || c.state === 'PAUSING') return 'the pipeline is paused; resume it before redeploying';
   const shape = requestProblem(request);
   if (shape) return shape;
+  const strategy = (request as { strategy?: unknown }).strategy;
+  if (strategy !== undefined && strategy !== 'savepoint' && strategy !== 'blue-green') {
+    return `strategy ${JSON.stringify(strategy).slice(0, 60)} is not one of savepoint, blue-green`;
+  }
+  if (strategy === 'blue-green' && (request.jobs !== undefined || request.mode !== undefined)) {
+    return 'a blue-green redeploy starts every job of the new version beside the live one: jobs and mode are for savepoint redeploys';
+  }
   if (request.spec === undefined) return null;
   let next: PipelineSpec;
   try {

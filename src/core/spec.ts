@@ -228,6 +228,12 @@ function specSchema(form: EndpointForm) {
       name: identifier.refine((n) => n.length <= 36, 'at most 36 characters (replication slot names are built from it)'),
       /** Bumped by the operator for each change; recorded with every deployment and savepoint. */
       version: z.number().int().min(1).default(1),
+      /**
+       * Managed by gridflow, not the operator: which of the pipeline's versions this spec runs as, and so
+       * the names of its slots, Fluss database and jobs (src/core/versions.ts). A blue/green redeploy
+       * runs generation n+1 beside n; absent is 0, the names pipelines had before versions.
+       */
+      generation: z.number().int().min(0).max(9999).optional(),
       source: z
         .object({
           /** Owner/admin of the source tables: preflight, REPLICA IDENTITY, publications, slots. */
@@ -301,6 +307,22 @@ function specSchema(form: EndpointForm) {
       provisioner: z.enum(['local', 'none']).default('none'),
       /** Alerts to webhooks (optional; absent: none). */
       alerts: AlertsSpec.optional(),
+      /** How `gridflow redeploy` moves the pipeline to a new spec (src/core/bluegreen.ts). */
+      redeploy: z
+        .object({
+          /**
+           * savepoint: stop the changed jobs with savepoints and start the new ones from them (readers see no
+           * update meanwhile); blue-green: run the whole new version beside the live one, prove it equal to
+           * the contract, then switch readers in one transaction.
+           */
+          strategy: z.enum(['savepoint', 'blue-green']).default('savepoint'),
+          /** A new version not caught up and proven equal within this is dropped; readers never saw it. */
+          timeout: within(duration, '30s', '6h').default('15min'),
+          /** How long the old version is kept after a blue/green switch, for `gridflow rollback`. */
+          rollbackWindow: within(duration, '0s', '168h').default('10min'),
+        })
+        .strict()
+        .default({}),
       /** What a verification that finds the sink different from the contract starts (src/core/repair.ts). */
       repair: z
         .object({

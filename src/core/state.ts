@@ -8,6 +8,7 @@ import type { FreshnessObservation } from './lag';
 import type { SavepointRecord } from './messages';
 import type { Plan } from './plans';
 import type { RedeployPlan } from './redeploy';
+import type { ParkedVersion } from './bluegreen';
 import type { RepairRecord, SinkDifference } from './repair';
 import { JOB_NAMES, JobName, PipelineSpecInput } from './spec';
 import { Alert, JobRecord, JobStatus, PipelineState, RedeployOutcome, VerificationSummary, newJobRecord } from './types';
@@ -53,6 +54,8 @@ export function initialState() {
     lastEqualAt: null as number | null,
     /** The repair in progress, or the last one. */
     repair: null as RepairRecord | null,
+    /** The version readers left at the last blue/green switch, kept for `gridflow rollback` until its window ends (core/bluegreen.ts). */
+    parked: null as ParkedVersion | null,
   };
 }
 
@@ -108,4 +111,8 @@ export interface PipelineStatus {
   lastEqualAt?: number | null;
   /** The repair in progress, or the last one, with its plan. */
   repair?: RepairRecord | null;
+  /** The live version's generation (src/core/versions.ts); absent or 0 before blue/green. */
+  generation?: number;
+  /** The version kept for a rollback after a blue/green switch, and until when. */
+  parked?: { version: number; generation: number; parkedAt: number; until: number } | null;
 }

@@ -201,4 +201,8 @@ export interface RedeployOutcome {
   jobs: JobName[];
   reason?: string;
   downtimeMs?: number;
+  /** How the jobs moved (absent: savepoint restarts, as before blue/green). */
+  strategy?: 'savepoint' | 'blue-green';
+  /** Blue/green: from the request to readers switched to the proven new version. */
+  switchMs?: number;
 }

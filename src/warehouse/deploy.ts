@@ -12,6 +12,7 @@ import { Connections, renderFlussDdl, renderJob } from './render';
 import type { RepairNames } from '../core/repair';
 import { JobName, PipelineSpec } from '../core/spec';
 import { Progress, isLiveState } from '../core/types';
+import { flussDatabaseOf } from '../core/versions';
 
 export interface FlinkClients {
   rest: FlinkRestClient;
@@ -40,7 +41,7 @@ export async function createFlussTables(flink: FlinkClients, spec: PipelineSpec,
   try {
     const tableStatements = statements.filter((st) => tableOf(st) !== null);
     for (const st of statements.filter((x) => tableOf(x) === null)) await run(st); // catalog, database
-    const before = new Set(await listTables(flink.gateway, session, spec.fluss.database));
+    const before = new Set(await listTables(flink.gateway, session, flussDatabaseOf(spec)));
     for (const st of tableStatements) await run(st);
     const created = expectedFlussTables(spec, conns).filter((t) => !before.has(t));
     for (let round = 1; created.length; round++) {
@@ -49,7 +50,7 @@ export async function createFlussTables(flink: FlinkClients, spec: PipelineSpec,
       if (round > 3) throw new DeployError(`Fluss tables without a serving bucket leader after recreating them twice: ${broken.map((b) => b.problem).join('; ')}`, 'job-not-ready');
       for (const { table, problem } of broken) {
         progress(`Fluss table ${table} is not served (${problem}): dropping and creating it again (it is new and empty)`);
-        await run(`DROP TABLE IF EXISTS fluss_catalog.\`${spec.fluss.database}\`.${table}`);
+        await run(`DROP TABLE IF EXISTS fluss_catalog.\`${flussDatabaseOf(spec)}\`.${table}`);
         for (const st of tableStatements.filter((x) => tableOf(x) === table)) await run(st);
       }
     }
@@ -76,7 +77,7 @@ async function unservedTables(gateway: SqlGatewayClient, session: string, spec: 
   await gateway.runStatement(session, "CREATE TEMPORARY FUNCTION IF NOT EXISTS gridflow_fluss_tables_ready AS 'gridflow.udf.FlussTablesReady'");
   const result = await gateway.query(
     session,
-    `SELECT gridflow_fluss_tables_ready('${conns.flussBootstrap}', '${spec.fluss.database}', '${tables.join(',')}')`,
+    `SELECT gridflow_fluss_tables_ready('${conns.flussBootstrap}', '${flussDatabaseOf(spec)}', '${tables.join(',')}')`,
     { timeoutMs: 180_000, executionConfig: { 'execution.runtime-mode': 'batch', 'pipeline.name': `gridflow/${spec.name}/check-fluss-tables` } },
   );
   const text = String(result.rows[0]?.fields[0] ?? '');
@@ -96,7 +97,7 @@ export async function existingFlussTables(flink: FlinkClients, spec: PipelineSpe
   try {
     const [catalog] = renderFlussDdl(spec, conns);
     await flink.gateway.runStatement(session, catalog, { timeoutMs: 60_000 });
-    return await listTables(flink.gateway, session, spec.fluss.database);
+    return await listTables(flink.gateway, session, flussDatabaseOf(spec));
   } finally {
     await flink.gateway.closeSession(session).catch(() => undefined);
   }
@@ -130,7 +131,7 @@ export async function dropFlussDatabase(flink: FlinkClients, spec: PipelineSpec,
   try {
     const [catalog] = renderFlussDdl(spec, conns);
     await flink.gateway.runStatement(session, catalog, { timeoutMs: 60_000 });
-    await flink.gateway.runStatement(session, `DROP DATABASE IF EXISTS fluss_catalog.\`${spec.fluss.database}\` CASCADE`, { timeoutMs: 120_000 });
+    await flink.gateway.runStatement(session, `DROP DATABASE IF EXISTS fluss_catalog.\`${flussDatabaseOf(spec)}\` CASCADE`, { timeoutMs: 120_000 });
   } finally {
     await flink.gateway.closeSession(session).catch(() => undefined);
   }

@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { PgConnection } from '../config';
-import { PROBE_EQUIPMENT_ID, flinkJobName } from '../constants';
+import { PROBE_EQUIPMENT_ID } from '../constants';
+import { flussDatabaseOf, jobNameOf, sinkSearchPath, versionTag } from '../core/versions';
 import type { RepairNames } from '../core/repair';
 import { JobName, PipelineSpec, durationMs } from '../core/spec';
 import { PlaceholderValue, fillPlaceholders, flinkIdentifier, identifier, isDml, literal, splitStatements } from './sql';
@@ -39,10 +40,12 @@ function values(spec: PipelineSpec, conns: Connections, mask: boolean, variant?:
   return {
     // The repair's sink reports its probe arrivals under a name of its own (never the pipeline's).
     pipeline: identifier(variant ? variant.probePipeline : spec.name),
+    // The version's replication slots and publications (src/core/versions.ts).
+    slot_tag: identifier(versionTag(spec)),
     fluss_bootstrap: { kind: 'hostPorts', value: conns.flussBootstrap },
-    fluss_database: flinkIdentifier(spec.fluss.database),
+    fluss_database: flinkIdentifier(flussDatabaseOf(spec)),
     /** The same name inside a string literal (a UDF argument), unquoted. */
-    fluss_database_name: literal(spec.fluss.database),
+    fluss_database_name: literal(flussDatabaseOf(spec)),
     sink_schema: identifier(spec.sink.schema),
     source_host: { kind: 'host', value: conns.sourceCdc.host },
     source_port: { kind: 'port', value: conns.sourceCdc.port },
@@ -51,7 +54,7 @@ function values(spec: PipelineSpec, conns: Connections, mask: boolean, variant?:
     source_schema: identifier(spec.source.schema),
     source_user: literal(conns.sourceCdc.user),
     source_password: secret(conns.sourceCdc.password),
-    sink_jdbc_url: { kind: 'jdbcUrl', value: `jdbc:postgresql://${urlHost(conns.sink.host)}:${conns.sink.port}/${urlPart(conns.sink.database)}${jdbcTls(conns.sink)}` },
+    sink_jdbc_url: { kind: 'jdbcUrl', value: `jdbc:postgresql://${urlHost(conns.sink.host)}:${conns.sink.port}/${urlPart(conns.sink.database)}${jdbcQuery(conns.sink, sinkSearchPath(spec))}` },
     source_tls_options: {
       kind: 'options',
       value: conns.sourceCdc.ssl
@@ -74,10 +77,13 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** pgjdbc's query for the connection's TLS (same names and modes as libpq); '' without TLS. */
-function jdbcTls(conn: PgConnection): string {
-  if (!conn.ssl) return '';
-  const q = [`sslmode=${conn.ssl.mode}`, ...(conn.ssl.rootCert ? [`sslrootcert=${encodeURI(conn.ssl.rootCert)}`] : [])];
+/**
+ * pgjdbc's query: the search path the sink job's unqualified table names resolve in (src/core/versions.ts:
+ * its own tables, wherever a switch has put them), and the connection's TLS (same names and modes as libpq).
+ */
+function jdbcQuery(conn: PgConnection, searchPath: readonly string[]): string {
+  const q = [`currentSchema=${searchPath.join('%2C')}`];
+  if (conn.ssl) q.push(`sslmode=${conn.ssl.mode}`, ...(conn.ssl.rootCert ? [`sslrootcert=${encodeURI(conn.ssl.rootCert)}`] : []));
   return `?${q.join('&')}`;
 }
 
@@ -92,7 +98,7 @@ export function renderFlussDdl(spec: PipelineSpec, conns: Connections): string[]
 
 function jobExecutionConfig(spec: PipelineSpec, job: JobName, restorePath?: string, variant?: RepairNames): Record<string, string> {
   const config: Record<string, string> = {
-    'pipeline.name': variant ? variant.flinkName : flinkJobName(spec.name, job),
+    'pipeline.name': variant ? variant.flinkName : jobNameOf(spec, job),
     'parallelism.default': String(spec.jobs[job].parallelism),
     'execution.checkpointing.interval': `${durationMs(spec.checkpointInterval)} ms`,
     // Explicit, so a cluster configured otherwise still keeps what a lost job must restart from.
@@ -128,7 +134,7 @@ export function renderJob(spec: PipelineSpec, job: JobName, conns: Connections, 
     .slice(0, 16);
   return {
     job,
-    flinkName: variant ? variant.flinkName : flinkJobName(spec.name, job),
+    flinkName: variant ? variant.flinkName : jobNameOf(spec, job),
     setup: [...catalog, ...real.setup],
     dml: real.dml,
     executionConfig,

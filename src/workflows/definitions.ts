@@ -29,6 +29,11 @@ export const redeploySignal = defineSignal<[RedeployRequest]>('redeploy');
 export const repairUpdate = defineUpdate<RepairRecord, [RepairRequest]>('repair');
 /** The same request as a signal (automation, the Temporal UI): the outcome lands in status, events and alerts. */
 export const repairSignal = defineSignal<[RepairRequest]>('repair');
+/**
+ * Readers back to the version the last blue/green switch left (src/core/bluegreen.ts), proven equal to
+ * the contract first, within its redeploy.rollbackWindow. An update: `gridflow rollback` waits for the outcome.
+ */
+export const rollbackUpdate = defineUpdate<RedeployOutcome, [{ requestId?: string }]>('rollback');
 /** A signal: decommissioning is final and nobody needs to wait on the request itself. */
 export const decommissionSignal = defineSignal<[DecommissionRequest]>('decommission');
 /** From VerifyPipelineWorkflow: the result of a verification run (a failure raises an alert). */

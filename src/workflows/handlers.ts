@@ -6,11 +6,13 @@
 import { EndpointForm, JOB_NAMES, parseSpec } from '../core/spec';
 import type { DecommissionRequest, RedeployRequest, RepairRequest, SavepointRequest } from '../core/messages';
 import { RepairRecord, decideRepair, differenceSentence, foldVerification, repairRefusal } from '../core/repair';
+import { rollbackRefusal } from '../core/bluegreen';
 import { RequestContext, pauseRefusal, redeployRefusal, resumeRefusal, savepointRefusal, verificationAlerts } from '../core/requests';
 import type { PipelineStatus } from '../core/state';
 import type { RedeployOutcome, RestorePoint, VerificationSummary } from '../core/types';
 import { event, flushEvents, transition } from './events';
 import { pause, resume } from './lifecycle/pause';
+import { blueGreenRedeploy, rollbackVersion } from './lifecycle/bluegreen';
 import { redeploy } from './lifecycle/redeploy';
 import { repair } from './lifecycle/repair';
 import { savepointNow } from './lifecycle/savepoints';
@@ -67,7 +69,21 @@ export class PipelineHandlers {
     // validator's work is not handed to the handler.
     const next = request.spec ? parseSpec(request.spec, 'addresses-too') : p.spec;
     p.redeploying = { toVersion: next.version };
+    // A savepoint redeploy unless asked (or the spec says) otherwise; jobs or a mode mean savepoint restarts.
+    const strategy = request.strategy ?? (request.jobs || request.mode ? 'savepoint' : next.redeploy.strategy);
+    if (strategy === 'blue-green') return this.step('redeploy', () => blueGreenRedeploy(p, request, next));
     return this.step('redeploy', () => redeploy(p, request, next));
+  };
+
+  validateRollback = (_request: { requestId?: string }): void =>
+    refuse(rollbackRefusal({ state: this.p.s.state, busy: this.p.redeploying !== null || this.p.s.repair?.outcome === 'running', parked: this.p.s.parked }));
+
+  /** Readers back to the version the last blue/green switch left, proven equal first (within its rollback window). */
+  rollback = (request: { requestId?: string }): Promise<RedeployOutcome> => {
+    const p = this.p;
+    if (!p.firstTime(request?.requestId)) return Promise.resolve(p.s.lastRedeploy!);
+    p.redeploying = { toVersion: p.s.parked!.spec.version };
+    return this.step('rollback', () => rollbackVersion(p, request?.requestId ?? null));
   };
 
   /** The same request as a signal: a refusal cannot reach its sender, so it is recorded where operators look. */

@@ -6,7 +6,8 @@
  */
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { SEARCH_ATTRIBUTES, flinkJobName } from '../constants';
+import { SEARCH_ATTRIBUTES } from '../constants';
+import { flussDatabaseOf, generationOf, jobNameOf } from '../core/versions';
 import { pipelineCurrentDetails } from '../core/metadata';
 import { redact } from '../core/redact';
 import { shownState } from '../core/watch';
@@ -91,7 +92,7 @@ export class PipelineModel {
       const r = s.records[job];
       return {
         job,
-        flinkName: flinkJobName(this.spec.name, job),
+        flinkName: jobNameOf(this.spec, job),
         jobId: r.jobId,
         flinkState: r.flinkState,
         lastCheckpoint: r.lastCheckpoint,
@@ -106,7 +107,7 @@ export class PipelineModel {
     return {
       pipeline: this.spec.name,
       version: this.spec.version,
-      outputs: { flussDatabase: this.spec.fluss.database, sinkSchema: this.spec.sink.schema },
+      outputs: { flussDatabase: flussDatabaseOf(this.spec), sinkSchema: this.spec.sink.schema },
       state: shown.state,
       reason: shown.reason,
       jobs,
@@ -121,6 +122,8 @@ export class PipelineModel {
       sinkDifference: s.sinkDifference,
       lastEqualAt: s.lastEqualAt,
       repair: s.repair,
+      generation: generationOf(this.spec),
+      parked: s.parked ? { version: s.parked.spec.version, generation: generationOf(s.parked.spec), parkedAt: s.parked.parkedAt, until: s.parked.until } : null,
     };
   }
 }

@@ -29,6 +29,7 @@ import {
   redeployUpdate,
   repairSignal,
   repairUpdate,
+  rollbackUpdate,
   resumeUpdate,
   savepointUpdate,
   statusQuery,
@@ -37,6 +38,8 @@ import {
 import { PipelineHandlers } from './handlers';
 import { decommission } from './lifecycle/decommission';
 import { deploy } from './lifecycle/deploy';
+import { releaseParked } from './lifecycle/bluegreen';
+import { releaseDue } from '../core/bluegreen';
 import { watch } from './lifecycle/watch';
 import { WorkflowLock } from './lock';
 import { PipelineModel } from './pipeline-state';
@@ -71,6 +74,7 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
   setHandler(verificationSignal, h.verification);
   setHandler(repairUpdate, h.repair, { validator: h.validateRepair });
   setHandler(repairSignal, h.repairSignal);
+  setHandler(rollbackUpdate, h.rollback, { validator: h.validateRollback });
 
   // ------------------------------------------------------------------ lifecycle
   if (!p.s.deployed) await h.step('deploy', () => deploy(p));
@@ -82,6 +86,8 @@ export async function PipelineWorkflow(input: PipelineWorkflowInput): Promise<Pi
     if (p.decommission) break;
     if (!p.s.deployed) await h.step('deploy', () => deploy(p));
     else if (p.s.state !== 'PAUSED') await h.step('watch', () => watch(p));
+    // The version a blue/green switch left, once its rollback window is over.
+    if (releaseDue(p.s.parked, Date.now())) await h.step('release', () => releaseParked(p));
 
     if (workflowInfo().continueAsNewSuggested) {
       await condition(() => allHandlersFinished() && h.idle());

@@ -94,8 +94,8 @@ test('two pipelines over one source, each with its own Fluss database and sink s
   await expectConsistent(specB(), 'both deployed');
   const owners = await listOwnership(resolveConnection('sink'));
   const kinds = (p: string) => owners.filter((o) => o.pipeline === p && ['fluss-database', 'sink-schema'].includes(o.kind)).map((o) => `${o.kind}:${o.name}`);
-  expect(kinds('e2e')).toEqual(['fluss-database:sgcc_e2e', 'sink-schema:dw']);
-  expect(kinds('e2e_b')).toEqual(['fluss-database:e2e_b', 'sink-schema:dw_e2e_b']);
+  expect(kinds('e2e')).toEqual(['fluss-database:sgcc_e2e', 'sink-schema:dw', 'sink-schema:dw_v0']);
+  expect(kinds('e2e_b')).toEqual(['fluss-database:e2e_b', 'sink-schema:dw_e2e_b', 'sink-schema:dw_e2e_b_v0']);
 });
 
 test('a third pipeline naming e2e’s Fluss database is refused naming the owner, and e2e is not touched', async () => {

@@ -125,13 +125,13 @@ describe('connections', () => {
     const cdc = parseConnectionUrl('source_cdc', "postgres://cdc:pw@[2001:db8::5]/Source-DB");
     const spec = parseSpec(testSpec());
     const sink = renderJob(spec, 'sink', { sourceCdc: cdc, sink: c, flussBootstrap: '127.0.0.1:9123' }).setup.join('\n');
-    expect(sink).toContain("'url' = 'jdbc:postgresql://[::1]:6543/SGCC_Dw'");
+    expect(sink).toContain("'url' = 'jdbc:postgresql://[::1]:6543/SGCC_Dw?currentSchema=dw_wf_v0%2Cdw_wf%2Cgridflow'");
     const ingest = renderJob(spec, 'ingest', { sourceCdc: cdc, sink: c, flussBootstrap: '127.0.0.1:9123' }).setup.join('\n');
     expect(ingest).toContain("'hostname' = '2001:db8::5'");
     expect(ingest).toContain("'database-name' = 'Source-DB'");
     // A quote in a database name cannot end the SQL string the URL sits in.
     const quoted = parseConnectionUrl('sink', "postgres://w:pw@h/it's");
-    expect(renderJob(spec, 'sink', { sourceCdc: cdc, sink: quoted, flussBootstrap: '127.0.0.1:9123' }).setup.join('\n')).toContain("jdbc:postgresql://h:5432/it%27s'");
+    expect(renderJob(spec, 'sink', { sourceCdc: cdc, sink: quoted, flussBootstrap: '127.0.0.1:9123' }).setup.join('\n')).toContain("jdbc:postgresql://h:5432/it%27s?currentSchema=");
   });
 
   test('env files: comments and blank lines ignored, values may contain =', () => {
@@ -172,7 +172,7 @@ describe('TLS for Postgres connections (sslmode, sslrootcert)', () => {
     expect(tlsOptions(parseConnectionUrl('x', url('')))).toBe(false);
     const spec = parseSpec(testSpec());
     const sinkJob = renderJob(spec, 'sink', { sourceCdc: cdc, sink, flussBootstrap: '127.0.0.1:9123' });
-    expect(sinkJob.setup.join('\n')).toContain(`'url' = 'jdbc:postgresql://db.example:5432/sgcc_dw?sslmode=verify-full&sslrootcert=${ca}'`);
+    expect(sinkJob.setup.join('\n')).toContain(`'url' = 'jdbc:postgresql://db.example:5432/sgcc_dw?currentSchema=dw_wf_v0%2Cdw_wf%2Cgridflow&sslmode=verify-full&sslrootcert=${ca}'`);
     const ingest = renderJob(spec, 'ingest', { sourceCdc: cdc, sink, flussBootstrap: '127.0.0.1:9123' }).setup.join('\n');
     expect(ingest).toContain("'debezium.database.sslmode' = 'require'");
     // Without TLS the job's SQL (and so its fingerprint) is what it was.

@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { LagActivities } from '../../src/activities/lag';
 import type { PipelineActivities } from '../../src/activities';
 import type { VertexLoad } from '../../src/core/lag';
-import { flinkJobName } from '../../src/constants';
+import { generationOf, jobNameOf, versionSchemaOf } from '../../src/core/versions';
 import { JOB_NAMES, JobName, PipelineSpec } from '../../src/core/spec';
 import { RecordedSavepoint, judgeResume } from '../../src/core/resume';
 import { Claim, judgeClaim, ownedObjects } from '../../src/core/ownership';
@@ -107,6 +107,12 @@ export class ClusterModel {
   flussDiffers = 0;
   /** What the switch moved: live schema ← shadow rows. */
   switches = 0;
+  /** Rows a new version's tables differ from the contract in (a version made wrong on purpose). */
+  versionDiffers = 0;
+  /** A new version's probe comes out of its sink (false: it never catches up). */
+  versionCatchesUp = true;
+  /** Generations dropped (a failed new version, a parked one released). */
+  droppedVersions: number[] = [];
   /** createShadowTables fails with this (non-retryably) when set. */
   failShadow: string | null = null;
   stallCheckpoints = false;
@@ -153,7 +159,7 @@ export class ClusterModel {
   }
 
   private instance(job: JobName, spec: PipelineSpec, jobId: string, restoredFrom: string | null): JobInstanceModel {
-    return new JobInstanceModel(jobId, flinkJobName(spec.name, job), job, spec.version, spec.jobs[job].parallelism, this.now, restoredFrom);
+    return new JobInstanceModel(jobId, jobNameOf(spec, job), job, spec.version, spec.jobs[job].parallelism, this.now, restoredFrom);
   }
 
   /**
@@ -274,7 +280,7 @@ export class ClusterModel {
       async submitJob(input: { spec: PipelineSpec; job: JobName; restorePath: string | null }) {
         const { spec, job } = input;
         const fingerprint = (await acts.planDeployment(spec)).fingerprints[job];
-        const existing = model.live(job).sort((a, b) => a.startTime - b.startTime)[0];
+        const existing = model.live(job).filter((j) => j.name === jobNameOf(spec, job)).sort((a, b) => a.startTime - b.startTime)[0];
         if (existing) {
           model.submissions.push({ job, version: spec.version, restorePath: input.restorePath, reused: true, jobId: existing.jobId });
           return { jobId: existing.jobId, reused: true, fingerprint, submittedAt: existing.startTime };
@@ -433,7 +439,36 @@ export class ClusterModel {
       },
       async compareSink(input: { spec: PipelineSpec }) {
         model.calls.push(`compareSink ${input.spec.sink.schema}`);
-        return comparison(input.spec.sink.schema.endsWith('_repair') ? model.flussDiffers : (model.differs[input.spec.sink.schema] ?? 0));
+        const schema = input.spec.sink.schema;
+        return comparison(schema.endsWith('_repair') ? model.flussDiffers : /_v\d+$/.test(schema) ? model.versionDiffers : (model.differs[schema] ?? 0));
+      },
+      async liveGeneration() {
+        return 0;
+      },
+      async claimVersion(input: { live: PipelineSpec; next: PipelineSpec }) {
+        model.calls.push(`claimVersion ${generationOf(input.next)}`);
+        return { claimed: [`sink-schema ${versionSchemaOf(input.next)}`] };
+      },
+      async createVersionTables(spec: PipelineSpec) {
+        model.calls.push(`createVersionTables ${versionSchemaOf(spec)}`);
+      },
+      async sendVersionProbe() {
+        return { value: '2.000' };
+      },
+      async versionProbeArrived() {
+        model.now += 2_000;
+        return model.versionCatchesUp;
+      },
+      async switchVersion(input: { from: PipelineSpec; to: PipelineSpec }) {
+        model.calls.push(`switchVersion ${generationOf(input.from)}→${generationOf(input.to)}`);
+        model.switches++;
+        model.differs[input.to.sink.schema] = model.versionDiffers;
+        return { switched: true };
+      },
+      async dropVersion(spec: PipelineSpec) {
+        model.calls.push(`dropVersion ${generationOf(spec)}`);
+        model.droppedVersions.push(generationOf(spec));
+        return [`dropped generation ${generationOf(spec)}`];
       },
       async sendShadowProbe() {
         return { value: '1.000' };

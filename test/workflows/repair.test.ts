@@ -125,14 +125,19 @@ describe('a sink that differs from the contract', () => {
       const notEqual = done.alerts.find((a) => a.kind === 'repair-not-equal');
       expect(notEqual?.message).toMatch(/from ads\) did not make the sink equal.*caught up with Fluss and still differs.*Fluss itself holds the difference/);
       expect(done.repair!.reason).toMatch(/from the source: the rebuild from Fluss \(repair .*\) did not make it equal/);
-      expect(model.calls.indexOf('resetSource')).toBeGreaterThan(model.calls.indexOf('compareSink dw_wf_repair'));
+      // The rebuild from the source is a new version beside the live one: compared, then one switch.
+      expect(model.calls.indexOf('claimVersion 1')).toBeGreaterThan(model.calls.indexOf('compareSink dw_wf_repair'));
+      expect(model.calls.indexOf('switchVersion 0→1')).toBeGreaterThan(model.calls.lastIndexOf('compareSink dw_wf_v1'));
+      expect(model.calls).not.toContain('resetSource');
       expect(model.switches).toBe(1);
-      // Every job is a new instance: ingest, dws, ads without state, sink from the shadow's savepoint.
+      // Every job is a new instance of generation 1, without state; the version that was wrong is released at once.
       const now = model.live();
-      expect(now.map((j) => j.job).sort()).toEqual(['ads', 'dws', 'ingest', 'sink']);
+      expect(now.map((j) => j.name).sort()).toEqual(['gridflow/wf/v1/ads', 'gridflow/wf/v1/dws', 'gridflow/wf/v1/ingest', 'gridflow/wf/v1/sink']);
       expect(now.some((j) => before.includes(j.jobId))).toBe(false);
-      expect(now.filter((j) => j.job !== 'sink').every((j) => j.restoredFrom === null)).toBe(true);
-      expect(now.find((j) => j.job === 'sink')!.restoredFrom).toBe(model.shadow!.savepoints[0].path);
+      expect(now.every((j) => j.restoredFrom === null)).toBe(true);
+      expect(done.repair!.readersFrozenMs).toBe(0);
+      expect(model.droppedVersions).toEqual([0]);
+      expect(done.parked).toBeNull();
       expect(done.sinkDifference).toBeNull();
       await waitFor(handle, 'RUNNING', (s) => s.state === 'RUNNING', 30_000);
       expect(done.alerts.map((a) => a.kind)).toEqual(expect.arrayContaining(['repair-not-equal', 'repaired']));
@@ -147,12 +152,13 @@ describe('a sink that differs from the contract', () => {
       const done = await waitFor(handle, 'rebuilt from the source', (s) => s.repair?.from === 'source' && s.repair.outcome !== 'running', 60_000);
       expect({ outcome: done.repair!.outcome, note: done.repair!.note }).toMatchObject({ outcome: 'repaired' });
       expect(done.repair!.reason).toMatch(/Fluss lost data a job had read/);
-      expect(model.calls).toContain('resetSource');
+      expect(model.calls).toContain('switchVersion 0→1');
       const after = await waitFor(handle, 'RUNNING again', (s) => s.state === 'RUNNING', 30_000);
       expect(after.reason).toBeNull();
+      expect(after.generation).toBe(1);
       // Once: the next rounds do not rebuild again.
       await new Promise((r) => setTimeout(r, 3_000));
-      expect(model.calls.filter((c) => c === 'resetSource')).toHaveLength(1);
+      expect(model.calls.filter((c) => c.startsWith('claimVersion'))).toHaveLength(1);
     });
   });
 

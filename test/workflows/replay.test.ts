@@ -17,9 +17,10 @@ test.each(historyFiles())('%s replays on today\'s code without non-determinism',
   await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history);
 });
 
-test('the histories cover the main workflows and a resumed second life, before and after the patches were deprecated', () => {
+test('the histories cover the main workflows, a resumed second life and a blue/green switch with its rollback, before and after the patches were deprecated', () => {
   expect(historyFiles()).toEqual([
     'alerts-test-event-stop.json',
+    'pipeline-bluegreen-rollback.json',
     'pipeline-lifecycle-ownership-resumed.json',
     'pipeline-lifecycle-ownership.json',
     'pipeline-lifecycle-plans-resumed.json',

@@ -13,6 +13,7 @@ import type { PipelineModel } from '../pipeline-state';
 import { Performers, runPlan } from '../plan-runner';
 import { act } from '../proxies';
 import { recordSourcePositions, stopJobs } from './savepoints';
+import { releaseParked } from './bluegreen';
 
 export async function decommission(p: PipelineModel): Promise<void> {
   const request = p.decommission!;
@@ -44,6 +45,8 @@ export async function decommission(p: PipelineModel): Promise<void> {
       return {};
     },
     'drop-source': async () => {
+      // The version a blue/green switch left cannot be gone back to once the pipeline is gone.
+      if (p.s.parked) await releaseParked(p);
       if (!request.dropSourceArtifacts) return { skip: true, note: 'kept' };
       for (const note of await act.dropSourceArtifacts(p.spec)) await event(p, 'decommission', note);
       return {};

@@ -14,7 +14,7 @@ import { Observation, RestorePoint, isLive } from '../../core/types';
 import { bestRestorePoint } from '../../core/watch';
 import { event, transition } from '../events';
 import { failureMessage } from '../failure-message';
-import { PATCHES, retired } from '../patches';
+import { PATCHES, patch, retired } from '../patches';
 import type { PipelineModel } from '../pipeline-state';
 import { Performers, StepResult, runPlan } from '../plan-runner';
 import { act, actSay, observe } from '../proxies';
@@ -93,6 +93,15 @@ export async function deploy(p: PipelineModel): Promise<void> {
     claim: async () => {
       // Before anything is created or dropped: what this pipeline would touch must not be another's.
       retired(PATCHES.ownership);
+      // A workflow that starts without knowing its generation (a new one after a terminate) takes the
+      // live one's names: a blue/green switch may have moved readers to another generation.
+      if (p.spec.generation === undefined && patch(PATCHES.blueGreen)) {
+        const live = await act.liveGeneration(p.spec);
+        if (live !== 0) {
+          p.spec = { ...p.spec, generation: live };
+          await event(p, 'deploy', `generation ${live} is the live version (a blue/green switch made it): deploying under its names`);
+        }
+      }
       const claim = await act.claimOwnership(p.spec);
       if (claim.conflicts.length) return blocked(claim.conflicts.join(' '));
       if (claim.claimed.length) await event(p, 'ownership', `claimed ${claim.claimed.join(', ')}`);

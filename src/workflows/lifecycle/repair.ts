@@ -4,83 +4,27 @@
  * says what performs each step kind. Readers keep the tables they have until the rebuilt ones are
  * proven equal to the contract; then one transaction switches them.
  */
-import { proxyActivities, sleep } from '@temporalio/workflow';
-import type { PipelineActivities } from '../../activities';
 import type { RepairRequest } from '../../core/messages';
 import { RepairFrom, RepairRecord, planRepair, repairNames, repairSentence } from '../../core/repair';
 import { JOB_NAMES, JobName, PipelineSpec, durationMs } from '../../core/spec';
 import { voidRestorePoints } from '../../core/deploy';
 import { RestorePoint, isLive } from '../../core/types';
-import { CutAttempt, describeTable, findingCount } from '../../core/verify';
 import { event, transition } from '../events';
-import { failureMessage } from '../failure-message';
 import type { PipelineModel } from '../pipeline-state';
 import { Performers, runPlan } from '../plan-runner';
 import { act, actSay, triggerId } from '../proxies';
 import { awaitRunning, submit } from './deploy';
+import { untilEqual } from './until-equal';
+import { rebuildBeside, rebuildBesidePlan } from './bluegreen';
+import { PATCHES, patch } from '../patches';
+import { generationOf } from '../../core/versions';
 import { stopJobs } from './savepoints';
-
-/** The tables that differ, each as verification describes it (counts and an example). */
-const differing = (r: CutAttempt) => r.tables.filter((t) => !t.ok).map(describeTable).join(' ');
-
-/** The comparison reads both databases in one snapshot each (statement timeout 120 s), like verification's. */
-const compare = proxyActivities<PipelineActivities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
-});
-
-/** A shadow that has caught up and differs identically this many attempts in a row: what it read differs. */
-const SETTLED_ATTEMPTS = 3;
-
-class NotEqual extends Error {}
-
-/** Between two comparisons while waiting for a table to become equal. */
-const COMPARE_EVERY_MS = 3_000;
-
-/**
- * Compare `spec`'s sink schema with the contract at a cut until it is equal, or the deadline. Equal as
- * verification judges it: an attempt that finds nothing, or one whose findings (all of them tracked)
- * are all gone in the next attempt — under load a key the sink is still catching up on differs in one
- * attempt and not in the next, a real difference (a row the shadow has not got yet) stays.
- */
-async function untilEqual(
-  spec: PipelineSpec,
-  deadline: number,
-  what: string,
-  /** For a shadow: has it caught up with what it reads? Then findings that persist are in what it read. */
-  caughtUp?: () => Promise<boolean>,
-): Promise<{ attempts: number; last: CutAttempt | null }> {
-  let last: CutAttempt | null = null;
-  let track: string[] | null = null;
-  let caught = false;
-  let persistedSinceCaughtUp = 0;
-  for (let attempts = 1; ; attempts++) {
-    try {
-      last = await compare.compareSink({ spec, track, maxFreshnessMs: durationMs(spec.watch.maxFreshness) });
-      if (findingCount(last.tables) === 0) return { attempts, last };
-      if (caughtUp && !caught) caught = await caughtUp();
-      persistedSinceCaughtUp = caught && track !== null ? persistedSinceCaughtUp + 1 : 0;
-      if (persistedSinceCaughtUp >= SETTLED_ATTEMPTS) {
-        throw new NotEqual(`${what} has caught up with Fluss and still differs from the contract in the same rows: ${differing(last)} — Fluss itself holds the difference`);
-      }
-      // Tracked from here: only when the track holds every finding, else start over untracked.
-      track = track === null && last.track.length < last.cells ? null : last.track;
-    } catch (err) {
-      if (err instanceof NotEqual) throw err;
-      last = null;
-      track = null;
-      if (Date.now() >= deadline) throw new Error(`${what}: ${failureMessage(err)}`);
-    }
-    if (Date.now() >= deadline) {
-      throw new Error(`${what}: not equal to the contract within ${spec.repair.timeout}${last ? `: ${differing(last)}` : ''}`);
-    }
-    await sleep(COMPARE_EVERY_MS);
-  }
-}
 
 export async function repair(p: PipelineModel, request: RepairRequest, trigger: 'auto' | 'operator', why: string): Promise<RepairRecord> {
   const spec = p.spec;
   const from: RepairFrom = request.from ?? 'ads';
+  // From the source: a new version of everything beside the live one, readers never frozen (issue 23).
+  if (from === 'source' && patch(PATCHES.blueGreen)) return repairBeside(p, request, trigger, why);
   const names = repairNames(spec);
   const shadowSpec: PipelineSpec = { ...spec, sink: { ...spec.sink, schema: names.shadowSchema } };
   const startedAt = Date.now();
@@ -242,5 +186,57 @@ export async function repair(p: PipelineModel, request: RepairRequest, trigger: 
   const a = p.alert(finishedAt, notEqual ? 'repair-not-equal' : 'repair-failed', sentence);
   await event(p, 'alert', a.message);
   await transition(p, 'DEGRADED', notEqual && from === 'ads' ? `${sentence}. Fluss itself holds the difference: a rebuild from the source follows under repair.policy auto (gridflow repair --from source)` : sentence);
+  return rec();
+}
+
+/**
+ * A rebuild from the source as a new version beside the live one (lifecycle/bluegreen.ts): every layer
+ * from a snapshot of its own, proven equal, then one switch; the version that was wrong is released at
+ * once. Readers keep the live version — updated all along — until the switch.
+ */
+async function repairBeside(p: PipelineModel, request: RepairRequest, trigger: 'auto' | 'operator', why: string): Promise<RepairRecord> {
+  const startedAt = Date.now();
+  p.s.repair = {
+    id: request.requestId ?? `repair-${startedAt}`,
+    trigger,
+    from: 'source',
+    dryRun: request.dryRun === true,
+    reason: request.reason ?? why,
+    startedAt,
+    finishedAt: null,
+    outcome: request.dryRun ? 'planned' : 'running',
+    note: null,
+    readersFrozenMs: null,
+    plan: rebuildBesidePlan(p),
+  };
+  const rec = () => p.s.repair!;
+  if (request.dryRun) {
+    p.s.repair = { ...rec(), finishedAt: startedAt };
+    await event(p, 'repair', repairSentence(rec()));
+    return rec();
+  }
+  await event(p, 'repair', `repair ${rec().id} started (${trigger}, from source, beside the live version): ${rec().reason}`);
+  p.publish();
+  const { outcome, plan } = await rebuildBeside(p, rec().id);
+  const finishedAt = Date.now();
+  if (outcome.outcome === 'deployed') {
+    p.s.repair = {
+      ...rec(),
+      plan,
+      finishedAt,
+      outcome: 'repaired',
+      readersFrozenMs: 0,
+      note: `rebuilt every layer from a new snapshot of the source beside the live version (now generation ${generationOf(p.spec)}); readers switched in one transaction ${Math.round((finishedAt - startedAt) / 1000)} s after the start, never frozen`,
+    };
+    const done = p.alert(finishedAt, 'repaired', repairSentence(rec()));
+    await event(p, 'repair', done.message);
+    return rec();
+  }
+  const failedStep = plan.steps.find((s) => !s.rollback && s.status === 'failed');
+  p.s.repair = { ...rec(), plan, finishedAt, outcome: failedStep?.kind === 'verify' ? 'not-equal' : 'failed', note: outcome.reason ?? 'not switched' };
+  const sentence = repairSentence(rec());
+  const a = p.alert(finishedAt, rec().outcome === 'not-equal' ? 'repair-not-equal' : 'repair-failed', sentence);
+  await event(p, 'alert', a.message);
+  await transition(p, 'DEGRADED', sentence);
   return rec();
 }

@@ -25,7 +25,7 @@ describe('operator load from the recorded backlog', () => {
   afterAll(() => server.close());
 
   test('every vertex of the four running jobs, busy and back-pressured time each', async () => {
-    const loads = await observeVertexLoads(new FlinkRestClient(server.baseUrl), 'sgcc');
+    const loads = await observeVertexLoads(new FlinkRestClient(server.baseUrl), { name: 'sgcc' });
     expect(new Set(loads.map((l) => l.job))).toEqual(new Set(['ingest', 'dws', 'ads', 'sink']));
     expect(loads).toHaveLength(30);
     expect(loads.find((l) => l.vertex.startsWith('GroupAggregate[18]'))).toMatchObject({ job: 'dws', busyMsPerSecond: 213, backPressuredMsPerSecond: 0 });

@@ -13,6 +13,7 @@ describe('ownership', () => {
     expect(ownedObjects(spec, TABLES)).toEqual([
       { kind: 'fluss-database', name: 'east' },
       { kind: 'sink-schema', name: 'dw_east' },
+      { kind: 'sink-schema', name: 'dw_east_v0' },
       { kind: 'replication-slot', name: 'gridflow_east_power_equipment' },
       { kind: 'replication-slot', name: 'gridflow_east_equipment_reading' },
       { kind: 'publication', name: 'gridflow_east_power_equipment' },

@@ -62,10 +62,45 @@ describe('rendering the SGCC warehouse for a spec', () => {
 
   test('sink: JDBC URL from the connection; the Fluss DDL creates every table in the spec database', () => {
     const sink = renderJob(spec, 'sink', conns);
-    expect(sink.setup.join('\n')).toContain("'url' = 'jdbc:postgresql://127.0.0.1:15433/sgcc_dw'");
+    expect(sink.setup.join('\n')).toContain("'url' = 'jdbc:postgresql://127.0.0.1:15433/sgcc_dw?currentSchema=dw_grid_east_v0%2Cdw_grid_east%2Cgridflow'");
     const ddl = renderFlussDdl(spec, conns).join('\n');
     for (const t of ['dwd_power_equipment', 'dwd_equipment_reading', 'dws_region_stats', 'ads_grid_dashboard']) {
       expect(ddl).toContain(`fluss_catalog.\`east\`.${t}`);
     }
+  });
+});
+
+describe('a version of the pipeline beside another (src/core/versions.ts)', () => {
+  const base = parseSpec(testSpec({ name: 'grid_east', fluss: { cluster: 'local', database: 'east' } }));
+  const v2 = { ...base, generation: 2 };
+
+  test('generation 0 keeps the names pipelines had before versions', () => {
+    expect(renderJob(base, 'ingest', conns).setup.join('\n')).toContain("'slot.name' = 'gridflow_grid_east_power_equipment'");
+    expect(renderJob(base, 'dws', conns).flinkName).toBe('gridflow/grid_east/dws');
+    expect(renderFlussDdl(base, conns).join('\n')).toContain('fluss_catalog.`east`');
+  });
+
+  test('generation n: its own slots, publications, Fluss database and job names; the same statements otherwise', () => {
+    const ingest = renderJob(v2, 'ingest', conns);
+    expect(ingest.flinkName).toBe('gridflow/grid_east/v2/ingest');
+    expect(ingest.executionConfig['pipeline.name']).toBe('gridflow/grid_east/v2/ingest');
+    const ddl = ingest.setup.join('\n');
+    expect(ddl).toContain("'slot.name' = 'gridflow_grid_east_v2_power_equipment'");
+    expect(ddl).toContain("'debezium.publication.name' = 'gridflow_grid_east_v2_equipment_reading'");
+    expect(ingest.dml).toContain('fluss_catalog.`east_v2`.dwd_power_equipment');
+    expect(ingest.dml).not.toContain('`east`');
+    expect(renderFlussDdl(v2, conns).join('\n')).toContain('CREATE DATABASE IF NOT EXISTS fluss_catalog.`east_v2`');
+    expect(ingest.fingerprint).not.toBe(renderJob(base, 'ingest', conns).fingerprint);
+  });
+
+  test("the sink writes unqualified names through its version's search path; the probe goes by the pipeline's name", () => {
+    const sink = renderJob(v2, 'sink', conns);
+    const setup = sink.setup.join('\n');
+    expect(setup).toContain('currentSchema=dw_grid_east_v2%2Cdw_grid_east%2Cgridflow');
+    expect(setup).toMatch(/'table-name' = 'ads_equipment_health'/);
+    expect(setup).toMatch(/'table-name' = 'probe_hops'/);
+    expect(setup).not.toMatch(/'table-name' = '[a-z_]+\./);
+    expect(sink.dml).toContain("'grid_east'");
+    expect(sink.dml).toContain('fluss_catalog.`east_v2`');
   });
 });
