@@ -140,12 +140,26 @@ async function readVerifications(deps: DashboardDeps, pipeline: string): Promise
   return res.rows.map((r) => ({ startedAt: r.started_ms, finishedAt: r.finished_ms, ok: r.ok, freshnessMs: r.freshness_ms }));
 }
 
+/**
+ * The slots of every version of the pipeline (src/core/versions.ts): `gridflow_<name>_<table>` and
+ * `gridflow_<name>_v<n>_<table>` — the live version's, and a parked one's, which holds WAL too.
+ */
 async function readSlots(deps: DashboardDeps & MetricsSources, pipeline: string): Promise<SlotFact[]> {
   const conn = resolveConnection(deps.sourceConnection ?? sourceConnectionName(), deps.config);
-  const names = CAPTURED_TABLES.map((t) => artifactName(pipeline, t));
+  const base = CAPTURED_TABLES.map((t) => artifactName(pipeline, t));
+  const versioned = new RegExp(`^gridflow_${pipeline}_v\\d+_(${CAPTURED_TABLES.join('|')})$`);
   const slots = await withClient(
     conn,
-    (client) => inTransaction(client, () => observeSlots(client, names), 'READ ONLY'),
+    (client) =>
+      inTransaction(
+        client,
+        async () => {
+          const listed = await client.query<{ slot_name: string }>('SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE $1', [`gridflow\\_${pipeline}\\_%`]);
+          const others = listed.rows.map((r) => r.slot_name).filter((n) => versioned.test(n));
+          return observeSlots(client, [...base, ...others]);
+        },
+        'READ ONLY',
+      ),
     { connectTimeoutMs: READ_TIMEOUT_MS, statementTimeoutMs: READ_TIMEOUT_MS },
   );
   return slots.map((s) => ({ name: s.name, active: s.active, lagBytes: s.lagBytes, retainedBytes: s.retainedBytes }));
