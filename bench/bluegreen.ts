@@ -11,7 +11,7 @@
  * 2. a writer adds a reading of one equipment every 100 ms (and `gridflow load` --load changes/s when
  *    asked); a reader (the dashboard's role) reads that equipment's latest_measured_at every 100 ms:
  *    staleness = read time − the newest reading the sink shows;
- * 3. 20 s of steady state; `redeploy --jobs ingest,dws,ads,sink` (savepoint); 20 s; a blue-green
+ * 3. 10 s to settle, 20 s of steady state; `redeploy --jobs ingest,dws,ads,sink` (savepoint); 20 s; a blue-green
  *    redeploy (rollback window 0: the old version released at once); 20 s.
  * Per phase: staleness p50 / p99 / max, the longest stretch over 2 s, the change's duration, and the
  * mean CPU (cores) and summed RSS of every java process (sampled each second from /proc).
@@ -152,7 +152,8 @@ async function main(): Promise<void> {
     return { t0, t1, outcome };
   };
 
-  await rest(20_000);
+  // The watched equipment's generated readings are old: the steady window starts once the writer's are in the sink.
+  await rest(30_000);
   const steadyTo = Date.now();
   const sp = await redeploy('savepoint', 2);
   await rest(20_000);

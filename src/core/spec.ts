@@ -315,7 +315,7 @@ function specSchema(form: EndpointForm) {
            * update meanwhile); blue-green: run the whole new version beside the live one, prove it equal to
            * the contract, then switch readers in one transaction.
            */
-          strategy: z.enum(['savepoint', 'blue-green']).default('savepoint'),
+          strategy: z.enum(['savepoint', 'blue-green']).default('blue-green'),
           /** A new version not caught up and proven equal within this is dropped; readers never saw it. */
           timeout: within(duration, '30s', '6h').default('15min'),
           /** How long the old version is kept after a blue/green switch, for `gridflow rollback`. */

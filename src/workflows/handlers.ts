@@ -69,8 +69,9 @@ export class PipelineHandlers {
     // validator's work is not handed to the handler.
     const next = request.spec ? parseSpec(request.spec, 'addresses-too') : p.spec;
     p.redeploying = { toVersion: next.version };
-    // A savepoint redeploy unless asked (or the spec says) otherwise; jobs or a mode mean savepoint restarts.
-    const strategy = request.strategy ?? (request.jobs || request.mode ? 'savepoint' : next.redeploy.strategy);
+    // As asked; else jobs or a mode mean savepoint restarts; else the spec's redeploy.strategy (blue-green by
+    // default). Runs recorded before blue/green existed redeployed with savepoints: they replay so.
+    const strategy = request.strategy ?? (request.jobs || request.mode ? 'savepoint' : patch(PATCHES.blueGreen) ? next.redeploy.strategy : 'savepoint');
     if (strategy === 'blue-green') return this.step('redeploy', () => blueGreenRedeploy(p, request, next));
     return this.step('redeploy', () => redeploy(p, request, next));
   };

@@ -24,7 +24,8 @@ import { dropSourceArtifacts } from '../../src/postgres/source/prepare';
  */
 export function testSpec(overrides: Partial<PipelineSpecInput> = {}): PipelineSpec {
   const base = localSpecInput(loadConfig());
-  return parseSpec({ ...base, name: 'e2e', fluss: { cluster: 'local', database: 'sgcc_e2e' }, sink: { ...base.sink!, schema: 'dw' }, ...overrides });
+  // Savepoint redeploys unless a test asks for blue/green (test/e2e/bluegreen.test.ts): what the lifecycle tests measure.
+  return parseSpec({ ...base, name: 'e2e', fluss: { cluster: 'local', database: 'sgcc_e2e' }, sink: { ...base.sink!, schema: 'dw' }, redeploy: { strategy: 'savepoint' }, ...overrides });
 }
 
 /** What the tests reach a pipeline's services with: its Flink clients and its connections. */

@@ -500,6 +500,8 @@ export function testSpec(overrides: Record<string, unknown> = {}): Record<string
     provisioner: 'local',
     savepoints: { every: '0s', retain: 2 },
     watch: { interval: '1s', maxRestarts: 3, restartWindow: '10min', checkpointStallAfter: '1min', readinessTimeout: '10s' },
+    // Savepoint redeploys unless a test asks for blue/green (./bluegreen.test.ts).
+    redeploy: { strategy: 'savepoint' },
     ...overrides,
   };
 }
