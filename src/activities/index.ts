@@ -8,6 +8,7 @@ import { createRecordActivities } from './record';
 import { createRepairActivities } from './repair';
 import { createVerifyActivities } from './verify';
 import { createVersionActivities } from './versions';
+import { createSourceSchemaActivities } from './source-schema';
 
 /** `alertDeps`: the alerts workflow's (a Temporal client for the status query, webhooks); without it, its activities are absent. */
 export function createActivities(deps: ActivityDeps, alertDeps?: AlertDeps) {
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps, alertDeps?: AlertDeps) {
     ...createLagActivities(deps),
     ...createRepairActivities(deps),
     ...createVersionActivities(deps),
+    ...createSourceSchemaActivities(deps),
   };
 }
 
@@ -29,6 +31,7 @@ export type PipelineActivities = ReturnType<typeof createObserveActivities> &
   ReturnType<typeof createRecordActivities> &
   ReturnType<typeof createLagActivities> &
   ReturnType<typeof createRepairActivities> &
-  ReturnType<typeof createVersionActivities>;
+  ReturnType<typeof createVersionActivities> &
+  ReturnType<typeof createSourceSchemaActivities>;
 export { defaultDeps };
 export type { Provisioner };

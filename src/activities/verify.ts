@@ -10,6 +10,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { jobNameOf, versionTag } from '../core/versions';
+import { asLiveVersion } from './versions';
 import { JOB_NAMES, PipelineSpec } from '../core/spec';
 import { isLiveState } from '../core/types';
 import { CutAttempt, JobState, ProbeArrival, ProbeSent, ReplicationHealth, VerificationResult, WarehouseComparison, verificationDetails } from '../core/verify';
@@ -137,8 +138,9 @@ export function createVerifyActivities(deps: ActivityDeps) {
     async observePipelineJobs(input: { spec: PipelineSpec }): Promise<JobState[]> {
       return classified('observe pipeline jobs', async () => {
         const all = await deps.rest(input.spec).jobsOverview();
+        const spec = await asLiveVersion(deps, input.spec);
         return JOB_NAMES.map((job) => {
-          const flinkName = jobNameOf(input.spec, job);
+          const flinkName = jobNameOf(spec, job);
           const mine = all.filter((j) => j.name === flinkName).sort((a, b) => b.startTime - a.startTime);
           const current = mine.find((j) => isLiveState(j.state)) ?? mine[0];
           return { job, flinkName, state: current?.state ?? null };
@@ -185,8 +187,9 @@ export function createVerifyActivities(deps: ActivityDeps) {
 
     /** Slots (lag, wal_status, active) and publications (exactly one captured table each) of the pipeline. */
     async checkReplicationHealth(input: { spec: PipelineSpec; expectActive: boolean; maxLagBytes?: number }): Promise<ReplicationHealth> {
-      const { spec } = input;
       return classified('check replication health', async () => {
+        // A schedule's spec (made at deploy) does not know which version is live now.
+        const spec = await asLiveVersion(deps, input.spec);
         const observed = await inspectReplication(source(spec), { pipeline: versionTag(spec), tables: CAPTURED_TABLES });
         const problems = checkReplication(observed, {
           pipeline: versionTag(spec),

@@ -26,6 +26,22 @@ function versionObjects(spec: PipelineSpec): OwnedObject[] {
   return ownedObjects(spec, CAPTURED_TABLES).filter((o) => ['replication-slot', 'publication', 'fluss-database'].includes(o.kind) || (o.kind === 'sink-schema' && o.name === versionSchemaOf(spec)));
 }
 
+/**
+ * The spec as the live version runs it: a spec that does not say its generation (a verification
+ * schedule's, made at deploy) takes the live one (src/core/versions.ts liveGenerationFrom).
+ */
+export async function asLiveVersion(deps: ActivityDeps, spec: PipelineSpec): Promise<PipelineSpec> {
+  if (spec.generation !== undefined) return spec;
+  const sink = deps.connection(spec.sink.connection);
+  const claims = (await listOwnership(sink, spec.name)).filter((c) => c.kind === 'fluss-database').map((c) => c.name);
+  // Every generation's version schema that could exist (the decision picks among the claimed ones).
+  const highest = claims.reduce((n, name) => Math.max(n, Number(/_v(\d+)$/.exec(name)?.[1] ?? 0)), 0);
+  if (highest === 0) return spec;
+  const gens = Array.from({ length: highest + 1 }, (_, g) => g);
+  const tables = await warehouseTablesIn(sink, gens.map((g) => versionSchemaOf({ ...spec, generation: g })));
+  return { ...spec, generation: liveGenerationFrom(spec, claims, (g) => tables[g] ?? 0) };
+}
+
 function versionActivities(deps: ActivityDeps) {
   const sinkConn = (spec: PipelineSpec) => deps.connection(spec.sink.connection);
 
@@ -41,14 +57,7 @@ function versionActivities(deps: ActivityDeps) {
 
     /** The live generation of a pipeline this workflow did not start (src/core/versions.ts liveGenerationFrom). Read-only. */
     async liveGeneration(spec: PipelineSpec): Promise<number> {
-      return classified('find the live version', async () => {
-        const claims = (await listOwnership(sinkConn(spec), spec.name)).filter((c) => c.kind === 'fluss-database').map((c) => c.name);
-        // Every generation's version schema that could exist (the decision picks among the claimed ones).
-        const highest = claims.reduce((n, name) => Math.max(n, Number(/_v(\d+)$/.exec(name)?.[1] ?? 0)), 0);
-        const gens = Array.from({ length: highest + 1 }, (_, g) => g);
-        const tables = await warehouseTablesIn(sinkConn(spec), gens.map((g) => versionSchemaOf({ ...spec, generation: g })));
-        return liveGenerationFrom(spec, claims, (g) => tables[g] ?? 0);
-      });
+      return classified('find the live version', async () => (await asLiveVersion(deps, { ...spec, generation: undefined })).generation ?? 0);
     },
 
     /** The version's empty tables like the live ones, and its private probe_hops. */

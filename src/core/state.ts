@@ -56,6 +56,8 @@ export function initialState() {
     repair: null as RepairRecord | null,
     /** The version readers left at the last blue/green switch, kept for `gridflow rollback` until its window ends (core/bluegreen.ts). */
     parked: null as ParkedVersion | null,
+    /** The watch's last verdict on the source's columns: the sentence of a change ingest will fail on, or null (core/source-schema.ts). */
+    sourceSchema: null as string | null,
   };
 }
 

@@ -315,9 +315,11 @@ export function watchState(input: {
   behind: string | null;
   /** The sentence of a sink that differs from the contract (core/repair.ts differenceSentence), or null. */
   differs?: string | null;
+  /** The sentence of a source schema change ingest will fail on (core/source-schema.ts driftSentence), or null: first, since it explains the rest. */
+  sourceSchema?: string | null;
 }): { state: PipelineState; reason: string | null } | null {
   if (input.state === 'BLOCKED' && input.provisioned) return null;
-  const problems = [input.health.reason, ...input.failures, ...input.actionFailures, input.differs].filter((x): x is string => Boolean(x));
+  const problems = [input.sourceSchema, input.health.reason, ...input.failures, ...input.actionFailures, input.differs].filter((x): x is string => Boolean(x));
   if (!problems.length && input.notRunning.length) {
     return { state: 'RECOVERING', reason: [...input.notRunning.map((n) => `${n.job}: ${n.why}`), input.behind].filter(Boolean).join('; ') };
   }

@@ -55,6 +55,7 @@ export const PATCHES = {
   repair: entry('sink-difference-repair', '2026-12-07', 'patched', '2027-02-15', 'a verification that finds the sink different makes the pipeline DEGRADED and starts a repair by repair.policy (issue 22)'),
   verifyCut: entry('verify-at-a-cut', '2026-12-07', 'patched', '2027-02-15', 'verification compares the sink at a cut of the source: keys whose inputs held still, and stale ones (issue 22)'),
   blueGreen: entry('blue-green-redeploy', '2026-12-07', 'patched', '2027-02-15', 'a redeploy may run the new version beside the live one and switch readers once it is proven equal (issue 23)'),
+  sourceSchema: entry('watch-source-schema', '2026-12-07', 'patched', '2027-02-15', 'the watch compares the source columns with what ingest reads and says DEGRADED naming a change it will fail on (issue 23)'),
   verifyBottleneck: entry('verify-names-bottleneck', '2026-12-01', 'deprecated', RETIRED_ON, 'verification names the saturated operator when the probe is late'),
 } as const;
 

@@ -15,7 +15,7 @@ import { pipelineWorkflowId } from '../../src/constants';
 import { PipelineSpec } from '../../src/core/spec';
 import { query, withClient } from '../../src/postgres/connection';
 import { WAREHOUSE_TABLE_NAMES } from '../../src/postgres/warehouse-tables';
-import { redeployUpdate, rollbackUpdate } from '../../src/workflows/definitions';
+import { redeployUpdate, repairUpdate, rollbackUpdate } from '../../src/workflows/definitions';
 import { STACK_UP_TIMEOUT_MS, ensureStack } from '../support/stack';
 import { RunningPipeline, allRunning, runPipeline } from '../support/pipeline';
 import { cancelAllJobs, deployTarget, describeMismatch, resetWarehouse, sinkSql, sourceSql, testSpec, waitConsistent } from '../support/warehouse';
@@ -183,7 +183,9 @@ test('a version whose SQL is wrong on purpose fails verification beside the live
   const wrong = ads.replace('END) AS health_score\n', 'END) + 1 AS health_score\n');
   expect(wrong).not.toBe(ads);
   fs.writeFileSync(path.join(dir, 'ads.sql'), wrong);
-  const liveIds = (await pipeline.handle.query('status')) as { jobs: Array<{ jobId: string }> };
+  const liveIds = (await pipeline.handle.query('status')) as { jobs: Array<{ jobId: string }>; generation?: number };
+  // The new version is the live one's next generation (a parked one is released first).
+  const wrongGen = (liveIds.generation ?? 0) + 1;
   process.env.GRIDFLOW_FLINK_SQL_DIR = dir;
   try {
     const next = { ...spec, version: 3, redeploy: { ...spec.redeploy, timeout: '3min' } };
@@ -198,8 +200,42 @@ test('a version whose SQL is wrong on purpose fails verification beside the live
   // The live version never stopped; the wrong one is gone (slots, schema); readers equal the contract.
   expect(s.jobs.map((j) => j.jobId)).toEqual(liveIds.jobs.map((j) => j.jobId));
   expect(s.alerts.some((a) => a.kind === 'redeploy-rolled-back')).toBe(true);
-  expect(await slotsOf(`${NAME}_v2`)).toEqual([]);
-  expect(await sinkSql(`SELECT 1 FROM pg_namespace WHERE nspname = '${S}_v2'`)).toHaveLength(0);
+  expect(await slotsOf(`${NAME}_v${wrongGen}`)).toEqual([]);
+  expect(await sinkSql(`SELECT 1 FROM pg_namespace WHERE nspname = '${S}_v${wrongGen}'`)).toHaveLength(0);
+  expect(s.parked ?? null).toBeNull();
   const { result } = await waitConsistent(spec, 120_000);
   if (!result.ok) throw new Error(`the sink differs after the wrong version was dropped:\n${describeMismatch(result)}`);
 });
+
+test('source DDL: a column added changes nothing; one ingest reads renamed is named before a row of the new shape; a row written meanwhile is recovered by a rebuild from the source beside the live version', async () => {
+  const watchRounds = (n: number) => new Promise((r) => setTimeout(r, n * 10_000 + 2_000));
+  try {
+    await sourceSql('ALTER TABLE power_equipment ADD COLUMN IF NOT EXISTS owner_org text');
+    await watchRounds(2);
+    const added = await pipeline.waitStatus('RUNNING with a column added', allRunning, 60_000);
+    expect(added.reason ?? '').not.toMatch(/source schema/);
+
+    await sourceSql('ALTER TABLE power_equipment RENAME COLUMN equipment_name TO name');
+    const renamed = await pipeline.waitStatus('DEGRADED naming the rename', (x) => x.state === 'DEGRADED' && /^source schema changed: power_equipment\.equipment_name/.test(x.reason ?? ''), 60_000);
+    expect(renamed.reason).toMatch(/is gone — dropped or renamed \(columns it does not read: name, owner_org\)/);
+    expect(renamed.reason).toMatch(/Nothing is lost: every change since waits in gridflow_e2ebg(_v\d+)?_power_equipment/);
+    // Said before any row of the new shape reached ingest: nothing has restarted.
+    expect(renamed.jobs.every((j) => j.restartsInWindow === 0)).toBe(true);
+
+    // A row written while renamed, then the rename undone: ingest cannot read that row from its slot.
+    await sourceSql("UPDATE power_equipment SET status = '检修' WHERE equipment_id = (SELECT min(equipment_id) FROM power_equipment WHERE status = '运行')");
+    await sourceSql('ALTER TABLE power_equipment RENAME COLUMN name TO equipment_name');
+    const r = await pipeline.handle.executeUpdate(repairUpdate, { args: [{ from: 'source', reason: 'a row was written while equipment_name was renamed' }] });
+    expect({ outcome: r.outcome, note: r.note }).toMatchObject({ outcome: 'repaired' });
+    const after = await pipeline.waitStatus('RUNNING after the rebuild', allRunning, 180_000);
+    expect(after.reason).toBeNull();
+    const { result } = await waitConsistent(spec, 120_000);
+    if (!result.ok) throw new Error(`the sink differs after the rebuild from the source:\n${describeMismatch(result)}`);
+  } finally {
+    await sourceSql(
+      "DO $$ BEGIN IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'power_equipment' AND column_name = 'name') THEN ALTER TABLE power_equipment RENAME COLUMN name TO equipment_name; END IF; END $$",
+    );
+    await sourceSql('ALTER TABLE power_equipment DROP COLUMN IF EXISTS owner_org');
+  }
+});
+

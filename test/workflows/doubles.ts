@@ -107,6 +107,8 @@ export class ClusterModel {
   flussDiffers = 0;
   /** What the switch moved: live schema ← shadow rows. */
   switches = 0;
+  /** What checkSourceSchema says (null: the source has what ingest reads). */
+  sourceSchema: string | null = null;
   /** Rows a new version's tables differ from the contract in (a version made wrong on purpose). */
   versionDiffers = 0;
   /** A new version's probe comes out of its sink (false: it never catches up). */
@@ -441,6 +443,9 @@ export class ClusterModel {
         model.calls.push(`compareSink ${input.spec.sink.schema}`);
         const schema = input.spec.sink.schema;
         return comparison(schema.endsWith('_repair') ? model.flussDiffers : /_v\d+$/.test(schema) ? model.versionDiffers : (model.differs[schema] ?? 0));
+      },
+      async checkSourceSchema() {
+        return { drift: [], sentence: model.sourceSchema };
       },
       async liveGeneration() {
         return 0;

@@ -45,6 +45,10 @@ export async function releaseParked(p: PipelineModel): Promise<void> {
   try {
     const notes = await act.dropVersion(parked.spec);
     p.s.parked = null;
+    // Its stop savepoints restore nothing any more (its slots and Fluss database are gone).
+    for (const point of Object.values(parked.points)) {
+      if (point) await act.disposeSavepoint({ spec: parked.spec, path: point.path }).catch(() => undefined);
+    }
     await event(p, 'release', `v${parked.spec.version} (generation ${generationOf(parked.spec)}) released after its rollback window: ${notes.join('; ')}`);
   } catch (err) {
     // Tried again at the next watch round; nothing live depends on it.

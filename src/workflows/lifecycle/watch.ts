@@ -98,6 +98,7 @@ export async function watch(p: PipelineModel): Promise<void> {
 
   retired(PATCHES.freshness);
   const behind = await watchFreshness(p);
+  const sourceSchema = patch(PATCHES.sourceSchema) ? await watchSourceSchema(p) : null;
 
   // A failed action (a resubmit the SQL Gateway could not take) is the pipeline's state, not only an
   // event; the marker only where a history before the patch recorded a failure.
@@ -108,7 +109,7 @@ export async function watch(p: PipelineModel): Promise<void> {
     if (!problems && decision.notRunning.length) retired(PATCHES.recovering);
   }
   const differs = p.s.sinkDifference ? differenceSentence(p.s.sinkDifference, p.s.lastEqualAt) : null;
-  const next = watchState({ state: p.s.state, provisioned, health: decision.health, notRunning: decision.notRunning, failures, actionFailures, behind, differs });
+  const next = watchState({ state: p.s.state, provisioned, health: decision.health, notRunning: decision.notRunning, failures, actionFailures, behind, differs, sourceSchema });
   if (next) await transition(p, next.state, next.reason);
 
   // Fluss lost data a job had read: nothing downstream of it can be trusted; under repair.policy auto,
@@ -141,6 +142,21 @@ async function watchFreshness(p: PipelineModel): Promise<string | null> {
     log.warn(`${p.spec.name}: operator load not observed: ${failureMessage(err)}`);
   }
   return judgeLag(p.s.freshness, limitMs, bottleneck);
+}
+
+/**
+ * The source's columns against what ingest reads: the sentence of a change it will fail on (said once
+ * as an event when it appears, and when it is gone), or null. A failed check keeps the last verdict.
+ */
+async function watchSourceSchema(p: PipelineModel): Promise<string | null> {
+  try {
+    const { sentence } = await observe.checkSourceSchema(p.spec);
+    if (sentence !== p.s.sourceSchema) await event(p, 'source-schema', sentence ?? 'the source schema is what the warehouse reads again');
+    p.s.sourceSchema = sentence;
+  } catch (err) {
+    log.warn(`${p.spec.name}: source schema not checked: ${failureMessage(err)}`);
+  }
+  return p.s.sourceSchema;
 }
 
 /** Remove the retained checkpoints of instances a running job has left behind (checkpointDirToDispose). */
