@@ -156,7 +156,7 @@ export function renderStatus(out: Out, s: PipelineStatus): void {
   }
   if (s.lastRedeploy) {
     const r = s.lastRedeploy;
-    out.text(`last redeploy: v${r.fromVersion} → v${r.toVersion} ${r.outcome}${r.jobs.length ? ` (${r.jobs.join(', ')})` : ''}${r.reason ? `: ${r.reason}` : ''}`);
+    out.text(`last redeploy: v${r.fromVersion} → v${r.toVersion} ${r.outcome}${r.strategy === 'blue-green' ? ' (blue-green)' : ''}${r.jobs.length ? ` (${r.jobs.join(', ')})` : ''}${r.reason ? `: ${r.reason}` : ''}`);
   }
   const plan = s.redeployPlan;
   if (plan && (s.state === 'REDEPLOYING' || s.state === 'ROLLING_BACK' || (s.lastRedeploy && ['failed', 'rolled-back'].includes(s.lastRedeploy.outcome)))) {
@@ -327,7 +327,13 @@ export async function pipelineCommand(command: string, args: ParsedArgs, out: Ou
       }
       case 'redeploy': {
         out.progress(
-          `redeploying ${name}${spec ? ` to v${spec.version}` : ''} (${strategy === 'blue-green' ? 'blue-green: the new version beside the live one, readers switched once it is proven equal' : strategy ?? `${mode ?? 'savepoint'} mode`})…`,
+          `redeploying ${name}${spec ? ` to v${spec.version}` : ''} (${
+            strategy === 'savepoint' || jobs || mode
+              ? `savepoint restarts, ${mode ?? 'savepoint'} mode`
+              : strategy === 'blue-green'
+                ? 'blue-green: the new version beside the live one, readers switched once it is proven equal'
+                : "the spec's redeploy.strategy: blue-green unless it says savepoint"
+          })…`,
         );
         const outcome = await handle
           .executeUpdate(redeployUpdate, { args: [{ spec, jobs, mode, strategy, requestId }] })
