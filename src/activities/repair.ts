@@ -10,15 +10,15 @@ import { OwnedObject, ownedObjects } from '../core/ownership';
 import { repairNames } from '../core/repair';
 import { assertOwned, claimObjects, releaseNamed } from '../postgres/ownership';
 import { createShadowTables, dropShadow, switchTables } from '../postgres/shadow';
-import { dropSourceArtifacts } from '../postgres/source/prepare';
 import { CAPTURED_TABLES } from '../postgres/source/names';
-import { Submitted, dropFlussDatabase, submitJob } from '../warehouse/deploy';
+import { Submitted, submitJob } from '../warehouse/deploy';
 import { ActivityDeps, connectionsFor } from './context';
 import { classified, nonRetryable } from './classify';
 import { heartbeat, heartbeating } from './helpers';
 import { createVerifyActivities } from './verify';
 import { probeArrivals, sendProbe } from '../postgres/probe';
-import { flussDatabaseOf, versionTag } from '../core/versions';
+import { flussDatabaseOf } from '../core/versions';
+import { dropSourceSide } from './versions';
 
 export function createRepairActivities(deps: ActivityDeps) {
   return heartbeating(repairActivities(deps));
@@ -74,12 +74,7 @@ function repairActivities(deps: ActivityDeps) {
       return classified('reset the source side', async () => {
         const owned = ownedObjects(spec, CAPTURED_TABLES).filter((o) => ['replication-slot', 'publication', 'fluss-database'].includes(o.kind));
         await assertOwned(sinkConn(spec), spec.name, owned);
-        const dropped = await dropSourceArtifacts(deps.connection(spec.source.connection), {
-          pipeline: versionTag(spec),
-          waitInactiveMs: 60_000,
-          onWait: (active) => heartbeat({ waitingFor: active }),
-        });
-        await dropFlussDatabase({ rest: deps.rest(spec), gateway: deps.gateway(spec) }, spec, connectionsFor(deps, spec));
+        const dropped = await dropSourceSide(deps, spec);
         return [...dropped.droppedSlots.map((s) => `dropped slot ${s}`), ...dropped.droppedPublications.map((x) => `dropped publication ${x}`), `dropped Fluss database ${flussDatabaseOf(spec)}`];
       });
     },

@@ -27,6 +27,20 @@ function versionObjects(spec: PipelineSpec): OwnedObject[] {
 }
 
 /**
+ * A version's source side: its replication slots and publications (waiting for a just-stopped reader to
+ * let go of a slot), then its Fluss database. The caller has checked that it owns them.
+ */
+export async function dropSourceSide(deps: ActivityDeps, spec: PipelineSpec): Promise<{ droppedSlots: string[]; droppedPublications: string[] }> {
+  const dropped = await dropSourceArtifacts(deps.connection(spec.source.connection), {
+    pipeline: versionTag(spec),
+    waitInactiveMs: 60_000,
+    onWait: (active) => heartbeat({ waitingFor: active }),
+  });
+  await dropFlussDatabase({ rest: deps.rest(spec), gateway: deps.gateway(spec) }, spec, connectionsFor(deps, spec));
+  return dropped;
+}
+
+/**
  * The spec as the live version runs it: a spec that does not say its generation (a verification
  * schedule's, made at deploy) takes the live one (src/core/versions.ts liveGenerationFrom).
  */
@@ -89,12 +103,7 @@ function versionActivities(deps: ActivityDeps) {
       return classified('drop a version', async () => {
         const owned = versionObjects(spec);
         await assertOwned(sinkConn(spec), spec.name, owned);
-        const dropped = await dropSourceArtifacts(deps.connection(spec.source.connection), {
-          pipeline: versionTag(spec),
-          waitInactiveMs: 60_000,
-          onWait: (active) => heartbeat({ waitingFor: active }),
-        });
-        await dropFlussDatabase({ rest: deps.rest(spec), gateway: deps.gateway(spec) }, spec, connectionsFor(deps, spec));
+        const dropped = await dropSourceSide(deps, spec);
         await dropVersionSchema(sinkConn(spec), versionSchemaOf(spec));
         await releaseNamed(sinkConn(spec), spec.name, owned);
         return [

@@ -73,17 +73,22 @@ export async function createShadowTables(sinkConn: PgConnection, live: string, s
           await query(client, `grant on ${shadow}.${t}`, `GRANT ${g.privilege} ON ${q(shadow, t)} TO ${g.grantee}`);
         }
       }
-      const usage = await query<{ grantee: string }>(
-        client,
-        `usage grants of ${live}`,
-        `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee
-           FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
-          WHERE n.nspname = $1 AND a.privilege_type = 'USAGE' AND a.grantee <> n.nspowner`,
-        [live],
-      );
-      for (const g of usage.rows) await query(client, `usage on ${shadow}`, `GRANT USAGE ON SCHEMA ${quoteIdent(shadow)} TO ${g.grantee}`);
+      await copySchemaUsage(client, live, shadow);
     }),
   );
+}
+
+/** Grant USAGE on schema `to` to every role that has it on `from` (its tables keep their own grants). */
+export async function copySchemaUsage(client: Client, from: string, to: string): Promise<void> {
+  const usage = await query<{ grantee: string }>(
+    client,
+    `usage grants of ${from}`,
+    `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee
+       FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+      WHERE n.nspname = $1 AND a.privilege_type = 'USAGE' AND a.grantee <> n.nspowner`,
+    [from],
+  );
+  for (const g of usage.rows) await query(client, `usage on ${to}`, `GRANT USAGE ON SCHEMA ${quoteIdent(to)} TO ${g.grantee}`);
 }
 
 /**

@@ -12,7 +12,7 @@ import { Client } from 'pg';
 import { PgConnection } from '../config';
 import { IDENTIFIER } from '../constants';
 import { inTransaction, query, quoteIdent, withClient } from './connection';
-import { createShadowTables } from './shadow';
+import { copySchemaUsage, createShadowTables } from './shadow';
 import { WAREHOUSE_TABLE_NAMES } from './warehouse-tables';
 
 function checked(...schemas: string[]): void {
@@ -62,15 +62,7 @@ export async function switchVersion(sinkConn: PgConnection, live: string, oldSch
         if (count(oldSchema) !== 0) throw new VersionSwitchError(`${oldSchema} holds ${count(oldSchema)} warehouse tables already: nothing was switched`);
         await query(client, `create ${oldSchema}`, `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(oldSchema)}`);
         // Same privileges on the schema as the live one: its tables keep their grants when they move.
-        const usage = await query<{ grantee: string }>(
-          client,
-          `usage grants of ${live}`,
-          `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee
-             FROM pg_namespace ns CROSS JOIN LATERAL aclexplode(ns.nspacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
-            WHERE ns.nspname = $1 AND a.privilege_type = 'USAGE' AND a.grantee <> ns.nspowner`,
-          [live],
-        );
-        for (const g of usage.rows) await query(client, `usage on ${oldSchema}`, `GRANT USAGE ON SCHEMA ${quoteIdent(oldSchema)} TO ${g.grantee}`);
+        await copySchemaUsage(client, live, oldSchema);
         for (const t of WAREHOUSE_TABLE_NAMES) {
           await query(client, `move ${live}.${t} out`, `ALTER TABLE ${q(live, t)} SET SCHEMA ${quoteIdent(oldSchema)}`);
           await query(client, `move ${newSchema}.${t} in`, `ALTER TABLE ${q(newSchema, t)} SET SCHEMA ${quoteIdent(live)}`);

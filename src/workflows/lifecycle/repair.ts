@@ -8,6 +8,7 @@ import type { RepairRequest } from '../../core/messages';
 import { RepairFrom, RepairRecord, planRepair, repairNames, repairSentence } from '../../core/repair';
 import { JOB_NAMES, JobName, PipelineSpec, durationMs } from '../../core/spec';
 import { voidRestorePoints } from '../../core/deploy';
+import type { Plan } from '../../core/plans';
 import { RestorePoint, isLive } from '../../core/types';
 import { event, transition } from '../events';
 import type { PipelineModel } from '../pipeline-state';
@@ -27,28 +28,10 @@ export async function repair(p: PipelineModel, request: RepairRequest, trigger: 
   if (from === 'source' && patch(PATCHES.blueGreen)) return repairBeside(p, request, trigger, why);
   const names = repairNames(spec);
   const shadowSpec: PipelineSpec = { ...spec, sink: { ...spec.sink, schema: names.shadowSchema } };
-  const startedAt = Date.now();
-  p.s.repair = {
-    id: request.requestId ?? `repair-${startedAt}`,
-    trigger,
-    from,
-    dryRun: request.dryRun === true,
-    reason: request.reason ?? why,
-    startedAt,
-    finishedAt: null,
-    outcome: request.dryRun ? 'planned' : 'running',
-    note: null,
-    readersFrozenMs: null,
-    plan: planRepair(spec, from),
-  };
-  if (request.dryRun) {
-    p.s.repair = { ...p.s.repair, finishedAt: startedAt };
-    await event(p, 'repair', repairSentence(p.s.repair));
-    return p.s.repair;
-  }
+  const planned = await beginRepair(p, request, trigger, why, from, planRepair(spec, from), `from ${from}`);
+  if (planned) return planned;
   const rec = () => p.s.repair!;
-  await event(p, 'repair', `repair ${rec().id} started (${trigger}, from ${from}): ${rec().reason}`);
-  p.publish();
+  const startedAt = rec().startedAt;
 
   const deadline = startedAt + durationMs(spec.repair.timeout);
   let shadowJobId: string | null = null;
@@ -190,16 +173,15 @@ export async function repair(p: PipelineModel, request: RepairRequest, trigger: 
 }
 
 /**
- * A rebuild from the source as a new version beside the live one (lifecycle/bluegreen.ts): every layer
- * from a snapshot of its own, proven equal, then one switch; the version that was wrong is released at
- * once. Readers keep the live version — updated all along — until the switch.
+ * The repair's record with its plan, in status before any step acts. A dry run ends here: the record
+ * (its plan shown, nothing done) is returned; otherwise null, and the repair goes on.
  */
-async function repairBeside(p: PipelineModel, request: RepairRequest, trigger: 'auto' | 'operator', why: string): Promise<RepairRecord> {
+async function beginRepair(p: PipelineModel, request: RepairRequest, trigger: 'auto' | 'operator', why: string, from: RepairFrom, plan: Plan, how: string): Promise<RepairRecord | null> {
   const startedAt = Date.now();
   p.s.repair = {
     id: request.requestId ?? `repair-${startedAt}`,
     trigger,
-    from: 'source',
+    from,
     dryRun: request.dryRun === true,
     reason: request.reason ?? why,
     startedAt,
@@ -207,16 +189,28 @@ async function repairBeside(p: PipelineModel, request: RepairRequest, trigger: '
     outcome: request.dryRun ? 'planned' : 'running',
     note: null,
     readersFrozenMs: null,
-    plan: rebuildBesidePlan(p),
+    plan,
   };
-  const rec = () => p.s.repair!;
   if (request.dryRun) {
-    p.s.repair = { ...rec(), finishedAt: startedAt };
-    await event(p, 'repair', repairSentence(rec()));
-    return rec();
+    p.s.repair = { ...p.s.repair, finishedAt: startedAt };
+    await event(p, 'repair', repairSentence(p.s.repair));
+    return p.s.repair;
   }
-  await event(p, 'repair', `repair ${rec().id} started (${trigger}, from source, beside the live version): ${rec().reason}`);
+  await event(p, 'repair', `repair ${p.s.repair.id} started (${trigger}, ${how}): ${p.s.repair.reason}`);
   p.publish();
+  return null;
+}
+
+/**
+ * A rebuild from the source as a new version beside the live one (lifecycle/bluegreen.ts): every layer
+ * from a snapshot of its own, proven equal, then one switch; the version that was wrong is released at
+ * once. Readers keep the live version — updated all along — until the switch.
+ */
+async function repairBeside(p: PipelineModel, request: RepairRequest, trigger: 'auto' | 'operator', why: string): Promise<RepairRecord> {
+  const planned = await beginRepair(p, request, trigger, why, 'source', rebuildBesidePlan(p), 'from source, beside the live version');
+  if (planned) return planned;
+  const rec = () => p.s.repair!;
+  const startedAt = rec().startedAt;
   const { outcome, plan } = await rebuildBeside(p, rec().id);
   const finishedAt = Date.now();
   if (outcome.outcome === 'deployed') {
